@@ -1,0 +1,46 @@
+"""Trainyard's web application factory (dashboard + /api/v1).
+
+Importing this package must stay cheap: no TensorFlow, no connections opened.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.config import DEFAULT_SECRET_KEY, Settings
+from app.runtime import Runtime
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask app: check settings, wire the runtime, register blueprints and errors."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_relative_config=False)
+    _configure(app, settings)
+    app.extensions["trainyard"] = Runtime.build(settings)
+    _register_blueprints(app)
+    _register_commands(app)
+    return app
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        MAX_CONTENT_LENGTH=1024 * 1024,  # JSON and forms only for now; uploads come with datasets
+        JSON_SORT_KEYS=False,
+    )
+    if settings.secret_key == DEFAULT_SECRET_KEY:
+        app.logger.warning("SECRET_KEY is the development default; set SECRET_KEY in production")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
+    from app.web import bp as web_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(web_bp)
+
+
+def _register_commands(app: Flask) -> None:
+    from app.cli import trainyard_cli
+
+    app.cli.add_command(trainyard_cli)

@@ -1,0 +1,62 @@
+"""/api/v1/jobs: submit, poll, list, timeline."""
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+
+from app.api import bp
+from app.api.parse import int_arg, json_object
+from app.domain.errors import Invalid
+from app.http import runtime
+from app.services import jobs
+
+
+def _job_json(job) -> dict:
+    out = job.to_dict()
+    out["url"] = url_for("api.get_job", job_id=job.id, _external=False)
+    if job.version is not None:
+        out["version_url"] = url_for("api.get_version", name=job.model_name, version=job.version)
+    return out
+
+
+@bp.post("/jobs")
+def submit_job():
+    """Submit a training job; 201 with the job, or 200 with the first job for a repeated Idempotency-Key."""
+    body = json_object()
+    job_type = body.get("type", "train")
+    if job_type != "train":
+        raise Invalid({"type": "only 'train' jobs exist yet"})
+    key = request.headers.get("Idempotency-Key") or body.get("idempotency_key")
+    job, created = runtime().submit_train(body, idempotency_key=key)
+    response = jsonify(_job_json(job))
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = url_for("api.get_job", job_id=job.id)
+    return response
+
+
+@bp.get("/jobs/<job_id>")
+def get_job(job_id: str):
+    with runtime().session() as session:
+        job = jobs.get_job(session, job_id)
+    return jsonify(_job_json(job))
+
+
+@bp.get("/jobs")
+def list_jobs():
+    """Newest first; ``?status=``, ``?model=``, ``?limit=`` (1-200) and ``?cursor=`` from ``next``."""
+    with runtime().session() as session:
+        page, next_cursor = jobs.list_jobs(
+            session, status=request.args.get("status") or None,
+            model_name=request.args.get("model") or None,
+            limit=int_arg("limit", 50), cursor=request.args.get("cursor") or None)
+    next_url = None
+    if next_cursor:
+        args = {k: v for k, v in request.args.items() if k != "cursor"}
+        next_url = url_for("api.list_jobs", cursor=next_cursor, **args)
+    return jsonify({"items": [_job_json(j) for j in page], "next_cursor": next_cursor, "next": next_url})
+
+
+@bp.get("/jobs/<job_id>/events")
+def job_events(job_id: str):
+    with runtime().session() as session:
+        events = jobs.job_events(session, job_id, after=int_arg("after", 0))
+    return jsonify({"items": events})

@@ -1,0 +1,1 @@
+"""Loading the data a job trains on (numpy only: no framework imports)."""

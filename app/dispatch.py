@@ -1,0 +1,35 @@
+"""Ringing the doorbell: tell workers, through Redis, that a committed job is ready.
+
+The web process uses a bare Celery client and sends by task name, so it never
+imports ``workers`` (and with it TensorFlow). A failed send loses nothing: the
+job row is already committed and the reconciler rings again later.
+"""
+from __future__ import annotations
+
+import logging
+
+from celery import Celery
+
+TRAIN_TASK = "trainyard.train"
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    def __init__(self, redis_url: str) -> None:
+        self.celery = Celery("trainyard-client", broker=redis_url, set_as_current=False)
+        self.celery.conf.update(
+            broker_connection_timeout=2,
+            broker_connection_retry_on_startup=False,
+            task_serializer="json",
+            task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
+        )
+
+    def ring(self, job_id: str, queue: str) -> bool:
+        """Send the job's message (task id = job id); False if the broker could not take it."""
+        try:
+            self.celery.send_task(TRAIN_TASK, args=[job_id], task_id=job_id, queue=queue)
+        except Exception:  # the broker is down or unreachable: the reconciler will ring again
+            log.warning("could not dispatch job %s; it stays queued for the reconciler", job_id,
+                        exc_info=True)
+            return False
+        return True

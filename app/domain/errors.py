@@ -1,0 +1,36 @@
+"""Typed errors raised by services; the API and the web map them to HTTP in one place each."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class Invalid(DomainError):
+    """Bad input; ``fields`` maps a field path (e.g. ``params.epochs``) to what is wrong with it."""
+
+    status_code = 422
+
+    def __init__(self, fields: dict[str, str], message: str = "invalid input") -> None:
+        super().__init__(message + ": " + "; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+class Unavailable(DomainError):
+    """A dependency (broker, store) cannot be reached right now; retrying later may work."""
+
+    status_code = 503

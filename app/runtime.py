@@ -1,0 +1,52 @@
+"""What one process shares: settings, database, artifact store and the doorbell.
+
+Built once by the app factory (or a worker) and passed around explicitly, never
+hidden in a module global.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.db import make_engine, make_session_factory, session_scope
+from app.dispatch import Dispatcher
+from app.services import jobs
+from app.services.views import JobView
+from app.storage import LocalStore
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: LocalStore
+    dispatcher: Dispatcher
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        engine = make_engine(settings.database_url)
+        return cls(settings, engine, make_session_factory(engine), LocalStore(settings.models_store),
+                   Dispatcher(settings.redis_url))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.sessions) as session:
+            yield session
+
+    def submit_train(self, raw: Mapping[str, Any], *, created_by: str | None = None,
+                     idempotency_key: str | None = None) -> tuple[JobView, bool]:
+        """Commit the job, then ring the doorbell: never the other way round."""
+        with self.session() as session:
+            job, created = jobs.submit_train_job(session, raw, created_by=created_by,
+                                                 idempotency_key=idempotency_key)
+        if created and self.dispatcher.ring(job.id, job.queue):
+            with self.session() as session:
+                jobs.mark_dispatched(session, [job.id])
+        return job, created

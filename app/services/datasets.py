@@ -1,0 +1,59 @@
+"""The dataset registry: resolve references, register the built-in datasets."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.data.builtin import BUILTINS
+from app.domain.errors import NotFound
+from app.models import Dataset
+from app.services.views import DatasetView
+
+
+def ensure_builtin_datasets(session: Session) -> list[DatasetView]:
+    """Register each built-in dataset once (version 1); safe to run at every start."""
+    existing = {d.source for d in session.scalars(select(Dataset).where(Dataset.source.like("builtin:%")))}
+    added: list[DatasetView] = []
+    for builtin in BUILTINS.values():
+        if builtin.source in existing:
+            continue
+        data = builtin.loader()
+        row = Dataset(
+            name=builtin.name, version=1, kind=builtin.kind, source=builtin.source, path=None,
+            sha256=data.fingerprint(), size_bytes=int(data.X.nbytes + data.y.nbytes),
+            rows=int(data.X.shape[0]), schema=data.schema(), created_by="trainyard",
+        )
+        session.add(row)
+        session.flush()
+        added.append(DatasetView.of(row))
+    return added
+
+
+def list_datasets(session: Session) -> list[DatasetView]:
+    rows = session.scalars(select(Dataset).order_by(Dataset.name, Dataset.version.desc()))
+    return [DatasetView.of(d) for d in rows]
+
+
+def resolve_dataset(session: Session, ref: Any) -> Dataset:
+    """Find a dataset by ``"name"`` (newest version) or ``"name:version"``.
+
+    Raises NotFound with the reference in the message; a malformed reference is
+    reported the same way, since the caller turns it into a field error.
+    """
+    if not isinstance(ref, str) or not ref.strip():
+        raise NotFound("dataset must be a dataset name such as 'digits' or 'digits:1'")
+    name, _, version_text = ref.strip().partition(":")
+    query = select(Dataset).where(Dataset.name == name)
+    if version_text:
+        if not version_text.isdigit():
+            raise NotFound(f"dataset version {version_text!r} is not a number")
+        query = query.where(Dataset.version == int(version_text))
+    else:
+        newest = select(func.max(Dataset.version)).where(Dataset.name == name).scalar_subquery()
+        query = query.where(Dataset.version == newest)
+    found = session.scalars(query).first()
+    if found is None:
+        raise NotFound(f"no dataset {ref!r}")
+    return found

@@ -1,0 +1,243 @@
+"""Job use-cases: submit, claim, progress, fail, read.
+
+Every status change is one conditional UPDATE (guarded by status and attempt)
+plus a job_events row, so a duplicate message or a stale worker changes nothing.
+"""
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.domain.errors import Invalid, NotFound
+from app.kinds import KINDS
+from app.models import Dataset, Job, JobEvent, ModelVersion, utcnow
+from app.services.datasets import resolve_dataset
+from app.services.views import JobView
+
+MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+QUEUES = ("cpu", "gpu")
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """What a worker needs to run a job it has just claimed."""
+
+    id: str
+    kind: str
+    model_name: str
+    params: dict[str, Any]
+    dataset_source: str
+    dataset_sha256: str
+    dataset_id: int
+    attempt: int
+    created_by: str | None
+
+
+def add_event(session: Session, job_id: str, kind: str, **payload: Any) -> None:
+    session.add(JobEvent(job_id=job_id, kind=kind, payload=payload, at=utcnow()))
+
+
+def submit_train_job(session: Session, raw: Mapping[str, Any], *, created_by: str | None = None,
+                     idempotency_key: str | None = None) -> tuple[JobView, bool]:
+    """Validate a training request and insert a queued job; returns (job, created).
+
+    Every problem is collected before raising, so the caller can show them all at
+    once. With an idempotency key, a repeated submission returns the first job.
+    """
+    if idempotency_key:
+        existing = session.scalars(select(Job).where(Job.idempotency_key == idempotency_key)).first()
+        if existing is not None:
+            return get_job(session, existing.id), False
+    errors: dict[str, str] = {}
+    kind = raw.get("kind")
+    spec = KINDS.get(kind) if isinstance(kind, str) else None
+    if spec is None:
+        errors["kind"] = f"unknown model kind {kind!r}; known kinds: {', '.join(sorted(KINDS))}"
+    dataset: Dataset | None = None
+    try:
+        dataset = resolve_dataset(session, raw.get("dataset"))
+    except NotFound as exc:
+        errors["dataset"] = exc.message
+    if spec is not None and dataset is not None and dataset.kind not in spec.data_kinds:
+        errors["dataset"] = (f"kind {spec.name!r} takes {' or '.join(spec.data_kinds)} data; "
+                             f"{dataset.name!r} is {dataset.kind}")
+    model_name = raw.get("model_name")
+    if not isinstance(model_name, str) or not MODEL_NAME.match(model_name):
+        errors["model_name"] = ("required: 1-128 letters, digits, '.', '_' or '-', "
+                                "starting with a letter or digit")
+    queue = raw.get("queue") or "cpu"
+    if queue not in QUEUES:
+        errors["queue"] = f"must be one of {', '.join(QUEUES)}"
+    params: dict[str, Any] = {}
+    if spec is not None:
+        params, param_errors = spec.validate(raw.get("params"))
+        errors.update(param_errors)
+    if errors:
+        raise Invalid(errors)
+    assert spec is not None and dataset is not None
+    now = utcnow()
+    job = Job(
+        id=str(uuid.uuid4()), type="train", kind=spec.name, model_name=model_name,
+        dataset_id=dataset.id, params=params, status="queued", queue=queue,
+        total_epochs=int(params.get("epochs", 0)), metrics={}, created_at=now,
+        created_by=created_by, idempotency_key=idempotency_key or None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(job)
+            session.flush()
+    except IntegrityError:
+        # Two identical submissions raced on the idempotency key: the other one won.
+        existing = session.scalars(select(Job).where(Job.idempotency_key == idempotency_key)).first()
+        if existing is None:
+            raise
+        return get_job(session, existing.id), False
+    add_event(session, job.id, "status", status="queued", queue=queue)
+    session.flush()
+    return JobView.of(job, dataset, None), True
+
+
+def claim_job(session: Session, job_id: str, worker: str) -> ClaimedJob | None:
+    """Move a job from queued to running for this worker, or return None if it is not queued."""
+    now = utcnow()
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == "queued")
+        .values(status="running", attempt=Job.attempt + 1, worker=worker, started_at=now,
+                heartbeat_at=now, progress=0.0, epoch=0)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    job, dataset = session.execute(
+        select(Job, Dataset).join(Dataset, Dataset.id == Job.dataset_id).where(Job.id == job_id)
+        .execution_options(populate_existing=True)
+    ).one()
+    add_event(session, job_id, "status", status="running", worker=worker, attempt=job.attempt)
+    return ClaimedJob(job.id, job.kind, job.model_name, dict(job.params), dataset.source,
+                      dataset.sha256, dataset.id, job.attempt, job.created_by)
+
+
+def record_progress(session: Session, job_id: str, attempt: int, *, epoch: int, total_epochs: int,
+                    progress: float, metrics: Mapping[str, float] | None = None,
+                    epoch_end: bool = False) -> bool:
+    """Store progress if this attempt still owns the job; False means "you were fenced off"."""
+    values: dict[str, Any] = {"epoch": epoch, "total_epochs": total_epochs,
+                              "progress": max(0.0, min(1.0, progress)), "heartbeat_at": utcnow()}
+    if metrics is not None:
+        values["metrics"] = dict(metrics)
+    result = session.execute(
+        update(Job).where(Job.id == job_id, Job.status == "running", Job.attempt == attempt)
+        .values(**values).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    if epoch_end:
+        add_event(session, job_id, "epoch", epoch=epoch, **dict(metrics or {}))
+    return True
+
+
+def fail_job(session: Session, job_id: str, attempt: int, error: str) -> bool:
+    """Mark a running attempt failed with its reason; False if the attempt no longer owns the job."""
+    result = session.execute(
+        update(Job).where(Job.id == job_id, Job.status == "running", Job.attempt == attempt)
+        .values(status="failed", error=error[:20000], finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    add_event(session, job_id, "status", status="failed", error=error.splitlines()[-1][:500] if error else "")
+    return True
+
+
+def mark_dispatched(session: Session, job_ids: list[str]) -> None:
+    """Remember when the doorbell was rung, so the reconciler knows which jobs to ring again."""
+    if job_ids:
+        session.execute(update(Job).where(Job.id.in_(job_ids), Job.status == "queued")
+                        .values(dispatched_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def jobs_to_redispatch(session: Session, older_than: timedelta, limit: int = 500) -> list[tuple[str, str]]:
+    """Queued jobs never dispatched, or dispatched long ago: (id, queue), oldest first."""
+    cutoff = utcnow() - older_than
+    rows = session.execute(
+        select(Job.id, Job.queue)
+        .where(Job.status == "queued", or_(Job.dispatched_at.is_(None), Job.dispatched_at < cutoff))
+        .order_by(Job.created_at).limit(limit)
+    )
+    return [(r.id, r.queue) for r in rows]
+
+
+def get_job(session: Session, job_id: str) -> JobView:
+    row = session.execute(
+        select(Job, Dataset, ModelVersion.version)
+        .join(Dataset, Dataset.id == Job.dataset_id)
+        .outerjoin(ModelVersion, ModelVersion.job_id == Job.id)
+        .where(Job.id == job_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no job {job_id!r}")
+    return JobView.of(row[0], row[1], row[2])
+
+
+def _encode_cursor(created_at: datetime, job_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{job_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, job_id = text.split("|", 1)
+        return datetime.fromisoformat(stamp), job_id
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid({"cursor": "not a cursor returned by this API"}) from None
+
+
+def list_jobs(session: Session, *, status: str | None = None, model_name: str | None = None,
+              limit: int = 50, cursor: str | None = None) -> tuple[list[JobView], str | None]:
+    """Newest first, keyset-paginated (fast at any depth); returns (page, next cursor or None)."""
+    errors = {}
+    if status is not None and status not in STATUSES:
+        errors["status"] = f"must be one of {', '.join(STATUSES)}"
+    if not 1 <= limit <= MAX_PAGE:
+        errors["limit"] = f"must be between 1 and {MAX_PAGE}"
+    if errors:
+        raise Invalid(errors)
+    query = (select(Job, Dataset, ModelVersion.version)
+             .join(Dataset, Dataset.id == Job.dataset_id)
+             .outerjoin(ModelVersion, ModelVersion.job_id == Job.id))
+    if status:
+        query = query.where(Job.status == status)
+    if model_name:
+        query = query.where(Job.model_name == model_name)
+    if cursor:
+        at, last_id = _decode_cursor(cursor)
+        query = query.where(or_(Job.created_at < at, and_(Job.created_at == at, Job.id < last_id)))
+    rows = session.execute(query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)).all()
+    page = [JobView.of(j, d, v) for j, d, v in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        next_cursor = _encode_cursor(last.created_at, last.id)
+    return page, next_cursor
+
+
+def job_events(session: Session, job_id: str, after: int = 0) -> list[dict[str, Any]]:
+    """The job's timeline after event id ``after`` (for incremental polling)."""
+    if session.get(Job, job_id) is None:
+        raise NotFound(f"no job {job_id!r}")
+    rows = session.scalars(select(JobEvent).where(JobEvent.job_id == job_id, JobEvent.id > after)
+                           .order_by(JobEvent.id))
+    return [{"id": e.id, "at": e.at.isoformat().replace("+00:00", "Z"), "kind": e.kind,
+             "payload": e.payload} for e in rows]

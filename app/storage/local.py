@@ -1,0 +1,86 @@
+"""A folder on local disk as the artifact store, with atomic publish and sha256.
+
+Publishing copies into a temporary file in the destination folder, fsyncs it and
+renames it into place, so a reader (or a version row) never sees a partial file.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK = 1024 * 1024
+
+
+class UnsafePath(ValueError):
+    """A relative path that would leave the store (``..``, absolute, symlink out)."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str
+    path: str  # relative to the store root, always with forward slashes
+    size_bytes: int
+    sha256: str
+
+
+class LocalStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+
+    def resolve(self, rel: str) -> Path:
+        """The absolute path of ``rel``, refusing anything that resolves outside the root."""
+        if not rel or "\x00" in rel or os.path.isabs(rel) or rel.startswith(("/", "\\")):
+            raise UnsafePath(rel)
+        candidate = (self.root / rel).resolve()
+        if candidate != self.root and self.root not in candidate.parents:
+            raise UnsafePath(rel)
+        return candidate
+
+    def publish(self, src: Path, rel: str) -> StoredFile:
+        """Copy ``src`` to ``rel`` atomically and return its size and sha256."""
+        dest = self.resolve(rel)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
+        try:
+            with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+                while chunk := inp.read(CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp_name, dest)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        _fsync_dir(dest.parent)
+        return StoredFile(name=dest.name, path=dest.relative_to(self.root).as_posix(),
+                          size_bytes=size, sha256=digest.hexdigest())
+
+    def remove_tree(self, rel: str) -> None:
+        """Delete a folder under the store (used to clean up a job that wrote no version)."""
+        import shutil
+
+        shutil.rmtree(self.resolve(rel), ignore_errors=True)
+
+
+def sha256_file(path: Path) -> str:
+    """Checksum a file in chunks, never holding it whole in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,30 @@
+"""The dashboard: server-rendered pages; the job page polls the JSON API for live progress."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from werkzeug.exceptions import HTTPException
+
+from app.domain.errors import DomainError
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static")
+
+
+@bp.app_errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    return render_template("error.html", code=exc.status_code, message=exc.message), exc.status_code
+
+
+@bp.app_errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    from flask import request
+
+    if request.path.startswith("/api/"):
+        from flask import jsonify
+
+        return jsonify({"error": (exc.name or "error").lower().replace(" ", "_"),
+                        "message": exc.description}), exc.code
+    return render_template("error.html", code=exc.code, message=exc.description), exc.code
+
+
+from app.web import views  # noqa: E402,F401

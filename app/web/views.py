@@ -1,0 +1,99 @@
+"""Dashboard pages. Thin: read the form, call the runtime or a service, render."""
+from __future__ import annotations
+
+import uuid
+
+from flask import redirect, render_template, request, url_for
+
+from app.domain.errors import Invalid
+from app.http import runtime, send_artifact
+from app.kinds import KINDS
+from app.services import datasets, jobs, registry
+from app.web import bp
+
+
+@bp.get("/")
+def index():
+    status = request.args.get("status") or None
+    with runtime().session() as session:
+        page, next_cursor = jobs.list_jobs(session, status=status, limit=50,
+                                           cursor=request.args.get("cursor") or None)
+    return render_template("index.html", jobs=page, next_cursor=next_cursor, status=status)
+
+
+def _form_context(kind_name: str, values: dict, errors: dict) -> dict:
+    spec = KINDS.get(kind_name) or next(iter(KINDS.values()))
+    with runtime().session() as session:
+        all_datasets = [d for d in datasets.list_datasets(session) if d.kind in spec.data_kinds]
+    return {"kinds": KINDS.values(), "spec": spec, "datasets": all_datasets, "values": values,
+            "errors": errors, "idempotency_key": values.get("idempotency_key") or str(uuid.uuid4())}
+
+
+@bp.get("/jobs/new")
+def new_job():
+    kind = request.args.get("kind", "mlp")
+    values = {"kind": kind, "dataset": request.args.get("dataset", "digits"),
+              "model_name": request.args.get("model_name", ""), "queue": "cpu"}
+    return render_template("new_job.html", **_form_context(kind, values, {}))
+
+
+@bp.post("/jobs/new")
+def submit_job():
+    form = request.form
+    kind = form.get("kind", "")
+    spec = KINDS.get(kind)
+    params = {p.name: form.get(f"params.{p.name}") for p in spec.params} if spec else {}
+    if spec:
+        for p in spec.params:  # unchecked checkboxes send nothing: that means false
+            if p.type is bool:
+                params[p.name] = form.get(f"params.{p.name}", "false")
+    raw = {"kind": kind, "dataset": form.get("dataset", ""), "model_name": form.get("model_name", ""),
+           "queue": form.get("queue", "cpu"), "params": params}
+    try:
+        job, _ = runtime().submit_train(raw, idempotency_key=form.get("idempotency_key") or None)
+    except Invalid as exc:
+        values = {**raw, **{f"params.{k}": v for k, v in params.items()},
+                  "idempotency_key": form.get("idempotency_key")}
+        return render_template("new_job.html", **_form_context(kind, values, exc.fields)), 422
+    return redirect(url_for("web.job_detail", job_id=job.id), code=303)
+
+
+@bp.get("/jobs/<job_id>")
+def job_detail(job_id: str):
+    with runtime().session() as session:
+        job = jobs.get_job(session, job_id)
+        events = jobs.job_events(session, job_id)
+    return render_template("job.html", job=job, events=events)
+
+
+@bp.get("/models")
+def models():
+    with runtime().session() as session:
+        return render_template("models.html", models=registry.list_models(session))
+
+
+@bp.get("/models/<name>")
+def model_detail(name: str):
+    with runtime().session() as session:
+        versions = registry.list_versions(session, name)
+    return render_template("model.html", name=name, versions=versions)
+
+
+@bp.get("/models/<name>/versions/<int:version>")
+def version_detail(name: str, version: int):
+    with runtime().session() as session:
+        v = registry.get_version(session, name, version)
+    return render_template("version.html", v=v)
+
+
+@bp.get("/models/<name>/versions/<int:version>/artifacts/<filename>")
+def download_artifact(name: str, version: int, filename: str):
+    with runtime().session() as session:
+        artifact = registry.get_artifact(session, name, version, filename)
+    return send_artifact(artifact)
+
+
+@bp.get("/datasets")
+def dataset_list():
+    with runtime().session() as session:
+        return render_template("datasets.html", datasets=datasets.list_datasets(session))

@@ -1,0 +1,1 @@
+"""Worker side of Trainyard: the Celery app, its tasks and the trainers (TensorFlow, gensim)."""

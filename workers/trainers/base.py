@@ -1,0 +1,62 @@
+"""The contract between the job runner and a trainer."""
+from __future__ import annotations
+
+import csv
+import json
+import platform
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class Fenced(Exception):
+    """Raised from the progress callback when this attempt lost the job: stop, write nothing."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    epoch: int
+    total_epochs: int
+    fraction: float
+    metrics: Mapping[str, float] | None = None
+    epoch_end: bool = False
+
+
+@dataclass(frozen=True)
+class TrainInput:
+    params: dict[str, Any]
+    data: Any
+    workdir: Path
+    report: Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    metrics: dict[str, Any]
+    files: list[Path]
+    framework: dict[str, str] = field(default_factory=dict)
+
+
+def write_metrics(path: Path, metrics: Mapping[str, Any]) -> Path:
+    path.write_text(json.dumps(dict(metrics), indent=2, sort_keys=True))
+    return path
+
+
+def write_history(path: Path, history: Mapping[str, list[float]]) -> Path:
+    """history.csv: one row per epoch, one column per Keras metric."""
+    keys = list(history)
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["epoch", *keys])
+        for i in range(len(history[keys[0]]) if keys else 0):
+            writer.writerow([i + 1, *(f"{history[k][i]:.6g}" for k in keys)])
+    return path
+
+
+def framework_versions() -> dict[str, str]:
+    import keras
+    import tensorflow as tf
+
+    return {"tensorflow": tf.__version__, "keras": keras.__version__,
+            "python": platform.python_version()}
