@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -50,3 +51,12 @@ class Runtime:
             with self.session() as session:
                 jobs.mark_dispatched(session, [job.id])
         return job, created
+
+    def redispatch_stale(self) -> list[str]:
+        """Ring again for queued jobs never dispatched or dispatched long ago (the reconciler's job)."""
+        with self.session() as session:
+            due = jobs.jobs_to_redispatch(session, timedelta(seconds=self.settings.redispatch_after_s))
+        rung = [job_id for job_id, queue in due if self.dispatcher.ring(job_id, queue)]
+        with self.session() as session:
+            jobs.mark_dispatched(session, rung)
+        return rung

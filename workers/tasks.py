@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from celery import shared_task
 
 from app.dispatch import TRAIN_TASK
-from app.services import jobs
 from workers.context import runtime_for
 from workers.runner import run_train_job
 
@@ -23,12 +21,7 @@ def train(self, job_id: str) -> None:
 @shared_task(name="trainyard.reconcile", bind=True)
 def reconcile(self) -> int:
     """Ring again for queued jobs whose message may be gone (Redis flushed, send failed)."""
-    rt = runtime_for(self.app)
-    with rt.session() as session:
-        due = jobs.jobs_to_redispatch(session, timedelta(seconds=rt.settings.redispatch_after_s))
-    rung = [job_id for job_id, queue in due if rt.dispatcher.ring(job_id, queue)]
-    with rt.session() as session:
-        jobs.mark_dispatched(session, rung)
+    rung = runtime_for(self.app).redispatch_stale()
     if rung:
         log.info("reconciler re-dispatched %d queued job(s)", len(rung))
     return len(rung)

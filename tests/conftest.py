@@ -1,0 +1,122 @@
+"""Fixtures: real databases (SQLite and PostgreSQL), real Redis, real Celery workers.
+
+Each pytest-xdist process gets Redis databases of its own; each backend gets one
+database and one worker per test session, and tests use unique model names.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from app.config import Settings
+from app.migrate import upgrade
+from app.runtime import Runtime
+from app.services.datasets import ensure_builtin_datasets
+from tests.support import (
+    WorkerProcess,
+    create_database,
+    flush_redis,
+    postgres_available,
+    redis_url_for,
+    start_worker,
+)
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+ROLES = ("stack-sqlite", "stack-postgresql", "sqlite-only", "no-worker")
+
+
+def _slot(worker_id: str, role: str) -> int:
+    """Redis database number for this xdist process and fixture role (1-15)."""
+    index = int(worker_id[2:]) if worker_id.startswith("gw") else 0
+    return 1 + (4 * index + ROLES.index(role)) % 15
+
+
+@pytest.fixture(scope="session")
+def worker_id(request) -> str:
+    return getattr(request.config, "workerinput", {}).get("workerid", "master")
+
+
+def _skip_if_unavailable(backend: str) -> None:
+    if backend == "postgresql":
+        reason = postgres_available()
+        if reason:
+            if os.environ.get("CI"):
+                pytest.fail(reason)
+            pytest.skip(reason)
+
+
+@dataclass
+class Stack:
+    """A migrated database, its settings, a Flask app and (once started) a worker process."""
+
+    backend: str
+    settings: Settings
+    runtime: Runtime
+    app: object
+    tmp: Path
+    worker: WorkerProcess | None = None
+
+    @property
+    def client(self):
+        return self.app.test_client()
+
+
+def _make_stack(backend: str, slot: int, tmp: Path) -> tuple[Stack, callable]:
+    _skip_if_unavailable(backend)
+    url, drop = create_database(backend, tmp)
+    redis_url = redis_url_for(slot)
+    flush_redis(redis_url)
+    settings = Settings(database_url=url, redis_url=redis_url, models_store=tmp / "store",
+                        testing=True, redispatch_after_s=3600, reconcile_interval_s=3600)
+    upgrade(url)
+    app = create_app(settings)
+    rt = app.extensions["trainyard"]
+    with rt.session() as session:
+        ensure_builtin_datasets(session)
+    return Stack(backend, settings, rt, app, tmp), drop
+
+
+def _with_worker(backend: str, role: str, worker_id: str, tmp: Path) -> Iterator[Stack]:
+    s, drop = _make_stack(backend, _slot(worker_id, role), tmp)
+    s.worker = start_worker(s.settings, tmp / "worker.log", f"{role}-{worker_id}")
+    try:
+        yield s
+    finally:
+        s.worker.stop()
+        s.runtime.engine.dispose()
+        drop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def stack(request, worker_id, tmp_path_factory) -> Iterator[Stack]:
+    """A full stack with a running worker, one per backend per test process."""
+    tmp = tmp_path_factory.mktemp(f"stack-{request.param}")
+    yield from _with_worker(request.param, f"stack-{request.param}", worker_id, tmp)
+
+
+@pytest.fixture(scope="session")
+def sqlite_stack(worker_id, tmp_path_factory) -> Iterator[Stack]:
+    """SQLite only, with a worker: for end-to-end tests that need not run on both backends."""
+    yield from _with_worker("sqlite", "sqlite-only", worker_id, tmp_path_factory.mktemp("sqlite-only"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_stack(request, worker_id, tmp_path) -> Iterator[Stack]:
+    """A fresh migrated database per test, no worker: for service and API tests."""
+    s, drop = _make_stack(request.param, _slot(worker_id, "no-worker"), tmp_path)
+    yield s
+    s.runtime.engine.dispose()
+    drop()
+
+
+@pytest.fixture
+def model_name() -> str:
+    return f"m-{uuid.uuid4().hex[:10]}"

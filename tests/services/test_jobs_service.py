@@ -1,0 +1,114 @@
+"""Job use-cases on a real database (SQLite and PostgreSQL): claims, fencing, versions, paging."""
+from __future__ import annotations
+
+import pytest
+
+from app.domain.errors import Invalid, NotFound
+from app.models import JobEvent
+from app.services import jobs, registry
+from app.storage import StoredFile
+from sqlalchemy import select
+from tests.support import train_body
+
+
+def _submit(rt, name, **kw):
+    with rt.session() as s:
+        job, created = jobs.submit_train_job(s, train_body(name), **kw)
+    assert created or kw.get("idempotency_key")
+    return job
+
+
+def test_a_job_is_claimed_once_and_a_second_claim_gets_nothing(db_stack, model_name):
+    rt = db_stack.runtime
+    job = _submit(rt, model_name)
+    with rt.session() as s:
+        first = jobs.claim_job(s, job.id, "w1")
+    with rt.session() as s:
+        second = jobs.claim_job(s, job.id, "w2")
+    assert first is not None and first.attempt == 1
+    assert second is None
+    with rt.session() as s:
+        view = jobs.get_job(s, job.id)
+        kinds = [e["payload"].get("status") for e in jobs.job_events(s, job.id)]
+    assert view.status == "running" and view.worker == "w1"
+    assert kinds == ["queued", "running"]
+
+
+def test_a_stale_attempt_can_write_no_progress_and_no_version(db_stack, model_name):
+    rt = db_stack.runtime
+    job = _submit(rt, model_name)
+    with rt.session() as s:
+        claimed = jobs.claim_job(s, job.id, "w1")
+    with rt.session() as s:
+        assert jobs.record_progress(s, job.id, claimed.attempt + 1, epoch=1, total_epochs=2,
+                                    progress=0.5) is False
+        assert registry.register_version(s, job.id, claimed.attempt + 1, [], {}, {}) is None
+    with rt.session() as s:
+        assert jobs.get_job(s, job.id).version is None
+
+
+def test_versions_are_numbered_per_model_and_one_per_job(db_stack, model_name):
+    rt = db_stack.runtime
+    numbers = []
+    for _ in range(3):
+        job = _submit(rt, model_name)
+        with rt.session() as s:
+            claimed = jobs.claim_job(s, job.id, "w")
+        files = [StoredFile("metrics.json", f"artifacts/{job.id}/metrics.json", 2, "0" * 64)]
+        with rt.session() as s:
+            v = registry.register_version(s, job.id, claimed.attempt, files, {"test_accuracy": 0.5}, {})
+        numbers.append(v.version)
+        with rt.session() as s:  # the same attempt registering again finds the job succeeded
+            assert registry.register_version(s, job.id, claimed.attempt, files, {}, {}) is None
+    assert numbers == [1, 2, 3]
+    with rt.session() as s:
+        assert [v.version for v in registry.list_versions(s, model_name)] == [3, 2, 1]
+        assert jobs.get_job(s, job.id).status == "succeeded"
+
+
+def test_a_failure_is_recorded_with_its_reason(db_stack, model_name):
+    rt = db_stack.runtime
+    job = _submit(rt, model_name)
+    with rt.session() as s:
+        claimed = jobs.claim_job(s, job.id, "w")
+    with rt.session() as s:
+        assert jobs.fail_job(s, job.id, claimed.attempt, "Traceback...\nValueError: boom")
+    with rt.session() as s:
+        view = jobs.get_job(s, job.id)
+        last = s.scalars(select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.id.desc())).first()
+    assert view.status == "failed" and "boom" in view.error
+    assert last.payload == {"status": "failed", "error": "ValueError: boom"}
+
+
+def test_an_idempotency_key_returns_the_first_job(db_stack, model_name):
+    rt = db_stack.runtime
+    with rt.session() as s:
+        a, created_a = jobs.submit_train_job(s, train_body(model_name), idempotency_key="k-" + model_name)
+    with rt.session() as s:
+        b, created_b = jobs.submit_train_job(s, train_body(model_name), idempotency_key="k-" + model_name)
+    assert created_a and not created_b and a.id == b.id
+
+
+def test_every_invalid_field_is_reported_at_once(db_stack):
+    with db_stack.runtime.session() as s, pytest.raises(Invalid) as err:
+        jobs.submit_train_job(s, {"kind": "nope", "dataset": "missing", "model_name": "../x",
+                                  "queue": "tpu"})
+    assert set(err.value.fields) == {"kind", "dataset", "model_name", "queue"}
+
+
+def test_keyset_pagination_walks_every_job_once(db_stack):
+    rt = db_stack.runtime
+    ids = {_submit(rt, f"page-{i}").id for i in range(7)}
+    seen, cursor = [], None
+    with rt.session() as s:
+        while True:
+            page, cursor = jobs.list_jobs(s, limit=3, cursor=cursor)
+            seen.extend(j.id for j in page)
+            if not cursor:
+                break
+    assert len(seen) == 7 and set(seen) == ids
+
+
+def test_unknown_job_is_not_found(db_stack):
+    with db_stack.runtime.session() as s, pytest.raises(NotFound):
+        jobs.get_job(s, "no-such-job")

@@ -1,0 +1,144 @@
+"""Helpers for tests that drive the real stack: databases, Redis, a Celery worker process."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.config import PROJECT_ROOT, Settings
+
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"))
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, interval: float = 0.1,
+               what: str = "condition") -> Any:
+    """Poll until ``predicate()`` is truthy and return it; fail with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def postgres_available() -> str | None:
+    """None if the test PostgreSQL answers, else the reason it does not."""
+    try:
+        engine = create_engine(PG_ADMIN_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc.__class__.__name__}"
+
+
+def create_database(backend: str, folder: Path) -> tuple[str, Callable[[], None]]:
+    """A fresh, empty database of ``backend``; returns (url, drop)."""
+    if backend == "sqlite":
+        path = folder / f"ty-{uuid.uuid4().hex[:8]}.db"
+        return f"sqlite:///{path}", lambda: None
+    name = f"ty_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+def redis_url_for(slot: int) -> str:
+    """A Redis database number of our own, so parallel test processes never share queues."""
+    url = make_url_redis(REDIS_BASE_URL)
+    return f"{url}/{slot}"
+
+
+def make_url_redis(url: str) -> str:
+    """``redis://host:port`` without any database number."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def flush_redis(url: str) -> None:
+    redis.Redis.from_url(url).flushdb()
+
+
+def queue_drained(url: str, queues: tuple[str, ...] = ("cpu", "gpu")) -> bool:
+    """True when no message waits in the queues and none is delivered but unacknowledged."""
+    r = redis.Redis.from_url(url)
+    return all(r.llen(q) == 0 for q in queues) and r.hlen("unacked") == 0
+
+
+@dataclass
+class WorkerProcess:
+    proc: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
+                "MODELS_STORE": str(settings.models_store), "TF_CPP_MIN_LOG_LEVEL": "2",
+                "REDISPATCH_AFTER_S": str(settings.redispatch_after_s),
+                "RECONCILE_INTERVAL_S": str(settings.reconcile_interval_s),
+                "PYTHONPATH": str(PROJECT_ROOT)})
+    return env
+
+
+def start_worker(settings: Settings, log_path: Path, name: str) -> WorkerProcess:
+    """A real ``celery worker`` process (prefork, concurrency 1), as the run command starts it."""
+    cmd = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", "cpu,gpu",
+           "-c", "1", "--loglevel", "INFO", "-n", f"{name}@%h", "--without-gossip",
+           "--without-mingle"]
+    fh = open(log_path, "wb")
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=settings_env(settings), stdout=fh,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    return WorkerProcess(proc, log_path)
+
+
+def train_body(model_name: str, **overrides: Any) -> dict[str, Any]:
+    """A small, valid training request (1-2 s on CPU)."""
+    body: dict[str, Any] = {"kind": "mlp", "dataset": "iris", "model_name": model_name,
+                            "params": {"epochs": 2, "batch_size": 16}}
+    body.update(overrides)
+    return body
+
+
+def wait_for_job(client, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
+    """Poll the API until the job ends; return its JSON."""
+    def done():
+        job = client.get(f"/api/v1/jobs/{job_id}").get_json()
+        return job if job["status"] in ("succeeded", "failed", "cancelled") else None
+
+    return wait_until(done, timeout=timeout, interval=0.2, what=f"job {job_id} to finish")

@@ -1,0 +1,21 @@
+"""The tables and the Alembic revisions agree, on SQLite and PostgreSQL; one head only."""
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from app.migrate import alembic_config
+from app.models import Base
+
+
+def test_models_and_migrations_agree(db_stack):
+    with db_stack.runtime.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                Base.metadata)
+    assert diff == []
+
+
+def test_there_is_a_single_head():
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1

@@ -1,0 +1,69 @@
+"""The dashboard path a person takes: form -> job page -> version page -> download -> predict."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from app.data.builtin import BUILTINS, holdout_split
+from tests.support import wait_for_job
+
+
+def test_form_to_a_model_that_predicts_digits(sqlite_stack, model_name, tmp_path):
+    c = sqlite_stack.client
+    form = c.get("/jobs/new?kind=mlp")
+    assert form.status_code == 200
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form.get_data(as_text=True)).group(1)
+    fields = {"kind": "mlp", "idempotency_key": key, "model_name": model_name, "dataset": "digits:1",
+              "params.epochs": "15", "params.batch_size": "32", "params.hidden_units": "64",
+              "params.learning_rate": "0.003", "queue": "cpu"}
+    r = c.post("/jobs/new", data=fields)
+    assert r.status_code == 303
+    job_url = r.headers["Location"]
+    # A double-click sends the same form twice: still one job.
+    assert c.post("/jobs/new", data=fields).headers["Location"] == job_url
+    job_id = job_url.rsplit("/", 1)[1]
+    page = c.get(job_url).get_data(as_text=True)
+    assert 'id="bar"' in page and "job.js" in page
+
+    done = wait_for_job(c, job_id)
+    assert done["status"] == "succeeded", done["error"]
+    page = c.get(job_url).get_data(as_text=True)
+    version_url = f"/models/{model_name}/versions/{done['version']}"
+    assert version_url in page
+
+    version_page = c.get(version_url).get_data(as_text=True)
+    for name in ("model.keras", "metrics.json", "history.csv"):
+        assert name in version_page
+    link = re.search(r'href="([^"]+/artifacts/model\.keras)"', version_page).group(1)
+    download = c.get(link)
+    assert download.status_code == 200
+    path = tmp_path / "model.keras"
+    path.write_bytes(download.get_data())
+
+    import keras
+
+    model = keras.models.load_model(path)
+    _, X_test, _, y_test = holdout_split(BUILTINS["digits"].loader())
+    accuracy = float(np.mean(np.argmax(model.predict(X_test, verbose=0), axis=1) == y_test))
+    assert accuracy >= 0.9
+
+
+def test_form_errors_are_shown_next_to_the_field_and_values_kept(sqlite_stack):
+    c = sqlite_stack.client
+    r = c.post("/jobs/new", data={"kind": "mlp", "model_name": "keep-me", "dataset": "digits",
+                                  "params.epochs": "0", "params.learning_rate": "fast"})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "must be between 1 and 1000" in html and "must be a number" in html
+    assert 'value="keep-me"' in html and 'value="fast"' in html
+
+
+def test_pages_render_and_have_empty_states(sqlite_stack):
+    c = sqlite_stack.client
+    for url in ("/", "/models", "/datasets", "/jobs/new", "/?status=failed"):
+        assert c.get(url).status_code == 200, url
+    assert "No jobs with status" in c.get("/?status=cancelled").get_data(as_text=True)
+    missing = c.get("/jobs/not-a-job")
+    assert missing.status_code == 404 and "Back to jobs" in missing.get_data(as_text=True)
+    assert c.get("/models/none/versions/1").status_code == 404
