@@ -58,7 +58,8 @@ def test_a_duplicate_delivery_trains_once(stack, model_name):
     assert done["status"] == "succeeded" and done["attempt"] == 1
     wait_until(lambda: queue_drained(stack.settings.redis_url), timeout=60, what="queue to drain")
     with stack.runtime.session() as s:
-        versions = s.scalar(select(func.count()).select_from(ModelVersion).where(ModelVersion.job_id == job["id"]))
+        versions = s.scalar(select(func.count()).select_from(ModelVersion)
+                            .where(ModelVersion.job_id == job["id"]))
         running = [e for e in s.scalars(select(JobEvent).where(JobEvent.job_id == job["id"]))
                    if e.payload.get("status") == "running"]
     assert versions == 1 and len(running) == 1

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from app.domain.errors import Invalid, NotFound
 from app.models import JobEvent
 from app.services import jobs, registry
 from app.storage import StoredFile
-from sqlalchemy import select
 from tests.support import train_body
 
 
@@ -75,7 +75,8 @@ def test_a_failure_is_recorded_with_its_reason(db_stack, model_name):
         assert jobs.fail_job(s, job.id, claimed.attempt, "Traceback...\nValueError: boom")
     with rt.session() as s:
         view = jobs.get_job(s, job.id)
-        last = s.scalars(select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.id.desc())).first()
+        last = s.scalars(select(JobEvent).where(JobEvent.job_id == job.id)
+                         .order_by(JobEvent.id.desc())).first()
     assert view.status == "failed" and "boom" in view.error
     assert last.payload == {"status": "failed", "error": "ValueError: boom"}
 

@@ -50,8 +50,8 @@ def train(inp: TrainInput) -> TrainResult:
 
     metrics = classification_metrics(model, X_test, y_test, n_classes)
     metrics.update({f"final_{k}": float(v[-1]) for k, v in history.history.items()})
-    metrics.update({"epochs_run": len(history.history["loss"]), "n_train": int(len(X_train)),
-                    "n_validation": int(len(val[0])) if val else 0, "n_test": int(len(X_test))})
+    metrics.update({"epochs_run": len(history.history["loss"]), "n_train": len(X_train),
+                    "n_validation": len(val[0]) if val else 0, "n_test": len(X_test)})
     out = inp.workdir
     model.save(out / "model.keras")
     return TrainResult(

@@ -1,0 +1,89 @@
+# Shared steps of scripts/run.sh and scripts/test.sh. Source it; do not run it.
+# Each step says what it does and fails with a message that says what to install.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+VAR="$ROOT/var"
+mkdir -p "$VAR"
+
+say() { printf '\033[1m[trainyard]\033[0m %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+is_root() { [ "$(id -u)" = 0 ]; }
+
+apt_install() {
+  # Install Debian packages when we are root; otherwise say exactly what to run.
+  if is_root && command -v apt-get >/dev/null; then
+    say "installing Debian packages: $*"
+    if [ ! -f "$VAR/.apt-updated" ]; then apt-get update -qq && touch "$VAR/.apt-updated"; fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    return 1
+  fi
+}
+
+find_python() {
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null && \
+       "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+
+ensure_venv() {
+  # A virtual environment in .venv with exactly the versions in requirements.lock.
+  local py stamp want
+  py=$(find_python) || die "Python 3.11 is required (Debian 12: apt-get install python3 python3-venv)"
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating the virtual environment in .venv"
+    if ! "$py" -m venv "$VENV" 2>/dev/null; then
+      rm -rf "$VENV"
+      apt_install python3-venv || die "python3 -m venv failed: install python3-venv (apt-get install python3-venv)"
+      "$py" -m venv "$VENV"
+    fi
+  fi
+  want=$(sha256sum "$ROOT/requirements.lock" | cut -d' ' -f1)
+  stamp="$VENV/.requirements.sha256"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing Python packages from requirements.lock (first run takes a few minutes)"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements.lock"
+    echo "$want" > "$stamp"
+  fi
+}
+
+redis_ping() { "$VENV/bin/python" - "$1" <<'PY' 2>/dev/null
+import sys, redis
+redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1).ping()
+PY
+}
+
+STARTED_REDIS=""
+ensure_redis() {
+  # REDIS_URL if set; else a Redis on 127.0.0.1:6379; else start redis-server (installing it as root).
+  if [ -n "${REDIS_URL:-}" ]; then
+    redis_ping "$REDIS_URL" || die "REDIS_URL=$REDIS_URL does not answer PING"
+    return
+  fi
+  export REDIS_URL="redis://127.0.0.1:6379/0"
+  if redis_ping "$REDIS_URL"; then say "using the Redis already running at $REDIS_URL"; return; fi
+  if ! command -v redis-server >/dev/null; then
+    apt_install redis-server || die "Redis is needed: install it (sudo apt-get install redis-server) or set REDIS_URL=redis://host:6379/0"
+  fi
+  mkdir -p "$VAR/redis"
+  say "starting redis-server on 127.0.0.1:6379 (data in var/redis, append-only)"
+  redis-server --port 6379 --bind 127.0.0.1 --daemonize yes --dir "$VAR/redis" \
+    --appendonly yes --maxmemory-policy noeviction --pidfile "$VAR/redis.pid" \
+    --logfile "$VAR/redis.log" >/dev/null
+  for _ in $(seq 50); do redis_ping "$REDIS_URL" && break; sleep 0.1; done
+  redis_ping "$REDIS_URL" || die "redis-server did not start; see var/redis.log"
+  STARTED_REDIS=1
+}
+
+stop_started_redis() {
+  if [ -n "$STARTED_REDIS" ]; then
+    say "stopping the redis-server this script started"
+    redis-cli -p 6379 shutdown >/dev/null 2>&1 || kill "$(cat "$VAR/redis.pid")" 2>/dev/null || true
+  fi
+}

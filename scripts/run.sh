@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Start the whole platform: install what is missing, start Redis if none runs, migrate,
+# then run web + worker + beat (Procfile) until Ctrl-C.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_venv
+ensure_redis
+trap stop_started_redis EXIT
+
+export PORT="${PORT:-5000}"
+"$VENV/bin/flask" --app app trainyard init
+say "dashboard: http://127.0.0.1:${PORT}/   (Ctrl-C stops web, worker and beat)"
+# honcho gives web $PORT; it forwards Ctrl-C / SIGTERM to every process and waits for them.
+"$VENV/bin/honcho" --no-colour -f Procfile start -p "$PORT"

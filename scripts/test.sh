@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Run the whole test suite against real Redis, real Celery workers, SQLite and PostgreSQL.
+# Extra arguments go to pytest (e.g. scripts/test.sh -k api).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_venv
+ensure_redis
+trap stop_started_redis EXIT
+
+# PostgreSQL for the tests that run on both databases (TEST_POSTGRES_URL overrides).
+# The password only matters where PostgreSQL was installed by this script (see below); trust auth ignores it.
+export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgresql+psycopg://postgres:postgres@127.0.0.1:5432/test}"
+pg_ready() { "$VENV/bin/python" -c "import sqlalchemy as s; s.create_engine('$TEST_POSTGRES_URL').connect().close()" 2>/dev/null; }
+if ! pg_ready; then
+  fresh=""
+  if ! command -v pg_ctlcluster >/dev/null && apt_install postgresql; then fresh=1; fi
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    say "starting the local PostgreSQL cluster"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start 2>/dev/null || true
+    for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 && break; sleep 0.2; done
+    if [ -n "$fresh" ]; then  # a new cluster: give postgres a password and create the test database
+      su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+      su postgres -c "createdb test" >/dev/null 2>&1 || true
+    fi
+  fi
+  pg_ready || say "PostgreSQL at $TEST_POSTGRES_URL is not reachable: its tests will be skipped (CI fails them)"
+fi
+
+# Debian's chromium for the browser tests (Playwright's own browser download does not work offline).
+if ! command -v chromium >/dev/null; then
+  apt_install chromium || say "chromium is not installed: browser tests will be skipped"
+fi
+if command -v docker-compose >/dev/null || apt_install docker-compose; then :; else
+  say "docker-compose is not installed: the compose file check will be skipped"
+fi
+
+"$VENV/bin/ruff" check app workers tests bench migrations/env.py
+status=0
+"$VENV/bin/pytest" -n "${PYTEST_WORKERS:-2}" "$@" || status=$?
+exit "$status"
