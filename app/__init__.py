@@ -13,7 +13,7 @@ from app.runtime import Runtime
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app: check settings, wire the runtime, register blueprints and errors."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__, instance_relative_config=False)
+    app = Flask(__name__, static_folder="web/static")
     _configure(app, settings)
     app.extensions["trainyard"] = Runtime.build(settings)
     _register_blueprints(app)

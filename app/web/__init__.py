@@ -6,8 +6,8 @@ from werkzeug.exceptions import HTTPException
 
 from app.domain.errors import DomainError
 
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static")
+# Static files are the app's own (app/web/static, served at /static).
+bp = Blueprint("web", __name__, template_folder="templates")
 
 
 @bp.app_errorhandler(DomainError)

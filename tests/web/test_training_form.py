@@ -67,3 +67,12 @@ def test_pages_render_and_have_empty_states(sqlite_stack):
     missing = c.get("/jobs/not-a-job")
     assert missing.status_code == 404 and "Back to jobs" in missing.get_data(as_text=True)
     assert c.get("/models/none/versions/1").status_code == 404
+
+
+def test_static_assets_are_served_from_the_app(sqlite_stack):
+    c = sqlite_stack.client
+    page = c.get("/").get_data(as_text=True)
+    assert 'href="/static/app.css"' in page
+    for asset in ("/static/app.css", "/static/job.js"):
+        r = c.get(asset)
+        assert r.status_code == 200 and len(r.get_data()) > 100, asset

@@ -1,0 +1,1 @@
+"""Benchmarks that drive a live Trainyard stack; run them with ``python bench/run.py``."""

@@ -1,0 +1,189 @@
+"""A throwaway live Trainyard stack: temp SQLite + store, its own Redis db, gunicorn and Celery workers."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import redis
+import requests
+
+from app.config import PROJECT_ROOT, Settings
+from app.migrate import upgrade
+from app.runtime import Runtime
+from app.services.datasets import ensure_builtin_datasets
+
+PY = sys.executable
+DONE = ("succeeded", "failed", "cancelled")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def parse_utc(stamp: str) -> float:
+    """An API timestamp (ISO 8601, ``Z``) as a Unix time."""
+    return datetime.fromisoformat(stamp).timestamp()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
+    """Poll ``predicate`` until truthy; raise ``TimeoutError`` naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+@dataclass
+class Stack:
+    """Every process and file the benchmark starts; ``close()`` removes them all."""
+
+    redis_db: int = 14
+    tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="trainyard-bench-")))
+    port: int = field(default_factory=free_port)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    http: requests.Session = field(default_factory=requests.Session)
+
+    @property
+    def settings(self) -> Settings:
+        """The settings every process of this stack shares."""
+        return Settings(database_url=f"sqlite:///{self.tmp / 'bench.db'}",
+                        redis_url=f"redis://127.0.0.1:6379/{self.redis_db}",
+                        models_store=self.tmp / "store", secret_key="bench-secret")
+
+    @property
+    def base(self) -> str:
+        """Base URL of the gunicorn server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """Environment for child processes: the stack's settings, quiet TensorFlow."""
+        s = self.settings
+        env = dict(os.environ)
+        env.update({"DATABASE_URL": s.database_url, "REDIS_URL": s.redis_url,
+                    "MODELS_STORE": str(s.models_store), "SECRET_KEY": s.secret_key,
+                    "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(PROJECT_ROOT)})
+        return env
+
+    def redis(self) -> redis.Redis:
+        """A client on the stack's own Redis database."""
+        return redis.Redis.from_url(self.settings.redis_url)
+
+    def prepare(self) -> None:
+        """Flush the Redis db, migrate the SQLite file and register the built-in datasets."""
+        r = self.redis()
+        if r.dbsize():
+            print(f"warning: Redis db {self.redis_db} had {r.dbsize()} keys; flushing it", file=sys.stderr)
+        r.flushdb()
+        upgrade(self.settings.database_url)
+        rt = Runtime.build(self.settings)
+        with rt.session() as session:
+            ensure_builtin_datasets(session)
+        rt.engine.dispose()
+
+    def start(self, name: str, args: list[str]) -> None:
+        """Start ``python -m <args>`` in its own process group, logging to ``<tmp>/<name>.log``."""
+        log = open(self.tmp / f"{name}.log", "ab")
+        self.procs[name] = subprocess.Popen([PY, "-m", *args], cwd=PROJECT_ROOT, env=self.env(),
+                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+
+    def log(self, name: str) -> str:
+        """What process ``name`` has written so far."""
+        path = self.tmp / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def _alive(self, name: str) -> None:
+        """Raise with the log tail if process ``name`` died."""
+        if self.procs[name].poll() is not None:
+            raise RuntimeError(f"{name} exited early:\n{self.log(name)[-3000:]}")
+
+    def start_web(self) -> None:
+        """Gunicorn as in the Procfile (2 sync workers, access log), serving ``bench.wsgi:app``."""
+        self.start("web", ["gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
+                           "--access-logfile", "-", "--graceful-timeout", "10", "bench.wsgi:app"])
+
+        def up() -> bool:
+            self._alive("web")
+            try:
+                return requests.get(f"{self.base}/bench/constant", timeout=1).ok
+            except requests.ConnectionError:
+                return False
+
+        wait_for(up, 60, "gunicorn to answer", 0.2)
+
+    def start_celery(self, name: str, app: str, queues: str, node: str) -> None:
+        """A Celery worker (prefork, concurrency 1); returns once it logs ``ready``."""
+        self.start(name, ["celery", "-A", app, "worker", "-Q", queues, "--concurrency", "1",
+                          "--loglevel", "INFO", "-n", node])
+
+        def ready() -> bool:
+            self._alive(name)
+            return " ready." in self.log(name)
+
+        wait_for(ready, 120, f"{name} to be ready", 0.2)
+
+    def start_worker(self) -> None:
+        """The platform worker, started as the Procfile does (queues gpu,cpu)."""
+        if "worker" not in self.procs:
+            self.start_celery("worker", "workers.celery_app", "gpu,cpu", "bench@%h")
+
+    def stop(self, name: str) -> None:
+        """SIGTERM process ``name``'s group, SIGKILL it after 30 s."""
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+    def close(self) -> None:
+        """Stop every process, flush the Redis db and delete the temp folder."""
+        for name in reversed(list(self.procs)):
+            try:
+                self.stop(name)
+            except ProcessLookupError:
+                pass
+        try:
+            self.redis().flushdb()
+        except redis.RedisError as exc:
+            print(f"warning: could not flush Redis db {self.redis_db}: {exc}", file=sys.stderr)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST a job; return its JSON (raises on a non-201 answer)."""
+        resp = self.http.post(f"{self.base}/api/v1/jobs", json=body, timeout=30)
+        if resp.status_code != 201:
+            raise RuntimeError(f"submit answered {resp.status_code}: {resp.text[:500]}")
+        return resp.json()
+
+    def wait_job(self, job_id: str, interval: float, timeout: float = 600) -> dict[str, Any]:
+        """Poll the API until the job has ended; raise unless it succeeded."""
+        def done() -> dict[str, Any] | None:
+            job = self.http.get(f"{self.base}/api/v1/jobs/{job_id}", timeout=30).json()
+            return job if job["status"] in DONE else None
+
+        job = wait_for(done, timeout, f"job {job_id}", interval)
+        if job["status"] != "succeeded":
+            raise RuntimeError(f"job {job_id} {job['status']}: {(job.get('error') or '')[-2000:]}")
+        return job
