@@ -38,5 +38,6 @@ def table(rows: Iterable[Row]) -> str:
         met = "—" if r.met is None else ("yes" if r.met else "**no**")
         base = f"{_num(r.baseline)} ({r.baseline_name})" if r.baseline is not None else "—"
         ratio = "—" if r.ratio is None else f"{r.ratio:.2f}x"
-        lines.append(f"| {r.bench} | {r.metric} | {_num(r.value)} | {base} | {ratio} | {r.target or '—'} | {met} |")
+        target = r.target or "—"
+        lines.append(f"| {r.bench} | {r.metric} | {_num(r.value)} | {base} | {ratio} | {target} | {met} |")
     return "\n".join(lines)

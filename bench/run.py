@@ -1,0 +1,76 @@
+"""Run the Trainyard benchmarks against a throwaway live stack and print a markdown table.
+
+Usage: ``.venv/bin/python bench/run.py [--only a,b,c,d] [--quick] [--redis-db 14]``.
+Everything started here (gunicorn, Celery workers, temp folder, Redis db) is
+stopped and removed on exit, also on errors and Ctrl-C.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import NoReturn
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import fit, latency, reads, submit  # noqa: E402
+from bench.report import Row, table  # noqa: E402
+from bench.stack import Stack  # noqa: E402
+
+ALL = ("a", "b", "c", "d")
+
+
+def _parse() -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--only", default=",".join(ALL), help="comma-separated subset of a,b,c,d")
+    p.add_argument("--quick", action="store_true", help="small N and short runs (a smoke test)")
+    p.add_argument("--redis-db", type=int, default=14, help="Redis database number to use (flushed)")
+    args = p.parse_args()
+    args.only = [x.strip() for x in args.only.split(",") if x.strip()]
+    unknown = set(args.only) - set(ALL)
+    if unknown:
+        p.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    return args
+
+
+def _on_sigterm(_sig: int, _frame: object) -> NoReturn:
+    """Turn SIGTERM into SystemExit so the ``finally`` clean-up runs."""
+    sys.exit(143)
+
+
+def main() -> int:
+    """Start the stack, run the chosen benchmarks in order, print the table, clean up."""
+    args = _parse()
+    q = args.quick
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    plan = {
+        "a": lambda s: latency.run(s, n=30 if q else 200),
+        "b": lambda s: fit.run(s, repeats=1 if q else 3),
+        "c": lambda s: reads.run(s, seconds=3 if q else 10),
+        "d": lambda s: submit.run(s, total=300 if q else 2000),
+    }
+    stack = Stack(redis_db=args.redis_db)
+    rows: list[Row] = []
+    try:
+        print(f"stack in {stack.tmp}, Redis db {args.redis_db}, port {stack.port}", file=sys.stderr)
+        stack.prepare()
+        stack.start_web()
+        for name in ALL:
+            if name in args.only:
+                t0 = time.monotonic()
+                print(f"running ({name}) ...", file=sys.stderr, flush=True)
+                rows += plan[name](stack)
+                print(f"({name}) done in {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
+    finally:
+        stack.close()
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
