@@ -47,16 +47,20 @@ class Runtime:
         with self.session() as session:
             job, created = jobs.submit_train_job(session, raw, created_by=created_by,
                                                  idempotency_key=idempotency_key)
-        if created and self.dispatcher.ring(job.id, job.queue):
-            with self.session() as session:
-                jobs.mark_dispatched(session, [job.id])
+            to_ring = jobs.dispatchable(session, job.id) if created else []
+        self.ring(to_ring)
         return job, created
+
+    def ring(self, queued: list[tuple[str, str]]) -> list[str]:
+        """Send each committed, queued job's message; remember which were sent."""
+        rung = [job_id for job_id, queue in queued if self.dispatcher.ring(job_id, queue)]
+        if rung:
+            with self.session() as session:
+                jobs.mark_dispatched(session, rung)
+        return rung
 
     def redispatch_stale(self) -> list[str]:
         """Ring again for queued jobs never dispatched or dispatched long ago (the reconciler's job)."""
         with self.session() as session:
             due = jobs.jobs_to_redispatch(session, timedelta(seconds=self.settings.redispatch_after_s))
-        rung = [job_id for job_id, queue in due if self.dispatcher.ring(job_id, queue)]
-        with self.session() as session:
-            jobs.mark_dispatched(session, rung)
-        return rung
+        return self.ring(due)

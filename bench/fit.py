@@ -38,10 +38,12 @@ def standalone_once(env: dict[str, str]) -> float:
     """Wall seconds of one ``standalone_fit.py`` subprocess."""
     with tempfile.TemporaryDirectory(prefix="bench-standalone-") as out:
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "standalone_fit.py"), "--epochs",
-                        str(EPOCHS), "--out", out], cwd=PROJECT_ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        proc = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "standalone_fit.py"),
+                               "--epochs", str(EPOCHS), "--out", out], cwd=PROJECT_ROOT, env=env,
+                              capture_output=True, text=True)
         elapsed = time.perf_counter() - t0
+        if proc.returncode:
+            raise RuntimeError(f"standalone_fit.py exited {proc.returncode}:\n{proc.stderr[-2000:]}")
         if not (Path(out) / "model.keras").is_file():
             raise RuntimeError("standalone_fit.py saved no model.keras")
     return elapsed

@@ -14,9 +14,11 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from app.data.builtin import load_source
+from app.data.load import load_dataset
 from app.runtime import Runtime
 from app.services import jobs, registry
+from app.services.jobs import ClaimedJob
+from app.storage.local import sha256_file
 from workers.trainers import TRAINERS, Fenced, Progress, TrainInput
 
 log = logging.getLogger(__name__)
@@ -57,17 +59,19 @@ def run_train_job(rt: Runtime, job_id: str, worker: str) -> str:
     scratch = Path(tempfile.mkdtemp(prefix=f"job-{job_id}-"))
     try:
         trainer = TRAINERS[claimed.kind]
-        data = load_source(claimed.dataset_source)
-        result = trainer(TrainInput(params=claimed.params, data=data, workdir=scratch,
-                                    report=_Reporter(rt, job_id, claimed.attempt)))
+        result = trainer(TrainInput(params=claimed.params, data=_load_data(rt, claimed), workdir=scratch,
+                                    report=_Reporter(rt, job_id, claimed.attempt),
+                                    inputs=_input_files(rt, claimed)))
         stored = [rt.store.publish(path, f"artifacts/{job_id}/{path.name}") for path in result.files]
         with rt.session() as session:
-            version = registry.register_version(session, job_id, claimed.attempt, stored,
-                                                result.metrics, result.framework)
-        if version is None:
+            registered = registry.register_version(session, job_id, claimed.attempt, stored,
+                                                   result.metrics, result.framework)
+        if registered is None:
             rt.store.remove_tree(f"artifacts/{job_id}")
             return "fenced"
-        log.info("job %s registered %s v%d", job_id, version.model_name, version.version)
+        rt.ring(registered.released)  # jobs that waited for this version (after the commit)
+        log.info("job %s registered %s v%d", job_id, registered.version.model_name,
+                 registered.version.version)
         return "succeeded"
     except Fenced:
         log.warning("job %s: this attempt was fenced off; writing nothing", job_id)
@@ -80,3 +84,30 @@ def run_train_job(rt: Runtime, job_id: str, worker: str) -> str:
         return "failed"
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+class TamperedFile(Exception):
+    """A stored file's sha256 no longer matches the registry: refuse to use it."""
+
+
+def _verified(rt: Runtime, rel: str, sha256: str) -> Path:
+    path = rt.store.resolve(rel)
+    actual = sha256_file(path)
+    if actual != sha256:
+        raise TamperedFile(f"{rel}: sha256 is {actual}, the registry says {sha256}")
+    return path
+
+
+def _load_data(rt: Runtime, claimed: ClaimedJob):
+    """The job's dataset; an uploaded file is checked against its registered sha256 first."""
+    path = _verified(rt, claimed.dataset_path, claimed.dataset_sha256) if claimed.dataset_path else None
+    return load_dataset(claimed.dataset_kind, claimed.dataset_source, path, claimed.dataset_schema)
+
+
+def _input_files(rt: Runtime, claimed: ClaimedJob) -> dict[str, Path]:
+    """Verified artifact files of the version this job builds on (none for most jobs)."""
+    if claimed.input_version_id is None:
+        return {}
+    with rt.session() as session:
+        version = registry.get_version_by_id(session, claimed.input_version_id)
+    return {a.name: _verified(rt, a.path, a.sha256) for a in version.artifacts}

@@ -1,36 +1,19 @@
 """Built-in datasets that ship inside installed packages, so nothing is downloaded.
 
-The worker loads them to train; the seeding command loads them once to record
-their sha256, rows and schema in the dataset registry.
+scikit-learn ships digits, iris, wine and breast_cancer; gensim ships its test
+corpora. The worker loads them to train; the seeding command loads them once to
+record their sha256, rows and schema in the dataset registry.
 """
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from app.data.types import CorpusData, ImageData, TabularData, TextData
 
-@dataclass(frozen=True)
-class TabularData:
-    X: np.ndarray
-    y: np.ndarray
-    feature_names: list[str]
-    class_names: list[str]
-
-    def fingerprint(self) -> str:
-        """A sha256 over the arrays, stable across runs and machines."""
-        digest = hashlib.sha256()
-        digest.update(np.ascontiguousarray(self.X, dtype=np.float64).tobytes())
-        digest.update(np.ascontiguousarray(self.y, dtype=np.int64).tobytes())
-        return digest.hexdigest()
-
-    def schema(self) -> dict:
-        return {
-            "features": [{"name": n, "type": "number"} for n in self.feature_names],
-            "label": {"name": "label", "classes": self.class_names},
-        }
+Data = TabularData | ImageData | TextData | CorpusData
 
 
 @dataclass(frozen=True)
@@ -39,7 +22,7 @@ class BuiltinDataset:
     kind: str
     source: str
     description: str
-    loader: Callable[[], TabularData]
+    loader: Callable[[], Data]
 
 
 def _sklearn(loader_name: str) -> Callable[[], TabularData]:
@@ -50,11 +33,42 @@ def _sklearn(loader_name: str) -> Callable[[], TabularData]:
         feature_names = [str(n) for n in getattr(bunch, "feature_names", [])] or [
             f"x{i}" for i in range(bunch.data.shape[1])
         ]
-        class_names = [str(n) for n in bunch.target_names]
         return TabularData(bunch.data.astype(np.float32), bunch.target.astype(np.int64),
-                           feature_names, class_names)
+                           feature_names, [str(n) for n in bunch.target_names])
 
     return load
+
+
+def _digits_images() -> ImageData:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return ImageData(bunch.images.astype(np.float32)[..., np.newaxis], bunch.target.astype(np.int64),
+                     [str(n) for n in bunch.target_names])
+
+
+def _gensim_file(name: str) -> str:
+    from gensim.test.utils import datapath
+
+    return datapath(name)
+
+
+def _lee_background() -> CorpusData:
+    with open(_gensim_file("lee_background.cor"), encoding="utf-8") as fh:
+        return CorpusData([line.strip() for line in fh if line.strip()])
+
+
+def _pang_lee_polarity() -> TextData:
+    """fastText-style lines (``__label__pos text``); the file is latin-1, not UTF-8."""
+    texts, labels = [], []
+    with open(_gensim_file("pang_lee_polarity.cor"), encoding="latin-1") as fh:
+        for line in fh:
+            label, _, text = line.strip().partition(" ")
+            if text:
+                texts.append(text)
+                labels.append(label.removeprefix("__label__"))
+    classes = sorted(set(labels))
+    return TextData(texts, np.array([classes.index(x) for x in labels], dtype=np.int64), classes)
 
 
 BUILTINS: dict[str, BuiltinDataset] = {
@@ -63,6 +77,8 @@ BUILTINS: dict[str, BuiltinDataset] = {
         BuiltinDataset("digits", "tabular", "builtin:sklearn.digits",
                        "8x8 handwritten digits as 64 pixel features, 10 classes (1,797 rows).",
                        _sklearn("load_digits")),
+        BuiltinDataset("digits_images", "images", "builtin:sklearn.digits_images",
+                       "The same digits as 8x8x1 images, for convolutional networks.", _digits_images),
         BuiltinDataset("iris", "tabular", "builtin:sklearn.iris",
                        "Iris flowers, 4 features, 3 classes (150 rows).", _sklearn("load_iris")),
         BuiltinDataset("wine", "tabular", "builtin:sklearn.wine",
@@ -70,28 +86,19 @@ BUILTINS: dict[str, BuiltinDataset] = {
         BuiltinDataset("breast_cancer", "tabular", "builtin:sklearn.breast_cancer",
                        "Breast cancer diagnosis, 30 features, 2 classes (569 rows).",
                        _sklearn("load_breast_cancer")),
+        BuiltinDataset("lee_background", "corpus", "builtin:gensim.lee_background",
+                       "gensim's Lee background corpus: 300 news documents, one per line.",
+                       _lee_background),
+        BuiltinDataset("pang_lee_polarity", "text", "builtin:gensim.pang_lee_polarity",
+                       "200 movie-review sentences labelled pos/neg (gensim test data, latin-1).",
+                       _pang_lee_polarity),
     )
 }
 
 
-def load_source(source: str) -> TabularData:
-    """Load a dataset by its registry ``source`` string."""
+def load_builtin(source: str) -> Data:
+    """Load a built-in dataset by its registry ``source`` string."""
     for builtin in BUILTINS.values():
         if builtin.source == source:
             return builtin.loader()
     raise KeyError(source)
-
-
-HOLDOUT_SEED = 0
-HOLDOUT_FRACTION = 0.2
-
-
-def holdout_split(data: TabularData):
-    """(X_train, X_test, y_train, y_test): the same held-out rows for every job on this data.
-
-    Fixed, not the job's seed, so versions of a model are compared on the same test rows.
-    """
-    from sklearn.model_selection import train_test_split
-
-    return train_test_split(data.X, data.y, test_size=HOLDOUT_FRACTION, random_state=HOLDOUT_SEED,
-                            stratify=data.y)

@@ -17,6 +17,8 @@ class Param:
     max: float | None = None
     choices: tuple[str, ...] = ()
     label: str = ""
+    # For string params naming something in the registry: "dataset:<kind>" or "version:<kind>".
+    ref: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The declaration as JSON, for the API's /kinds and the generated form."""
@@ -33,6 +35,8 @@ class Param:
             out["maximum"] = self.max
         if self.choices:
             out["enum"] = list(self.choices)
+        if self.ref:
+            out["ref"] = self.ref
         return out
 
     def coerce(self, raw: Any) -> Any:
@@ -68,7 +72,9 @@ class Param:
         else:
             if not isinstance(raw, str):
                 raise ValueError("must be a string")
-            value = raw
+            value = raw.strip()
+            if len(value) > 256:
+                raise ValueError("must be at most 256 characters")
         if self.choices and value not in self.choices:
             raise ValueError(f"must be one of {', '.join(self.choices)}")
         if self.min is not None and value < self.min:

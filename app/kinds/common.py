@@ -1,4 +1,4 @@
-"""Parameters shared by every Keras kind, declared once."""
+"""Parameters shared by the Keras kinds, declared once."""
 from app.domain.params import Param
 
 EPOCHS = Param("epochs", int, 10, "Passes over the training data.", min=1, max=1000)
@@ -8,3 +8,20 @@ SEED = Param("seed", int, 42, "Random seed: same seed, params and data give the 
              min=0, max=2**31 - 1)
 VALIDATION_SPLIT = Param("validation_split", float, 0.1,
                          "Share of the training rows held out for per-epoch validation.", min=0.0, max=0.5)
+DROPOUT = Param("dropout", float, 0.0, "Dropout rate after each hidden layer.", min=0.0, max=0.9)
+L2 = Param("l2", float, 0.0, "L2 weight penalty on the Dense and convolution kernels.", min=0.0, max=1.0)
+PATIENCE = Param("patience", int, 0,
+                 "Early stopping: stop after this many epochs without validation-loss improvement "
+                 "and keep the best weights (0 = off; needs a validation split).", min=0, max=100)
+TFLITE = Param("tflite", bool, False,
+               "Also export a TensorFlow Lite model with dynamic-range quantization, with its size and "
+               "test accuracy.")
+
+TRAINING = (EPOCHS, BATCH_SIZE, LEARNING_RATE, VALIDATION_SPLIT, PATIENCE, SEED, TFLITE)
+
+# Text models: vocabulary and sequence length are fitted on the training split and saved in the model.
+MAX_TOKENS = Param("max_tokens", int, 20000, "Vocabulary size (most frequent training tokens).",
+                   min=100, max=200_000)
+SEQUENCE_LENGTH = Param("sequence_length", int, 64, "Tokens per text (longer texts are cut).",
+                        min=4, max=2000)
+EMBEDDING_DIM = Param("embedding_dim", int, 64, "Size of each token's embedding vector.", min=2, max=1024)

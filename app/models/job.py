@@ -40,6 +40,12 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(String(255))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # A job that waits for another (hierarchical stage 2 waits for stage 1) stays "waiting"
+    # until that job's version is committed.
+    depends_on_job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"), index=True)
+    # The model version this job builds on (e.g. the word2vec embeddings of a classifier).
+    input_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_versions.id", use_alter=True), index=True)
 
 
 class JobEvent(Base):

@@ -33,7 +33,8 @@ class ModelVersion(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
     framework: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    parent_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
+    parent_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"), index=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

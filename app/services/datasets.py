@@ -22,13 +22,29 @@ def ensure_builtin_datasets(session: Session) -> list[DatasetView]:
         data = builtin.loader()
         row = Dataset(
             name=builtin.name, version=1, kind=builtin.kind, source=builtin.source, path=None,
-            sha256=data.fingerprint(), size_bytes=int(data.X.nbytes + data.y.nbytes),
-            rows=int(data.X.shape[0]), schema=data.schema(), created_by="trainyard",
+            sha256=data.fingerprint(), size_bytes=_size(data),
+            rows=_rows(data), schema=data.schema(), created_by="trainyard",
+            description=builtin.description,
         )
         session.add(row)
         session.flush()
         added.append(DatasetView.of(row))
     return added
+
+
+def _rows(data) -> int:
+    for attr in ("y", "documents"):
+        if hasattr(data, attr):
+            return len(getattr(data, attr))
+    return 0
+
+
+def _size(data) -> int:
+    """Bytes in memory for arrays, UTF-8 bytes for texts."""
+    if hasattr(data, "X"):
+        return int(data.X.nbytes + data.y.nbytes)
+    texts = getattr(data, "texts", None) or getattr(data, "documents", [])
+    return sum(len(t.encode("utf-8")) for t in texts)
 
 
 def list_datasets(session: Session) -> list[DatasetView]:

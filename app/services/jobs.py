@@ -18,14 +18,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Invalid, NotFound
-from app.kinds import KINDS
-from app.models import Dataset, Job, JobEvent, ModelVersion, utcnow
+from app.domain.params import KindSpec
+from app.kinds import KINDS, hierarchical
+from app.models import Dataset, Job, JobEvent, ModelVersion, RegisteredModel, utcnow
 from app.services.datasets import resolve_dataset
 from app.services.views import JobView
 
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 QUEUES = ("cpu", "gpu")
-STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+STATUSES = ("waiting", "queued", "running", "succeeded", "failed", "cancelled")
 MAX_PAGE = 200
 
 
@@ -37,9 +38,13 @@ class ClaimedJob:
     kind: str
     model_name: str
     params: dict[str, Any]
-    dataset_source: str
-    dataset_sha256: str
     dataset_id: int
+    dataset_kind: str
+    dataset_source: str
+    dataset_path: str | None
+    dataset_schema: dict[str, Any]
+    dataset_sha256: str
+    input_version_id: int | None
     attempt: int
     created_by: str | None
 
@@ -48,17 +53,12 @@ def add_event(session: Session, job_id: str, kind: str, **payload: Any) -> None:
     session.add(JobEvent(job_id=job_id, kind=kind, payload=payload, at=utcnow()))
 
 
-def submit_train_job(session: Session, raw: Mapping[str, Any], *, created_by: str | None = None,
-                     idempotency_key: str | None = None) -> tuple[JobView, bool]:
-    """Validate a training request and insert a queued job; returns (job, created).
+def _validate(session: Session, raw: Mapping[str, Any]) -> tuple[KindSpec, Dataset, dict[str, Any], str, str,
+                                                               dict[str, Any]]:
+    """Check a training request; returns (spec, dataset, params, model name, queue, resolved refs).
 
-    Every problem is collected before raising, so the caller can show them all at
-    once. With an idempotency key, a repeated submission returns the first job.
+    Every problem is collected before raising, so the caller can show them all at once.
     """
-    if idempotency_key:
-        existing = session.scalars(select(Job).where(Job.idempotency_key == idempotency_key)).first()
-        if existing is not None:
-            return get_job(session, existing.id), False
     errors: dict[str, str] = {}
     kind = raw.get("kind")
     spec = KINDS.get(kind) if isinstance(kind, str) else None
@@ -80,22 +80,101 @@ def submit_train_job(session: Session, raw: Mapping[str, Any], *, created_by: st
     if queue not in QUEUES:
         errors["queue"] = f"must be one of {', '.join(QUEUES)}"
     params: dict[str, Any] = {}
+    refs: dict[str, Any] = {}
     if spec is not None:
         params, param_errors = spec.validate(raw.get("params"))
         errors.update(param_errors)
+        for p in spec.params:
+            if p.ref and params.get(p.name) and f"params.{p.name}" not in errors:
+                try:
+                    refs[p.name] = _resolve_ref(session, p.ref, params[p.name])
+                except NotFound as exc:
+                    errors[f"params.{p.name}"] = exc.message
     if errors:
         raise Invalid(errors)
-    assert spec is not None and dataset is not None
-    now = utcnow()
-    job = Job(
-        id=str(uuid.uuid4()), type="train", kind=spec.name, model_name=model_name,
-        dataset_id=dataset.id, params=params, status="queued", queue=queue,
-        total_epochs=int(params.get("epochs", 0)), metrics={}, created_at=now,
-        created_by=created_by, idempotency_key=idempotency_key or None,
+    assert spec is not None and dataset is not None and isinstance(model_name, str)
+    return spec, dataset, params, model_name, queue, refs
+
+
+def _resolve_ref(session: Session, ref: str, value: str) -> Any:
+    """Resolve a "dataset:<kind>" or "version:<kind>" parameter to its row, checking the kind."""
+    what, _, kind = ref.partition(":")
+    if what == "dataset":
+        found = resolve_dataset(session, value)
+        if found.kind != kind:
+            raise NotFound(f"dataset {value!r} is {found.kind}, not {kind}")
+        return found
+    version = resolve_version(session, value)
+    if version.kind != kind:
+        raise NotFound(f"version {value!r} is a {version.kind} model, not {kind}")
+    return version
+
+
+def resolve_version(session: Session, ref: str) -> ModelVersion:
+    """A live (not archived) version from ``"model:version"`` or ``"model"`` (its newest)."""
+    name, _, number = ref.partition(":")
+    query = (select(ModelVersion).join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+             .where(RegisteredModel.name == name, ModelVersion.archived_at.is_(None)))
+    if number:
+        if not number.isdigit():
+            raise NotFound(f"version {number!r} of {name!r} is not a number")
+        query = query.where(ModelVersion.version == int(number))
+    found = session.scalars(query.order_by(ModelVersion.version.desc())).first()
+    if found is None:
+        raise NotFound(f"no live model version {ref!r}")
+    return found
+
+
+def _new_job(*, kind: str, model_name: str, dataset: Dataset, params: dict[str, Any], queue: str,
+             status: str, created_by: str | None, idempotency_key: str | None = None,
+             depends_on: str | None = None, input_version_id: int | None = None) -> Job:
+    return Job(
+        id=str(uuid.uuid4()), type="train", kind=kind, model_name=model_name, dataset_id=dataset.id,
+        params=params, status=status, queue=queue, total_epochs=int(params.get("epochs", 0)),
+        metrics={}, created_at=utcnow(), created_by=created_by, idempotency_key=idempotency_key or None,
+        depends_on_job_id=depends_on, input_version_id=input_version_id,
     )
+
+
+def submit_train_job(session: Session, raw: Mapping[str, Any], *, created_by: str | None = None,
+                     idempotency_key: str | None = None) -> tuple[JobView, bool]:
+    """Validate a training request and insert its job(s); returns (job, created).
+
+    A hierarchical request becomes two linked jobs: a word2vec job (unless an existing
+    embedding version is reused) and the classifier job, which waits for it. With an
+    idempotency key, a repeated submission returns the first job.
+    """
+    if idempotency_key:
+        existing = session.scalars(select(Job).where(Job.idempotency_key == idempotency_key)).first()
+        if existing is not None:
+            return get_job(session, existing.id), False
+    spec, dataset, params, model_name, queue, refs = _validate(session, raw)
+    jobs_to_add: list[Job] = []
+    if spec.name == "hierarchical":
+        reuse: ModelVersion | None = refs.get("embedding")
+        if reuse is not None:
+            job = _new_job(kind=spec.name, model_name=model_name, dataset=dataset, params=params,
+                           queue=queue, status="queued", created_by=created_by,
+                           idempotency_key=idempotency_key, input_version_id=reuse.id)
+            jobs_to_add.append(job)
+        else:
+            corpus: Dataset | None = refs.get("corpus")
+            if corpus is None:
+                raise Invalid({"params.corpus": "name a corpus dataset, or an embedding version to reuse"})
+            stage1 = _new_job(kind="word2vec", model_name=f"{model_name}-embeddings"[:128], dataset=corpus,
+                              params=hierarchical.stage1_params(params), queue=queue, status="queued",
+                              created_by=created_by)
+            job = _new_job(kind=spec.name, model_name=model_name, dataset=dataset, params=params,
+                           queue=queue, status="waiting", created_by=created_by,
+                           idempotency_key=idempotency_key, depends_on=stage1.id)
+            jobs_to_add += [stage1, job]
+    else:
+        job = _new_job(kind=spec.name, model_name=model_name, dataset=dataset, params=params, queue=queue,
+                       status="queued", created_by=created_by, idempotency_key=idempotency_key)
+        jobs_to_add.append(job)
     try:
         with session.begin_nested():
-            session.add(job)
+            session.add_all(jobs_to_add)
             session.flush()
     except IntegrityError:
         # Two identical submissions raced on the idempotency key: the other one won.
@@ -103,9 +182,24 @@ def submit_train_job(session: Session, raw: Mapping[str, Any], *, created_by: st
         if existing is None:
             raise
         return get_job(session, existing.id), False
-    add_event(session, job.id, "status", status="queued", queue=queue)
+    for j in jobs_to_add:
+        if j.depends_on_job_id:
+            add_event(session, j.id, "status", status="waiting", depends_on=j.depends_on_job_id)
+        else:
+            add_event(session, j.id, "status", status="queued", queue=queue)
     session.flush()
-    return JobView.of(job, dataset, None), True
+    return get_job(session, job.id), True
+
+
+def dispatchable(session: Session, job_id: str) -> list[tuple[str, str]]:
+    """(id, queue) of the queued jobs a submission created: the job and any stage it depends on."""
+    job = session.get(Job, job_id)
+    out = []
+    while job is not None:
+        if job.status == "queued":
+            out.append((job.id, job.queue))
+        job = session.get(Job, job.depends_on_job_id) if job.depends_on_job_id else None
+    return out
 
 
 def claim_job(session: Session, job_id: str, worker: str) -> ClaimedJob | None:
@@ -125,8 +219,9 @@ def claim_job(session: Session, job_id: str, worker: str) -> ClaimedJob | None:
         .execution_options(populate_existing=True)
     ).one()
     add_event(session, job_id, "status", status="running", worker=worker, attempt=job.attempt)
-    return ClaimedJob(job.id, job.kind, job.model_name, dict(job.params), dataset.source,
-                      dataset.sha256, dataset.id, job.attempt, job.created_by)
+    return ClaimedJob(job.id, job.kind, job.model_name, dict(job.params), dataset.id, dataset.kind,
+                      dataset.source, dataset.path, dict(dataset.schema), dataset.sha256,
+                      job.input_version_id, job.attempt, job.created_by)
 
 
 def record_progress(session: Session, job_id: str, attempt: int, *, epoch: int, total_epochs: int,
@@ -158,7 +253,37 @@ def fail_job(session: Session, job_id: str, attempt: int, error: str) -> bool:
     if result.rowcount != 1:
         return False
     add_event(session, job_id, "status", status="failed", error=error.splitlines()[-1][:500] if error else "")
+    fail_dependents(session, job_id)
     return True
+
+
+def fail_dependents(session: Session, job_id: str) -> None:
+    """Jobs waiting for ``job_id`` can never start: fail them, saying why."""
+    waiting = session.scalars(select(Job.id).where(Job.depends_on_job_id == job_id,
+                                                   Job.status == "waiting")).all()
+    for dependent in waiting:
+        result = session.execute(
+            update(Job).where(Job.id == dependent, Job.status == "waiting")
+            .values(status="failed", error=f"upstream job {job_id} did not produce a version",
+                    finished_at=utcnow()).execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            add_event(session, dependent, "status", status="failed", upstream=job_id)
+            fail_dependents(session, dependent)
+
+
+def release_dependents(session: Session, job_id: str, version_id: int) -> list[tuple[str, str]]:
+    """Queue the jobs waiting for ``job_id``, pointing them at its new version; returns (id, queue)."""
+    released = []
+    for dependent in session.scalars(select(Job).where(Job.depends_on_job_id == job_id,
+                                                       Job.status == "waiting")).all():
+        result = session.execute(
+            update(Job).where(Job.id == dependent.id, Job.status == "waiting")
+            .values(status="queued", input_version_id=version_id)
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            add_event(session, dependent.id, "status", status="queued", input_version_id=version_id)
+            released.append((dependent.id, dependent.queue))
+    return released
 
 
 def mark_dispatched(session: Session, job_ids: list[str]) -> None:
@@ -179,6 +304,16 @@ def jobs_to_redispatch(session: Session, older_than: timedelta, limit: int = 500
     return [(r.id, r.queue) for r in rows]
 
 
+def version_refs(session: Session, ids: set[int]) -> dict[int, dict[str, Any]]:
+    """{version id: {"model_name", "version"}} for display of lineage and inputs."""
+    if not ids:
+        return {}
+    rows = session.execute(select(ModelVersion.id, RegisteredModel.name, ModelVersion.version)
+                           .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+                           .where(ModelVersion.id.in_(ids)))
+    return {r.id: {"model_name": r.name, "version": r.version} for r in rows}
+
+
 def get_job(session: Session, job_id: str) -> JobView:
     row = session.execute(
         select(Job, Dataset, ModelVersion.version)
@@ -188,7 +323,8 @@ def get_job(session: Session, job_id: str) -> JobView:
     ).first()
     if row is None:
         raise NotFound(f"no job {job_id!r}")
-    return JobView.of(row[0], row[1], row[2])
+    refs = version_refs(session, {row[0].input_version_id} - {None})
+    return JobView.of(row[0], row[1], row[2], refs.get(row[0].input_version_id))
 
 
 def _encode_cursor(created_at: datetime, job_id: str) -> str:
@@ -225,7 +361,8 @@ def list_jobs(session: Session, *, status: str | None = None, model_name: str | 
         at, last_id = _decode_cursor(cursor)
         query = query.where(or_(Job.created_at < at, and_(Job.created_at == at, Job.id < last_id)))
     rows = session.execute(query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)).all()
-    page = [JobView.of(j, d, v) for j, d, v in rows[:limit]]
+    refs = version_refs(session, {j.input_version_id for j, _, _ in rows[:limit]} - {None})
+    page = [JobView.of(j, d, v, refs.get(j.input_version_id)) for j, d, v in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1][0]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.errors import Conflict, NotFound
 from app.models import Artifact, Dataset, Job, ModelVersion, RegisteredModel, utcnow
-from app.services.jobs import add_event
+from app.services.jobs import add_event, release_dependents, version_refs
 from app.services.views import VersionView
 from app.storage import StoredFile
 
@@ -30,12 +31,18 @@ def _get_or_create_model(session: Session, name: str) -> RegisteredModel:
         return session.scalars(select(RegisteredModel).where(RegisteredModel.name == name)).one()
 
 
-def register_version(session: Session, job_id: str, attempt: int, files: Sequence[StoredFile],
-                     metrics: Mapping[str, Any], framework: Mapping[str, Any]) -> VersionView | None:
-    """Record a finished job's version and mark the job succeeded, in one transaction.
+@dataclass(frozen=True)
+class Registered:
+    version: VersionView
+    released: list[tuple[str, str]]  # (job id, queue) of jobs that waited for this version
 
-    Returns None (and writes nothing) when this attempt no longer owns the job:
-    a duplicate or stale worker can never register a second version.
+
+def register_version(session: Session, job_id: str, attempt: int, files: Sequence[StoredFile],
+                     metrics: Mapping[str, Any], framework: Mapping[str, Any]) -> Registered | None:
+    """Record a finished job's version, mark the job succeeded and release the jobs waiting for it.
+
+    One transaction. Returns None (and writes nothing) when this attempt no longer owns
+    the job: a duplicate or stale worker can never register a second version.
     """
     job = session.scalars(
         select(Job).where(Job.id == job_id, Job.status == "running", Job.attempt == attempt)
@@ -54,7 +61,7 @@ def register_version(session: Session, job_id: str, attempt: int, files: Sequenc
         model_id=model.id, version=(latest or 0) + 1, job_id=job.id, kind=job.kind,
         dataset_id=dataset.id, dataset_sha256=dataset.sha256, params=job.params,
         metrics=dict(metrics), framework=dict(framework), created_by=job.created_by,
-        created_at=utcnow(),
+        created_at=utcnow(), parent_version_id=job.input_version_id,
     )
     session.add(version)
     session.flush()
@@ -74,8 +81,9 @@ def register_version(session: Session, job_id: str, attempt: int, files: Sequenc
         raise Conflict(f"job {job_id} changed while its version was being registered")
     add_event(session, job_id, "status", status="succeeded", version=version.version,
               model_name=model.name)
+    released = release_dependents(session, job_id, version.id)
     session.flush()
-    return VersionView.of(model.name, version, dataset, artifacts)
+    return Registered(_view(session, model, version), released)
 
 
 def list_models(session: Session) -> list[dict[str, Any]]:
@@ -107,7 +115,11 @@ def _view(session: Session, model: RegisteredModel, v: ModelVersion) -> VersionV
     assert dataset is not None
     artifacts = list(session.scalars(select(Artifact).where(Artifact.version_id == v.id)
                                      .order_by(Artifact.name)))
-    return VersionView.of(model.name, v, dataset, artifacts)
+    child_ids = set(session.scalars(select(ModelVersion.id).where(ModelVersion.parent_version_id == v.id,
+                                                                  ModelVersion.archived_at.is_(None))))
+    refs = version_refs(session, child_ids | ({v.parent_version_id} - {None}))
+    children = tuple(refs[i] for i in sorted(child_ids))
+    return VersionView.of(model.name, v, dataset, artifacts, refs.get(v.parent_version_id), children)
 
 
 def list_versions(session: Session, name: str) -> list[VersionView]:
@@ -118,11 +130,42 @@ def list_versions(session: Session, name: str) -> list[VersionView]:
 
 
 def get_version(session: Session, name: str, version: int) -> VersionView:
+    return _view(session, *_version_row(session, name, version))
+
+
+def get_version_by_id(session: Session, version_id: int) -> VersionView:
+    v = session.get(ModelVersion, version_id)
+    if v is None:
+        raise NotFound(f"no model version with id {version_id}")
+    model = session.get(RegisteredModel, v.model_id)
+    assert model is not None
+    return _view(session, model, v)
+
+
+def _version_row(session: Session, name: str, version: int) -> tuple[RegisteredModel, ModelVersion]:
     model = _model(session, name)
     v = session.scalars(select(ModelVersion).where(ModelVersion.model_id == model.id,
                                                    ModelVersion.version == version)).first()
     if v is None:
         raise NotFound(f"model {name!r} has no version {version}")
+    return model, v
+
+
+def archive_version(session: Session, name: str, version: int, actor: str | None = None) -> VersionView:
+    """Archive a version (its files stay), refused while live versions or jobs depend on it."""
+    model, v = _version_row(session, name, version)
+    if v.archived_at is not None:
+        return _view(session, model, v)
+    children = session.scalars(select(ModelVersion.id).where(ModelVersion.parent_version_id == v.id,
+                                                             ModelVersion.archived_at.is_(None))).all()
+    pending = session.scalars(select(Job.id).where(Job.input_version_id == v.id,
+                                                   Job.status.in_(("waiting", "queued", "running")))).all()
+    if children or pending:
+        refs = version_refs(session, set(children))
+        names = [f"{r['model_name']} v{r['version']}" for r in refs.values()] + [f"job {j}" for j in pending]
+        raise Conflict(f"{name} v{version} is used by {', '.join(names)}: archive those first")
+    v.archived_at = utcnow()
+    session.flush()
     return _view(session, model, v)
 
 

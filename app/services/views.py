@@ -58,9 +58,12 @@ class JobView:
     heartbeat_at: str | None
     created_by: str | None
     version: int | None
+    depends_on: str | None = None
+    input_version: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, job: Job, dataset: Dataset, version: int | None) -> JobView:
+    def of(cls, job: Job, dataset: Dataset, version: int | None,
+           input_version: dict[str, Any] | None = None) -> JobView:
         return cls(
             id=job.id, type=job.type, kind=job.kind, model_name=job.model_name,
             dataset=dataset.name, dataset_version=dataset.version, params=job.params,
@@ -69,6 +72,7 @@ class JobView:
             attempt=job.attempt, worker=job.worker, created_at=_iso(job.created_at),
             started_at=_iso(job.started_at), finished_at=_iso(job.finished_at),
             heartbeat_at=_iso(job.heartbeat_at), created_by=job.created_by, version=version,
+            depends_on=job.depends_on_job_id, input_version=input_version,
         )
 
     @property
@@ -111,15 +115,24 @@ class VersionView:
     created_at: str | None
     created_by: str | None
     artifacts: tuple[ArtifactView, ...]
+    parent: dict[str, Any] | None = None  # lineage: the version this one was built on
+    children: tuple[dict[str, Any], ...] = ()  # live versions built on this one
+    archived_at: str | None = None
 
     @classmethod
-    def of(cls, model_name: str, v: ModelVersion, dataset: Dataset,
-           artifacts: list[Artifact]) -> VersionView:
+    def of(cls, model_name: str, v: ModelVersion, dataset: Dataset, artifacts: list[Artifact],
+           parent: dict[str, Any] | None = None,
+           children: tuple[dict[str, Any], ...] = ()) -> VersionView:
         return cls(model_name, v.version, v.kind, v.job_id, dataset.name, dataset.version,
                    v.dataset_sha256, v.params, v.metrics, v.framework, _iso(v.created_at),
-                   v.created_by, tuple(ArtifactView.of(a) for a in artifacts))
+                   v.created_by, tuple(ArtifactView.of(a) for a in artifacts), parent, children,
+                   _iso(v.archived_at))
+
+    def artifact(self, name: str) -> ArtifactView | None:
+        return next((a for a in self.artifacts if a.name == name), None)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["artifacts"] = [a.to_dict() for a in self.artifacts]
+        out["children"] = list(self.children)
         return out

@@ -57,7 +57,7 @@ def test_versions_are_numbered_per_model_and_one_per_job(db_stack, model_name):
         files = [StoredFile("metrics.json", f"artifacts/{job.id}/metrics.json", 2, "0" * 64)]
         with rt.session() as s:
             v = registry.register_version(s, job.id, claimed.attempt, files, {"test_accuracy": 0.5}, {})
-        numbers.append(v.version)
+        numbers.append(v.version.version)
         with rt.session() as s:  # the same attempt registering again finds the job succeeded
             assert registry.register_version(s, job.id, claimed.attempt, files, {}, {}) is None
     assert numbers == [1, 2, 3]

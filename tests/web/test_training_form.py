@@ -5,7 +5,8 @@ import re
 
 import numpy as np
 
-from app.data.builtin import BUILTINS, holdout_split
+from app.data.builtin import BUILTINS
+from app.data.split import holdout_split
 from tests.support import wait_for_job
 
 

@@ -26,9 +26,11 @@ class Progress:
 @dataclass(frozen=True)
 class TrainInput:
     params: dict[str, Any]
-    data: Any
+    data: Any  # TabularData | ImageData | TextData | CorpusData (app.data.types)
     workdir: Path
     report: Callable[[Progress], None]
+    # Verified artifact files of the version this job builds on (e.g. {"vectors.txt": path}).
+    inputs: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -38,13 +40,13 @@ class TrainResult:
     framework: dict[str, str] = field(default_factory=dict)
 
 
-def write_metrics(path: Path, metrics: Mapping[str, Any]) -> Path:
-    path.write_text(json.dumps(dict(metrics), indent=2, sort_keys=True))
+def write_json(path: Path, payload: Mapping[str, Any]) -> Path:
+    path.write_text(json.dumps(dict(payload), indent=2, sort_keys=True, default=str))
     return path
 
 
 def write_history(path: Path, history: Mapping[str, list[float]]) -> Path:
-    """history.csv: one row per epoch, one column per Keras metric."""
+    """history.csv: one row per epoch, one column per metric."""
     keys = list(history)
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
@@ -54,9 +56,11 @@ def write_history(path: Path, history: Mapping[str, list[float]]) -> Path:
     return path
 
 
-def framework_versions() -> dict[str, str]:
-    import keras
-    import tensorflow as tf
+def framework_versions(*names: str) -> dict[str, str]:
+    """Versions of the frameworks a trainer used, recorded with the version."""
+    import importlib
 
-    return {"tensorflow": tf.__version__, "keras": keras.__version__,
-            "python": platform.python_version()}
+    out = {"python": platform.python_version()}
+    for name in names:
+        out[name] = importlib.import_module(name).__version__
+    return out

@@ -1,20 +1,31 @@
 """Held-out evaluation shared by the classifier kinds."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
-def classification_metrics(model, X_test, y_test, n_classes: int) -> dict[str, float]:
-    """Accuracy, macro F1 and log loss on the held-out rows (never seen in training or validation).
+def classification_metrics(model, x_test, y_test, class_names: list[str]) -> dict[str, Any]:
+    """Accuracy, macro precision/recall/F1, log loss and the confusion matrix on the test rows.
 
-    The loss is computed from the predicted probabilities (clipped, as scikit-learn does), not
-    by ``model.evaluate``: Keras 3 computes a softmax model's loss from its logits, which explodes
-    on a single out-of-range test row and says nothing useful.
+    The loss comes from the predicted probabilities (clipped, as scikit-learn does), not
+    from ``model.evaluate``: Keras 3 computes a softmax model's loss from its logits, which
+    explodes on a single out-of-range test row and says nothing useful.
     """
-    from sklearn.metrics import accuracy_score, f1_score, log_loss
+    from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, precision_recall_fscore_support
 
-    probs = model.predict(X_test, verbose=0)
+    labels = list(range(len(class_names)))
+    probs = model.predict(x_test, verbose=0)
     pred = np.argmax(probs, axis=1)
-    return {"test_accuracy": float(accuracy_score(y_test, pred)),
-            "test_macro_f1": float(f1_score(y_test, pred, average="macro")),
-            "test_loss": float(log_loss(y_test, probs, labels=list(range(n_classes))))}
+    precision, recall, f1, _ = precision_recall_fscore_support(y_test, pred, labels=labels,
+                                                               average="macro", zero_division=0)
+    return {
+        "test_accuracy": float(accuracy_score(y_test, pred)),
+        "test_macro_precision": float(precision),
+        "test_macro_recall": float(recall),
+        "test_macro_f1": float(f1),
+        "test_loss": float(log_loss(y_test, probs, labels=labels)),
+        "confusion_matrix": confusion_matrix(y_test, pred, labels=labels).tolist(),
+        "class_names": list(class_names),
+    }

@@ -1,0 +1,104 @@
+"""Tabular uploads: a CSV with a header row, one label column and numeric feature columns."""
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.data.formats.labels import LabelCounts, class_index, label_id
+from app.data.formats.textio import (
+    CsvFile,
+    column_index,
+    open_lines,
+    problem,
+    read_header,
+    resolve_encoding,
+    short,
+)
+from app.data.types import TabularData
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def inspect_tabular(path: Path, options: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+    """Check every row streaming (fields, numbers, labels) and describe the file for the loader."""
+    encoding = resolve_encoding(path, options.get("encoding", "utf-8"))
+    label_column = options.get("label_column", "label")
+    counts = LabelCounts(f"the label column {label_column!r}")
+    rows = 0
+    with open_lines(path, encoding) as lines:
+        csv_file = read_header(lines, options.get("delimiter"))
+        label, features = _layout(csv_file, label_column)
+        for line, row in csv_file.rows():
+            _features(row, features, csv_file.header, line)
+            counts.add(row[label].strip(), f"line {line}")
+            rows += 1
+    if rows == 0:
+        raise problem("the file has a header but no data rows")
+    names = [csv_file.header[i] for i in features]
+    return rows, {
+        "format": "csv", "delimiter": csv_file.delimiter, "encoding": encoding,
+        "label_column": label_column, "columns": csv_file.header, "rows": rows,
+        "features": [{"name": name, "type": "number"} for name in names],
+        "label": {"name": label_column, **counts.summary()},
+    }
+
+
+def load_tabular(path: Path, schema: Mapping[str, Any]) -> TabularData:
+    """Parse the rows again into float32 features and class indices (compact arrays, no row lists)."""
+    values, labels = array("f"), array("q")
+    index = class_index(schema)
+    with open_lines(path, schema["encoding"]) as lines:
+        csv_file = read_header(lines, schema["delimiter"])
+        if csv_file.header != list(schema["columns"]):
+            raise problem("the file's header is not the one that was inspected; upload it again")
+        label, features = _layout(csv_file, schema["label_column"])
+        for line, row in csv_file.rows():
+            values.extend(_features(row, features, csv_file.header, line))
+            labels.append(label_id(index, row[label].strip(), f"line {line}"))
+    X = np.frombuffer(values, dtype=np.float32).reshape(-1, len(features))
+    names = [csv_file.header[i] for i in features]
+    return TabularData(X, np.frombuffer(labels, dtype=np.int64), names, list(schema["label"]["classes"]))
+
+
+def _layout(csv_file: CsvFile, label_column: str) -> tuple[int, list[int]]:
+    """(label position, feature positions); the label column must exist and leave features."""
+    found = column_index(csv_file, label_column, "label_column")
+    if isinstance(found, str):
+        raise problem(found, "label_column")
+    features = [i for i in range(len(csv_file.header)) if i != found]
+    if not features:
+        raise problem(f"the header has only the label column {label_column!r}; a tabular file needs at "
+                      "least one numeric feature column (is the delimiter right? pass delimiter=...)")
+    return found, features
+
+
+def _features(row: list[str], features: list[int], header: list[str], line: int) -> list[float]:
+    """One row's feature values; a fast path for good rows, a slow one that names the bad value."""
+    try:
+        numbers = [float(row[i]) for i in features]
+    except ValueError:
+        numbers = []
+    if numbers and all(map(math.isfinite, numbers)) and max(map(abs, numbers)) <= FLOAT32_MAX:
+        return numbers
+    return [_number(row[i], line, header[i]) for i in features]
+
+
+def _number(text: str, line: int, column: str) -> float:
+    """One feature value as a float32-sized finite number, or the error a person can act on."""
+    where = f"line {line}, column {column!r}"
+    if not text.strip():
+        raise problem(f"{where} is empty (missing values are not supported)")
+    try:
+        value = float(text)
+    except ValueError:
+        raise problem(f"{where}: {short(text)} is not a number") from None
+    if not math.isfinite(value):
+        raise problem(f"{where}: {short(text)} is not a finite number (NaN and infinity are not allowed)")
+    if abs(value) > FLOAT32_MAX:
+        raise problem(f"{where}: {short(text)} is too large (float32 holds up to about 3.4e38)")
+    return value

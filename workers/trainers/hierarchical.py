@@ -1,0 +1,64 @@
+"""hierarchical stage 2: an rnn whose Embedding starts from a word2vec version's vectors.
+
+Stage 1 is an ordinary word2vec job; the runner hands this trainer that version's
+verified ``vectors.txt`` (plain text, never a pickle). Words of the training
+vocabulary that the embeddings lack start random; ``freeze_embeddings`` keeps the
+vectors fixed, else they are fine-tuned.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from workers.trainers.base import TrainInput, TrainResult
+from workers.trainers.keras_common import (
+    fit_and_save,
+    l2,
+    prepare,
+    seed_everything,
+    text_column,
+    vocabulary_state,
+    write_vocabulary,
+)
+from workers.trainers.text_layers import fitted_vectorizer, recurrent_stack
+
+
+def embedding_matrix(vocabulary: list[str], vectors_path, seed: int) -> tuple[np.ndarray, float]:
+    """Rows for each vocabulary token from the word2vec file; returns (matrix, share of tokens covered)."""
+    from gensim.models import KeyedVectors
+
+    wv = KeyedVectors.load_word2vec_format(str(vectors_path), binary=False)
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0.0, 0.05, size=(len(vocabulary), wv.vector_size)).astype(np.float32)
+    matrix[0] = 0.0  # padding
+    found = 0
+    for i, token in enumerate(vocabulary[2:], start=2):  # 0 = padding, 1 = [UNK]
+        if token in wv.key_to_index:
+            matrix[i] = wv[token]
+            found += 1
+    return matrix, found / max(1, len(vocabulary) - 2)
+
+
+def train(inp: TrainInput) -> TrainResult:
+    import keras
+
+    if "vectors.txt" not in inp.inputs:
+        raise ValueError("the embedding version has no vectors.txt artifact")
+    p = inp.params
+    seed_everything(p["seed"])
+    prep = prepare(inp, text_column(inp.data.texts))
+    vectorizer = fitted_vectorizer(p, prep.x_train)
+    vocabulary = vectorizer.get_vocabulary()
+    matrix, coverage = embedding_matrix(vocabulary, inp.inputs["vectors.txt"], p["seed"])
+    embedding = keras.layers.Embedding(matrix.shape[0], matrix.shape[1], mask_zero=True,
+                                       embeddings_initializer=keras.initializers.Constant(matrix),
+                                       trainable=not p["freeze_embeddings"])
+    model = keras.Sequential([
+        keras.Input(shape=(1,), dtype="string"), vectorizer, embedding,
+        *recurrent_stack(p, l2(p)),
+        keras.layers.Dense(len(inp.data.class_names), activation="softmax"),
+    ])
+    extra = {"embedding_coverage": round(coverage, 4), "embedding_dim": int(matrix.shape[1]),
+             "embeddings_frozen": bool(p["freeze_embeddings"])}
+    result = fit_and_save(inp, model, prep, inp.data.class_names, vocabulary_state(vectorizer), extra)
+    result.files.append(write_vocabulary(vectorizer, inp.workdir / "vocabulary.txt"))
+    return result

@@ -1,0 +1,102 @@
+"""word2vec: gensim Word2Vec (skip-gram or CBOW, negative sampling) on a corpus.
+
+Evaluated with gensim's own evaluators on the data gensim ships: Spearman
+correlation on wordsim353.tsv and accuracy on questions-words.txt. Trains on one
+thread with a stable hash so the same job gives the same vectors twice.
+"""
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from typing import Any
+
+from workers.trainers.base import (
+    Progress,
+    TrainInput,
+    TrainResult,
+    framework_versions,
+    write_history,
+    write_json,
+)
+
+
+def stable_hash(text: str) -> int:
+    """gensim seeds each word's initial vector with hash(word + seed); Python's hash is salted per process."""
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def tokenize(documents: list[str]) -> list[list[str]]:
+    from gensim.utils import simple_preprocess
+
+    return [tokens for doc in documents if (tokens := simple_preprocess(doc, min_len=1, max_len=40))]
+
+
+def evaluate(wv) -> dict[str, Any]:
+    """wordsim353 Spearman/Pearson and analogy accuracy (NaN-free: missing becomes None)."""
+    from gensim.test.utils import datapath
+
+    pearson, spearman, oov = wv.evaluate_word_pairs(datapath("wordsim353.tsv"))
+    analogy, _sections = wv.evaluate_word_analogies(datapath("questions-words.txt"))
+
+    def finite(x: float) -> float | None:
+        return None if x is None or math.isnan(x) else float(x)
+
+    return {"wordsim353_spearman": finite(spearman.statistic if hasattr(spearman, "statistic")
+                                           else spearman[0]),
+            "wordsim353_pearson": finite(pearson.statistic if hasattr(pearson, "statistic") else pearson[0]),
+            "wordsim353_oov_ratio": float(oov) / 100.0,
+            "analogy_accuracy": finite(analogy)}
+
+
+def train(inp: TrainInput) -> TrainResult:
+    from gensim.models import Word2Vec
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    p = inp.params
+    sentences = tokenize(inp.data.documents)
+    if not sentences:
+        raise ValueError("the corpus has no tokens")
+    total_words = sum(len(s) for s in sentences)
+    losses: list[float] = []
+
+    class Report(CallbackAny2Vec):
+        def __init__(self) -> None:
+            self.epoch, self.previous = 0, 0.0
+
+        def on_epoch_end(self, model) -> None:
+            self.epoch += 1
+            cumulative = model.get_latest_training_loss()
+            losses.append(cumulative - self.previous)
+            self.previous = cumulative
+            inp.report(Progress(self.epoch, p["epochs"], self.epoch / p["epochs"],
+                                {"loss": losses[-1]}, epoch_end=True))
+
+    model = Word2Vec(vector_size=p["vector_size"], window=p["window"], min_count=p["min_count"],
+                     sg=1 if p["sg"] == "skipgram" else 0, negative=p["negative"], hs=0, workers=1,
+                     seed=p["seed"], max_vocab_size=p["max_vocab_size"], hashfxn=stable_hash,
+                     compute_loss=True)
+    model.build_vocab(sentences)
+    if not model.wv.index_to_key:
+        raise ValueError(f"no word occurs at least min_count={p['min_count']} times")
+    started = time.perf_counter()
+    model.train(sentences, total_examples=len(sentences), epochs=p["epochs"], compute_loss=True,
+                callbacks=[Report()])
+    seconds = time.perf_counter() - started
+
+    metrics: dict[str, Any] = {
+        **evaluate(model.wv),
+        "vocabulary_size": len(model.wv.index_to_key),
+        "corpus_documents": len(sentences),
+        "corpus_words": total_words,
+        "train_seconds": round(seconds, 3),
+        "words_per_second": round(total_words * p["epochs"] / max(seconds, 1e-9), 1),
+        "epochs_run": p["epochs"],
+    }
+    out = inp.workdir
+    model.save(str(out / "word2vec.model"), separately=[])  # one file: never pickled arrays on the side
+    model.wv.save_word2vec_format(str(out / "vectors.txt"), binary=False)
+    files = [out / "word2vec.model", out / "vectors.txt",
+             write_json(out / "metrics.json", metrics),
+             write_history(out / "history.csv", {"loss": losses})]
+    return TrainResult(metrics, files, framework_versions("gensim", "numpy"))
