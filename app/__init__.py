@@ -25,7 +25,9 @@ def _configure(app: Flask, settings: Settings) -> None:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,
-        MAX_CONTENT_LENGTH=1024 * 1024,  # JSON and forms only for now; uploads come with datasets
+        # Uploads stream to disk; this caps a request (the upload itself is checked while streaming).
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
         JSON_SORT_KEYS=False,
     )
     if settings.secret_key == DEFAULT_SECRET_KEY:

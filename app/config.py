@@ -30,6 +30,7 @@ class Settings:
     # Seconds a queued job may wait for a worker before the reconciler rings again.
     redispatch_after_s: int = 120
     reconcile_interval_s: int = 30
+    max_upload_bytes: int = 1024**3
     testing: bool = False
 
     @classmethod
@@ -47,6 +48,8 @@ class Settings:
             values["secret_key"] = env["SECRET_KEY"]
         if env.get("REDISPATCH_AFTER_S"):
             values["redispatch_after_s"] = int(env["REDISPATCH_AFTER_S"])
+        if env.get("UPLOAD_MAX_BYTES"):
+            values["max_upload_bytes"] = int(env["UPLOAD_MAX_BYTES"])
         if env.get("RECONCILE_INTERVAL_S"):
             values["reconcile_interval_s"] = int(env["RECONCILE_INTERVAL_S"])
         values.update(overrides)

@@ -15,7 +15,10 @@ def runtime() -> Runtime:
     return current_app.extensions["trainyard"]
 
 
-def send_artifact(artifact: ArtifactView) -> Response:
+INLINE_TYPES = ("image/png",)
+
+
+def send_artifact(artifact: ArtifactView, inline: bool = False) -> Response:
     """Stream an artifact from the store with its size and sha256 (ETag and Digest headers)."""
     try:
         path = runtime().store.resolve(artifact.path)
@@ -23,7 +26,8 @@ def send_artifact(artifact: ArtifactView) -> Response:
         raise NotFound(f"artifact {artifact.name!r} is not in the store") from None
     if not path.is_file():
         raise NotFound(f"artifact {artifact.name!r} is missing from the store")
-    response = send_file(path, mimetype=artifact.content_type, as_attachment=True,
+    as_attachment = not (inline and artifact.content_type in INLINE_TYPES)
+    response = send_file(path, mimetype=artifact.content_type, as_attachment=as_attachment,
                          download_name=artifact.name, etag=artifact.sha256, conditional=True,
                          max_age=0)
     b64 = base64.b64encode(bytes.fromhex(artifact.sha256)).decode()

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.db import make_engine, make_session_factory, session_scope
 from app.dispatch import Dispatcher
-from app.services import jobs
-from app.services.views import JobView
+from app.services import jobs, uploads
+from app.services.views import DatasetView, JobView
 from app.storage import LocalStore
 
 
@@ -64,3 +64,17 @@ class Runtime:
         with self.session() as session:
             due = jobs.jobs_to_redispatch(session, timedelta(seconds=self.settings.redispatch_after_s))
         return self.ring(due)
+
+    def upload_dataset(self, upload: uploads.Upload, stream: BinaryIO) -> DatasetView:
+        """Stream, validate and record an upload; a failure at any step leaves no file and no row."""
+        uploads.check_upload(upload)
+        tmp_rel, size, sha256 = uploads.receive(self.store, stream, self.settings.max_upload_bytes)
+        final_rel: str | None = None
+        try:
+            with self.session() as session:
+                view, final_rel = uploads.register_upload(session, self.store, upload, tmp_rel, size, sha256)
+        except BaseException:
+            if final_rel:
+                self.store.resolve(final_rel).unlink(missing_ok=True)
+            raise
+        return view

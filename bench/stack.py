@@ -123,8 +123,8 @@ class Stack:
         def up() -> bool:
             self._alive("web")
             try:
-                return requests.get(f"{self.base}/bench/constant", timeout=1).ok
-            except requests.ConnectionError:
+                return requests.get(f"{self.base}/bench/constant", timeout=5).ok
+            except requests.RequestException:
                 return False
 
         wait_for(up, 60, "gunicorn to answer", 0.2)

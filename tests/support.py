@@ -142,3 +142,37 @@ def wait_for_job(client, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
         return job if job["status"] in ("succeeded", "failed", "cancelled") else None
 
     return wait_until(done, timeout=timeout, interval=0.2, what=f"job {job_id} to finish")
+
+
+def upload(client, name: str, kind: str, content: bytes, **options: str):
+    """POST a dataset file as the raw body (options in the query string)."""
+    from urllib.parse import urlencode
+
+    query = urlencode({"name": name, "kind": kind, **options})
+    return client.post(f"/api/v1/datasets?{query}", data=content, content_type="application/octet-stream")
+
+
+def learnable_texts(n: int = 400, seed: int = 0) -> list[tuple[str, str]]:
+    """Sentences whose label follows from their words: small enough to be fast, big enough to learn."""
+    import random
+
+    rng = random.Random(seed)
+    good = "great wonderful superb lovely brilliant delightful moving charming".split()
+    bad = "awful boring dreadful terrible dull painful tedious clumsy".split()
+    filler = "the film story actors plot it was and a with movie scenes".split()
+    rows = []
+    for i in range(n):
+        label = "pos" if i % 2 == 0 else "neg"
+        words = rng.sample(filler, 5) + rng.sample(good if label == "pos" else bad, 2)
+        rng.shuffle(words)
+        rows.append((" ".join(words), label))
+    return rows
+
+
+def run_job(client, body: dict[str, Any], timeout: float = 240.0) -> dict[str, Any]:
+    """Submit and wait; fail with the job's error if it did not succeed."""
+    r = client.post("/api/v1/jobs", json=body)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    done = wait_for_job(client, r.get_json()["id"], timeout=timeout)
+    assert done["status"] == "succeeded", done["error"]
+    return done

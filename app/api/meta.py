@@ -1,13 +1,14 @@
 """/api/v1 health, kinds and datasets: what a client needs to build a valid request."""
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request, url_for
 from sqlalchemy import text
 
 from app.api import bp
+from app.domain.errors import Invalid
 from app.http import runtime
 from app.kinds import KINDS
-from app.services import datasets
+from app.services import datasets, uploads
 
 
 @bp.get("/health")
@@ -31,3 +32,41 @@ def list_kinds():
 def list_datasets():
     with runtime().session() as session:
         return jsonify({"items": [d.to_dict() for d in datasets.list_datasets(session)]})
+
+
+@bp.post("/datasets")
+def upload_dataset():
+    """Upload a file as the next version of a dataset name.
+
+    Either multipart (fields ``name``, ``kind``, options, ``description`` and the file
+    in ``file``) or the raw file as the body with those fields in the query string.
+    """
+    if request.mimetype == "multipart/form-data":
+        fields = request.form
+        file = request.files.get("file")
+        if file is None:
+            raise Invalid({"file": "missing: send the file in the 'file' field"})
+        stream = file.stream
+    else:
+        fields, stream = request.args, request.stream
+    upload = uploads.Upload(
+        name=fields.get("name", ""), kind=fields.get("kind", ""),
+        options={k: v for k, v in fields.items() if k not in ("name", "kind", "description") and v != ""},
+        description=fields.get("description") or None)
+    view = runtime().upload_dataset(upload, stream)
+    response = jsonify(view.to_dict())
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_dataset", name=view.name, version=view.version)
+    return response
+
+
+@bp.get("/datasets/<name>")
+def dataset_versions(name: str):
+    with runtime().session() as session:
+        return jsonify({"items": [d.to_dict() for d in datasets.dataset_versions(session, name)]})
+
+
+@bp.get("/datasets/<name>/versions/<int:version>")
+def get_dataset(name: str, version: int):
+    with runtime().session() as session:
+        return jsonify(datasets.get_dataset(session, name, version).to_dict())

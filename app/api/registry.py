@@ -40,3 +40,10 @@ def download_artifact(name: str, version: int, filename: str):
     with runtime().session() as session:
         artifact = registry.get_artifact(session, name, version, filename)
     return send_artifact(artifact)
+
+
+@bp.post("/models/<name>/versions/<int:version>/archive")
+def archive_version(name: str, version: int):
+    """Archive a version (files kept, no longer resolvable by name); 409 while others depend on it."""
+    with runtime().session() as session:
+        return jsonify(_version_json(registry.archive_version(session, name, version)))

@@ -73,3 +73,17 @@ def resolve_dataset(session: Session, ref: Any) -> Dataset:
     if found is None:
         raise NotFound(f"no dataset {ref!r}")
     return found
+
+
+def dataset_versions(session: Session, name: str) -> list[DatasetView]:
+    rows = session.scalars(select(Dataset).where(Dataset.name == name).order_by(Dataset.version.desc())).all()
+    if not rows:
+        raise NotFound(f"no dataset {name!r}")
+    return [DatasetView.of(d) for d in rows]
+
+
+def get_dataset(session: Session, name: str, version: int) -> DatasetView:
+    found = session.scalars(select(Dataset).where(Dataset.name == name, Dataset.version == version)).first()
+    if found is None:
+        raise NotFound(f"no dataset '{name}:{version}'")
+    return DatasetView.of(found)

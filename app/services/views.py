@@ -24,11 +24,13 @@ class DatasetView:
     rows: int
     schema: dict[str, Any]
     created_at: str | None
+    created_by: str | None = None
+    description: str | None = None
 
     @classmethod
     def of(cls, d: Dataset) -> DatasetView:
         return cls(d.id, d.name, d.version, d.kind, d.source, d.sha256, d.size_bytes, d.rows,
-                   d.schema, _iso(d.created_at))
+                   d.schema, _iso(d.created_at), d.created_by, d.description)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

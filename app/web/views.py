@@ -5,10 +5,12 @@ import uuid
 
 from flask import redirect, render_template, request, url_for
 
+from app.data.types import DATA_KINDS
 from app.domain.errors import Invalid
 from app.http import runtime, send_artifact
 from app.kinds import KINDS
 from app.services import datasets, jobs, registry
+from app.services.uploads import Upload
 from app.web import bp
 
 
@@ -90,10 +92,42 @@ def version_detail(name: str, version: int):
 def download_artifact(name: str, version: int, filename: str):
     with runtime().session() as session:
         artifact = registry.get_artifact(session, name, version, filename)
-    return send_artifact(artifact)
+    return send_artifact(artifact, inline=request.args.get("inline") == "1")
+
+
+UPLOAD_FIELDS = ("delimiter", "encoding", "label_column", "text_column", "format")
+
+
+def _datasets_page(values: dict, errors: dict, status: int = 200):
+    with runtime().session() as session:
+        rows = datasets.list_datasets(session)
+    return render_template("datasets.html", datasets=rows, kinds=DATA_KINDS, values=values,
+                           errors=errors), status
 
 
 @bp.get("/datasets")
 def dataset_list():
+    return _datasets_page({"kind": "tabular"}, {})
+
+
+@bp.post("/datasets")
+def upload_dataset():
+    form = request.form
+    upload = Upload(name=form.get("name", ""), kind=form.get("kind", ""),
+                    options={k: form[k] for k in UPLOAD_FIELDS if form.get(k)},
+                    description=form.get("description") or None)
+    file = request.files.get("file")
+    try:
+        if file is None or not file.filename:
+            raise Invalid({"file": "choose a file to upload"})
+        view = runtime().upload_dataset(upload, file.stream)
+    except Invalid as exc:
+        return _datasets_page(dict(form), exc.fields, exc.status_code)
+    return redirect(url_for("web.dataset_detail", name=view.name), code=303)
+
+
+@bp.get("/datasets/<name>")
+def dataset_detail(name: str):
     with runtime().session() as session:
-        return render_template("datasets.html", datasets=datasets.list_datasets(session))
+        versions = datasets.dataset_versions(session, name)
+    return render_template("dataset.html", name=name, versions=versions)

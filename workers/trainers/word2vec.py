@@ -36,17 +36,23 @@ def evaluate(wv) -> dict[str, Any]:
     """wordsim353 Spearman/Pearson and analogy accuracy (NaN-free: missing becomes None)."""
     from gensim.test.utils import datapath
 
-    pearson, spearman, oov = wv.evaluate_word_pairs(datapath("wordsim353.tsv"))
-    analogy, _sections = wv.evaluate_word_analogies(datapath("questions-words.txt"))
-
-    def finite(x: float) -> float | None:
+    def finite(x) -> float | None:
+        x = getattr(x, "statistic", x[0] if isinstance(x, tuple) else x)
         return None if x is None or math.isnan(x) else float(x)
 
-    return {"wordsim353_spearman": finite(spearman.statistic if hasattr(spearman, "statistic")
-                                           else spearman[0]),
-            "wordsim353_pearson": finite(pearson.statistic if hasattr(pearson, "statistic") else pearson[0]),
-            "wordsim353_oov_ratio": float(oov) / 100.0,
-            "analogy_accuracy": finite(analogy)}
+    out: dict[str, Any] = {}
+    try:
+        pearson, spearman, oov = wv.evaluate_word_pairs(datapath("wordsim353.tsv"))
+        out.update(wordsim353_spearman=finite(spearman), wordsim353_pearson=finite(pearson),
+                   wordsim353_oov_ratio=float(oov) / 100.0)
+    except ValueError:  # every pair is out of vocabulary: no correlation to report
+        out.update(wordsim353_spearman=None, wordsim353_pearson=None, wordsim353_oov_ratio=1.0)
+    try:
+        analogy, _sections = wv.evaluate_word_analogies(datapath("questions-words.txt"))
+        out["analogy_accuracy"] = finite(analogy)
+    except (ValueError, ZeroDivisionError):
+        out["analogy_accuracy"] = None
+    return out
 
 
 def train(inp: TrainInput) -> TrainResult:

@@ -9,6 +9,7 @@ from app.data.formats.textio import Lines, no_data, open_lines, resolve_encoding
 from app.data.types import CorpusData
 
 MAX_VOCABULARY = 50_000  # distinct words counted exactly; beyond that the count is a lower bound
+MAX_WORD_CHARS = 100  # longer "words" are left out of the count (which then is a lower bound too)
 
 
 def inspect_corpus(path: Path, options: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
@@ -16,17 +17,20 @@ def inspect_corpus(path: Path, options: Mapping[str, str]) -> tuple[int, dict[st
     encoding = resolve_encoding(path, options.get("encoding", "utf-8"))
     documents = tokens = 0
     vocabulary: set[str] = set()
+    skipped = False
     with open_lines(path, encoding) as lines:
         for document in _documents(lines):
             words = document.split()
             documents, tokens = documents + 1, tokens + len(words)
             if len(vocabulary) < MAX_VOCABULARY:
-                vocabulary.update(words)
+                vocabulary.update(w for w in words if len(w) <= MAX_WORD_CHARS)
+                skipped = skipped or any(len(w) > MAX_WORD_CHARS for w in words)
         if documents == 0:
             raise no_data(lines)
     return documents, {
         "encoding": encoding, "rows": documents, "documents": documents, "tokens": tokens,
-        "vocabulary": len(vocabulary), "vocabulary_is_lower_bound": len(vocabulary) >= MAX_VOCABULARY,
+        "vocabulary": len(vocabulary),
+        "vocabulary_is_lower_bound": skipped or len(vocabulary) >= MAX_VOCABULARY,
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from app.data.formats.textio import problem
 
 MAX_CLASSES = 1000
+MAX_LABEL_CHARS = 1000  # with MAX_CLASSES, bounds what counting labels can hold in memory
 _INTEGER = re.compile(r"[+-]?\d+")
 
 
@@ -31,6 +32,9 @@ class LabelCounts:
         """Count one row's label; ``where`` (e.g. 'line 7') locates an empty one."""
         if not label:
             raise problem(f"{where}: the label is empty ({self.subject})")
+        if len(label) > MAX_LABEL_CHARS:
+            raise problem(f"{where}: the label is {len(label):,} characters long; class labels should be "
+                          f"short names (at most {MAX_LABEL_CHARS:,} characters; {self.subject})")
         self.counts[label] += 1
         if len(self.counts) > MAX_CLASSES:
             raise problem(f"{self.subject} has more than {MAX_CLASSES:,} distinct values; class labels "

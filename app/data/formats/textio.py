@@ -56,16 +56,38 @@ def parse_encoding(value: str) -> str:
         name = codecs.lookup(value).name
         "".encode(name)  # refuses bytes-to-bytes codecs such as base64
     except LookupError as exc:
-        message = f"unknown encoding {value!r}" if "unknown" in str(exc) else f"{value!r} is not a text encoding"
+        known = "unknown" not in str(exc)
+        message = f"{value!r} is not a text encoding" if known else f"unknown encoding {value!r}"
         raise problem(message, "encoding") from None
     return "latin-1" if name == "iso8859-1" else name
 
 
+BINARY_STARTS = {
+    b"PK\x03\x04": "a zip archive (an Excel workbook?): export it as CSV or plain text",
+    b"\x1f\x8b": "gzip-compressed: upload it uncompressed",
+    b"\x93NUMPY": "a numpy .npy array: images come as an .npz archive with X and y",
+    b"%PDF": "a PDF document, not text",
+}
+WIDE_ENCODINGS = ("utf-16", "utf-32")
+
+
 def resolve_encoding(path: Path, encoding: str) -> str:
-    """``auto`` becomes utf-8 when the whole file decodes as utf-8, else latin-1 (which always does)."""
+    """Refuse binary files; ``auto`` becomes utf-8 when the file decodes as utf-8, else latin-1."""
+    _refuse_binary(path, encoding)
     if encoding != AUTO:
         return encoding
     return "utf-8" if find_decode_error(path, "utf-8") is None else "latin-1"
+
+
+def _refuse_binary(path: Path, encoding: str) -> None:
+    """Spreadsheets, archives and NUL bytes would otherwise surface as puzzling parse errors."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    for start, what in BINARY_STARTS.items():
+        if head.startswith(start):
+            raise problem(f"the file is {what}")
+    if b"\x00" in head and not encoding.startswith(WIDE_ENCODINGS):
+        raise problem("the file contains NUL bytes: it is binary, or UTF-16 text (then pass encoding=utf-16)")
 
 
 def _codec(encoding: str) -> str:
@@ -188,7 +210,7 @@ class CsvFile:
         width = len(self.header)
         while True:
             line = self.lines.number + 1
-            row = self._next_row()
+            row = self._next_row(line)
             if row is None:
                 return
             if not row or (len(row) == 1 and not row[0].strip()):
@@ -197,16 +219,16 @@ class CsvFile:
                 raise problem(f"line {line} has {plural(len(row), 'field')}, the header has {width:,}")
             yield line, row
 
-    def _next_row(self) -> list[str] | None:
-        """The next parsed row, or None at the end; the csv module's errors name their line."""
+    def _next_row(self, line: int) -> list[str] | None:
+        """The next parsed row, or None at the end; the csv module's errors name the row's first line."""
         try:
             return next(self.reader, None)
         except csv.Error as exc:
             text = str(exc)
             if "field larger than field limit" in text:
-                text = (f"a field is longer than {csv.field_size_limit():,} characters "
-                        "(is a quote left open on an earlier line?)")
-            raise problem(f"line {self.lines.number}: {text}") from None
+                text = (f"a field is longer than {csv.field_size_limit():,} characters, the most a CSV "
+                        "field may hold (is a quote left open on this line?)")
+            raise problem(f"line {line}: {text}") from None
 
 
 def read_header(lines: Lines, delimiter: str | None) -> CsvFile:
@@ -217,7 +239,7 @@ def read_header(lines: Lines, delimiter: str | None) -> CsvFile:
         _check_given_delimiter(first, delimiter)
     reader = csv.reader(itertools.chain([first], lines), delimiter=chosen)
     csv_file = CsvFile(lines, reader, chosen, [], lines.number)
-    csv_file.header = [name.strip() for name in csv_file._next_row() or []]
+    csv_file.header = [name.strip() for name in csv_file._next_row(csv_file.header_line) or []]
     _check_header(csv_file.header, csv_file.header_line)
     return csv_file
 

@@ -1,0 +1,121 @@
+"""Dataset uploads: stream to disk, validate, publish as the next version of a name.
+
+Nothing is half-written: the bytes go to a temporary file inside the store, are
+validated there, and only a file that passed is renamed into place; the caller
+removes it again if the transaction that records it does not commit.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.data.types import DATA_KINDS
+from app.domain.errors import Invalid
+from app.models import Dataset, utcnow
+from app.services.views import DatasetView
+from app.storage import LocalStore
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+EXTENSIONS = {"tabular": "csv", "text": "csv", "corpus": "txt", "images": "npz"}
+CHUNK = 1024 * 1024
+
+
+class TooLarge(Invalid):
+    status_code = 413
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    kind: str
+    options: dict[str, str]
+    description: str | None = None
+    created_by: str | None = None
+
+
+def check_upload(upload: Upload) -> None:
+    """Field errors that need no file: name, kind, options."""
+    from app.data.uploads import UPLOAD_OPTIONS
+
+    errors: dict[str, str] = {}
+    if not NAME.match(upload.name or ""):
+        errors["name"] = "required: 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+    if upload.kind not in DATA_KINDS:
+        errors["kind"] = f"must be one of {', '.join(DATA_KINDS)}"
+    else:
+        allowed = UPLOAD_OPTIONS.get(upload.kind, ())
+        for key in upload.options:
+            if key not in allowed:
+                errors[key] = (f"not an option of {upload.kind} uploads"
+                               + (f" (options: {', '.join(allowed)})" if allowed else ""))
+    if errors:
+        raise Invalid(errors)
+
+
+def receive(store: LocalStore, stream: BinaryIO, max_bytes: int) -> tuple[str, int, str]:
+    """Copy a request stream to a temporary file in the store: (relative path, size, sha256)."""
+    rel = f"tmp/upload-{uuid.uuid4().hex}"
+    path = store.resolve(rel)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    try:
+        with open(path, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLarge({"file": f"larger than the upload limit of {max_bytes:,} bytes"})
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return rel, size, digest.hexdigest()
+
+
+def register_upload(session: Session, store: LocalStore, upload: Upload, tmp_rel: str, size: int,
+                    sha256: str) -> tuple[DatasetView, str]:
+    """Validate the received file and record it as version n+1 of its name.
+
+    Returns (the dataset, the file's final relative path). On any error the
+    temporary file is removed and nothing is recorded.
+    """
+    from app.data.uploads import inspect_upload
+
+    tmp = store.resolve(tmp_rel)
+    try:
+        if size == 0:
+            raise Invalid({"file": "the file is empty"})
+        inspection = inspect_upload(tmp, upload.kind, upload.options)
+        for _ in range(5):  # two uploads of the same name may race for a version number
+            latest = session.scalar(select(func.max(Dataset.version)).where(Dataset.name == upload.name))
+            version = (latest or 0) + 1
+            final_rel = f"datasets/{upload.name}/v{version}/data.{EXTENSIONS[upload.kind]}"
+            row = Dataset(name=upload.name, version=version, kind=upload.kind, source="upload",
+                          path=final_rel, sha256=sha256, size_bytes=size, rows=inspection.rows,
+                          schema=inspection.schema, description=upload.description,
+                          created_by=upload.created_by, created_at=utcnow())
+            try:
+                with session.begin_nested():
+                    session.add(row)
+                    session.flush()
+                break
+            except IntegrityError:
+                continue
+        else:
+            raise Invalid({"name": "too many concurrent uploads under this name; try again"})
+        dest = store.resolve(final_rel)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, dest)
+        return DatasetView.of(row), final_rel
+    finally:
+        tmp.unlink(missing_ok=True)
