@@ -195,6 +195,32 @@ def test_auto_keeps_utf8_when_the_file_is_utf8(tmp_path):
     assert found.schema["encoding"] == "utf-8" and data.class_names == ["café", "thé"]
 
 
+def test_utf16_with_auto_or_explicit_encoding(tmp_path):
+    path = write(tmp_path, IRIS, encoding="utf-16")
+    assert "NUL bytes" in problems(path, "tabular")["file"]
+    for encoding in ("auto", "utf-16"):
+        found, data = roundtrip(path, "tabular", encoding=encoding)
+        assert found.schema["encoding"] == "utf-16" and data.X.shape == (4, 4)
+    no_bom = write(tmp_path, IRIS, encoding="utf-16-le")
+    assert problems(no_bom, "tabular", encoding="utf-16")["file"].endswith(
+        "pass encoding=utf-16-le or utf-16-be")
+
+
+@pytest.mark.parametrize(("content", "fragment"), [
+    (b"PK\x03\x04rest of an xlsx", "a zip archive (an Excel workbook?): export it as CSV"),
+    (b"\x1f\x8b\x08gz", "gzip-compressed"),
+    (b"a,label\n1,\x00\n", "contains NUL bytes"),
+])
+def test_binary_files_are_refused_for_text_kinds(tmp_path, content, fragment):
+    for kind in ("tabular", "text", "corpus"):
+        assert fragment in problems(write(tmp_path, content), kind)["file"]
+
+
+def test_a_label_with_a_line_break(tmp_path):
+    path = write(tmp_path, 'a,label\n1,x\n2,"y\nz"\n')
+    assert problems(path, "tabular")["file"].startswith("line 3: the label contains a line break")
+
+
 def test_bad_options_are_reported_together(tmp_path):
     fields = problems(write(tmp_path, IRIS), "tabular", encoding="xyz", delimiter=":", sep=",")
     assert fields["encoding"] == "unknown encoding 'xyz'"

@@ -29,11 +29,13 @@ def test_builtin_floors(sqlite_stack, model_name, kind, dataset, params, floor):
                 "param_count", "samples_per_second"):
         assert m[key] > 0, key
     n = len(m["class_names"])
-    assert len(m["confusion_matrix"]) == n and sum(map(sum, m["confusion_matrix"])) == m["split"]["test_rows"]
+    assert len(m["confusion_matrix"]) == n
+    assert sum(map(sum, m["confusion_matrix"])) == m["split"]["test_rows"]
     names = {a["name"] for a in v["artifacts"]}
     assert {"model.keras", "preprocessing.json", "metrics.json", "history.csv", "training_curves.png",
             "confusion_matrix.png"} <= names
-    png = sqlite_stack.client.get(next(a["url"] for a in v["artifacts"] if a["name"] == "confusion_matrix.png"))
+    png_url = next(a["url"] for a in v["artifacts"] if a["name"] == "confusion_matrix.png")
+    png = sqlite_stack.client.get(png_url)
     assert png.get_data()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -57,8 +59,8 @@ def test_text_kinds_learn_an_uploaded_text_file(sqlite_stack, model_name):
     for kind, params in (("text", {"epochs": 15, "embedding_dim": 16, "learning_rate": 0.01}),
                          ("rnn", {"epochs": 4, "units": 16, "embedding_dim": 16, "cell": "gru",
                                   "bidirectional": True, "learning_rate": 0.01})):
-        done = run_job(sqlite_stack.client, {"kind": kind, "dataset": ds, "model_name": f"{model_name}-{kind}",
-                                             "params": params})
+        done = run_job(sqlite_stack.client, {"kind": kind, "dataset": ds,
+                                             "model_name": f"{model_name}-{kind}", "params": params})
         v = _version(sqlite_stack.client, done)
         assert v["metrics"]["test_accuracy"] >= 0.9, (kind, v["metrics"])
         assert "vocabulary.txt" in {a["name"] for a in v["artifacts"]}
@@ -115,7 +117,8 @@ def test_every_kind_trains_on_an_uploaded_file_of_its_kind(sqlite_stack, model_n
 
     iris = load_iris()
     csv = "a,b,c,d,species\n" + "\n".join(
-        ",".join(map(str, row)) + f",{iris.target_names[t]}" for row, t in zip(iris.data, iris.target, strict=True))
+        ",".join(map(str, row)) + f",{iris.target_names[t]}"
+        for row, t in zip(iris.data, iris.target, strict=True))
     tab = upload(c, f"iris-{model_name}", "tabular", csv.encode(), label_column="species")
     assert tab.status_code == 201, tab.get_data(as_text=True)
     done = run_job(c, {"kind": "mlp", "dataset": f"iris-{model_name}", "model_name": f"{model_name}-mlp",

@@ -47,8 +47,8 @@ def prepare(inp: TrainInput, x: np.ndarray) -> Prepared:
         if x.dtype.kind in "OU":  # Keras takes strings as tf tensors, not numpy string arrays
             import tensorflow as tf
 
-            return tf.constant(x[idx].astype(object).tolist() if len(idx) else np.zeros((0, 1), dtype=str),
-                               dtype=tf.string)
+            values = x[idx].astype(object).tolist() if len(idx) else np.zeros((0, 1), dtype=str)
+            return tf.constant(values, dtype=tf.string)
         return x[idx]
 
     return Prepared(rows(s.train), y[s.train], rows(s.validation), y[s.validation], rows(s.test), y[s.test], s)

@@ -32,6 +32,8 @@ class LabelCounts:
         """Count one row's label; ``where`` (e.g. 'line 7') locates an empty one."""
         if not label:
             raise problem(f"{where}: the label is empty ({self.subject})")
+        if "\n" in label or "\r" in label:
+            raise problem(f"{where}: the label contains a line break (is a quote left open?)")
         if len(label) > MAX_LABEL_CHARS:
             raise problem(f"{where}: the label is {len(label):,} characters long; class labels should be "
                           f"short names (at most {MAX_LABEL_CHARS:,} characters; {self.subject})")

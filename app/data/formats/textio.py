@@ -24,6 +24,15 @@ AUTO = "auto"
 DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 DELIMITERS = (",", ";", "\t", "|")  # the order breaks ties when sniffing
 SHOWN = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+BINARY_STARTS = {
+    b"PK\x03\x04": "a zip archive (an Excel workbook?): export it as CSV or plain text",
+    b"\x1f\x8b": "gzip-compressed: upload it uncompressed",
+    b"\x93NUMPY": "a numpy .npy array: images come as an .npz archive with X and y",
+    b"%PDF": "a PDF document, not text",
+}
+WIDE_ENCODINGS = ("utf-16", "utf-32")  # where NUL bytes are normal
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 def problem(message: str, field: str = "file") -> Invalid:
@@ -62,27 +71,20 @@ def parse_encoding(value: str) -> str:
     return "latin-1" if name == "iso8859-1" else name
 
 
-BINARY_STARTS = {
-    b"PK\x03\x04": "a zip archive (an Excel workbook?): export it as CSV or plain text",
-    b"\x1f\x8b": "gzip-compressed: upload it uncompressed",
-    b"\x93NUMPY": "a numpy .npy array: images come as an .npz archive with X and y",
-    b"%PDF": "a PDF document, not text",
-}
-WIDE_ENCODINGS = ("utf-16", "utf-32")
-
-
 def resolve_encoding(path: Path, encoding: str) -> str:
-    """Refuse binary files; ``auto`` becomes utf-8 when the file decodes as utf-8, else latin-1."""
-    _refuse_binary(path, encoding)
+    """Refuse binary files; ``auto``: a UTF-16/32 byte-order mark, else utf-8 if valid, else latin-1."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if encoding == AUTO:
+        encoding = next((name for bom, name in BOMS if head.startswith(bom)), AUTO)
+    _refuse_binary(head, encoding)
     if encoding != AUTO:
         return encoding
     return "utf-8" if find_decode_error(path, "utf-8") is None else "latin-1"
 
 
-def _refuse_binary(path: Path, encoding: str) -> None:
+def _refuse_binary(head: bytes, encoding: str) -> None:
     """Spreadsheets, archives and NUL bytes would otherwise surface as puzzling parse errors."""
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
     for start, what in BINARY_STARTS.items():
         if head.startswith(start):
             raise problem(f"the file is {what}")
@@ -133,13 +135,17 @@ def _error_position(exc: UnicodeDecodeError, chunk: bytes, line: int, column: in
 
 def decode_problem(path: Path, encoding: str) -> Invalid:
     """The message for a file that is not in ``encoding``, naming the line and what to pass instead."""
-    where = find_decode_error(path, encoding)
+    hint = "pass encoding=latin-1 (or the file's encoding)"
+    try:
+        where = find_decode_error(path, encoding)
+    except UnicodeError as exc:  # not about one byte, e.g. "UTF-16 stream does not start with BOM"
+        if "BOM" in str(exc):
+            hint = f"pass encoding={encoding}-le or {encoding}-be"
+        return problem(f"the file is not valid {encoding} ({exc}); {hint}")
     if where is None:  # the stream failed but a rescan did not: report it without a position
-        return problem(f"the file is not valid {encoding}; pass encoding=latin-1 (or the file's encoding)",
-                       "file")
+        return problem(f"the file is not valid {encoding}; {hint}")
     line, position, byte = where
-    return problem(f"line {line} is not valid {encoding} (byte 0x{byte:02x} at position {position}); "
-                   "pass encoding=latin-1 (or the file's encoding)")
+    return problem(f"line {line} is not valid {encoding} (byte 0x{byte:02x} at position {position}); {hint}")
 
 
 # -- lines ---------------------------------------------------------------------------------------------
@@ -170,7 +176,7 @@ def open_lines(path: Path, encoding: str) -> Iterator[Lines]:
     try:
         with open(path, encoding=_codec(encoding), newline="") as fh:
             yield Lines(fh)
-    except UnicodeDecodeError:
+    except UnicodeError:  # UnicodeDecodeError, or a codec's own complaint such as a missing BOM
         raise decode_problem(path, encoding) from None
 
 
@@ -282,7 +288,8 @@ def column_index(csv_file: CsvFile, name: str, option: str) -> int | str:
     """The position of column ``name``, or the message saying it is missing (so callers can collect)."""
     if name in csv_file.header:
         return csv_file.header.index(name)
-    shown = ", ".join(csv_file.header[:20]) + (", ..." if len(csv_file.header) > 20 else "")
+    names = [n if len(n) <= 40 else n[:40] + "..." for n in csv_file.header[:20]]
+    shown = ", ".join(names) + (", ..." if len(csv_file.header) > 20 else "")
     hint = ""
     if len(csv_file.header) == 1:
         hint = " (the header has one column: is the delimiter right? pass delimiter=...)"

@@ -1,0 +1,48 @@
+"""The web application factory: check settings, wire the runtime, register blueprints and errors.
+
+Imports Flask; nothing here imports TensorFlow or opens a connection.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.config import DEFAULT_SECRET_KEY, Settings
+from app.runtime import Runtime
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask app: check settings, wire the runtime, register blueprints and errors."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, static_folder="web/static")
+    _configure(app, settings)
+    app.extensions["trainyard"] = Runtime.build(settings)
+    _register_blueprints(app)
+    _register_commands(app)
+    return app
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        # Uploads stream to disk; this caps a request (the upload itself is checked while streaming).
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    if settings.secret_key == DEFAULT_SECRET_KEY:
+        app.logger.warning("SECRET_KEY is the development default; set SECRET_KEY in production")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
+    from app.web import bp as web_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(web_bp)
+
+
+def _register_commands(app: Flask) -> None:
+    from app.cli import trainyard_cli
+
+    app.cli.add_command(trainyard_cli)
