@@ -43,7 +43,8 @@ def _nothing_stored(stack) -> None:
         assert s.scalar(select(func.count()).select_from(Dataset).where(Dataset.source == "upload")) == 0
     root = stack.settings.models_store
     for folder in ("datasets", "tmp"):
-        assert not (root / folder).exists() or not any(p.is_file() for p in (root / folder).rglob("*")), folder
+        files = [p for p in (root / folder).rglob("*") if p.is_file()] if (root / folder).exists() else []
+        assert files == [], folder
 
 
 @pytest.mark.parametrize(("kind", "content", "options", "field", "fragment"), BAD)

@@ -51,7 +51,8 @@ def prepare(inp: TrainInput, x: np.ndarray) -> Prepared:
             return tf.constant(values, dtype=tf.string)
         return x[idx]
 
-    return Prepared(rows(s.train), y[s.train], rows(s.validation), y[s.validation], rows(s.test), y[s.test], s)
+    return Prepared(rows(s.train), y[s.train], rows(s.validation), y[s.validation], rows(s.test),
+                    y[s.test], s)
 
 
 def text_column(texts: list[str]) -> np.ndarray:
