@@ -41,3 +41,18 @@ def test_every_catalog_kind_has_a_trainer():
     from workers.trainers import TRAINERS
 
     assert set(TRAINERS) == set(KINDS)
+
+
+def test_the_kinds_doc_is_generated_from_the_declarations():
+    from app.config import PROJECT_ROOT
+    from app.kinds.doc import render
+
+    committed = (PROJECT_ROOT / "docs" / "kinds.md").read_text()
+    assert committed == render(), "run: python -m app.kinds.doc > docs/kinds.md"
+
+
+def test_the_form_is_generated_from_the_declaration(db_stack):
+    for spec in KINDS.values():
+        html = db_stack.client.get(f"/jobs/new?kind={spec.name}").get_data(as_text=True)
+        for p in spec.params:
+            assert f'name="params.{p.name}"' in html, (spec.name, p.name)

@@ -157,3 +157,20 @@ def test_early_stopping_keeps_the_best_epoch(sqlite_stack, model_name):
     m = done["metrics"]
     assert m["stopped_early"] is True and m["epochs_run"] < 300
     assert m["best_epoch"] <= m["epochs_run"]
+
+
+@pytest.mark.parametrize("kind", ["rnn", "text"])
+def test_text_kinds_train_on_the_builtin_polarity_sentences(sqlite_stack, model_name, kind):
+    done = run_job(sqlite_stack.client, {"kind": kind, "dataset": "pang_lee_polarity", "model_name": model_name,
+                                         "params": {"epochs": 1, "embedding_dim": 8}})
+    assert 0.0 <= done["metrics"]["test_accuracy"] <= 1.0  # 200 sentences: no floor, see the issue
+
+
+def test_tflite_export_records_size_and_accuracy(sqlite_stack, model_name):
+    done = run_job(sqlite_stack.client, {"kind": "cnn", "dataset": "digits_images", "model_name": model_name,
+                                         "params": {"epochs": 3, "tflite": True}})
+    v = _version(sqlite_stack.client, done)
+    m = v["metrics"]
+    tfl = next(a for a in v["artifacts"] if a["name"] == "model.tflite")
+    assert m["tflite_bytes"] == tfl["size_bytes"] < m["model_bytes"]
+    assert abs(m["tflite_test_accuracy"] - m["test_accuracy"]) < 0.05
