@@ -162,7 +162,8 @@ def test_early_stopping_keeps_the_best_epoch(sqlite_stack, model_name):
 @pytest.mark.parametrize("kind", ["rnn", "text"])
 def test_text_kinds_train_on_the_builtin_polarity_sentences(sqlite_stack, model_name, kind):
     done = run_job(sqlite_stack.client, {"kind": kind, "dataset": "pang_lee_polarity",
-                                         "model_name": model_name, "params": {"epochs": 1, "embedding_dim": 8}})
+                                         "model_name": model_name,
+                                         "params": {"epochs": 1, "embedding_dim": 8}})
     assert 0.0 <= done["metrics"]["test_accuracy"] <= 1.0  # 200 sentences: no floor, see the issue
 
 
