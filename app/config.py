@@ -31,6 +31,22 @@ class Settings:
     redispatch_after_s: int = 120
     reconcile_interval_s: int = 30
     max_upload_bytes: int = 1024**3
+    # Leases: a running job's worker beats every heartbeat_interval_s; a job whose last beat is
+    # older than lease_s is taken back by the reconciler (up to max_attempts claims in all).
+    heartbeat_interval_s: float = 5.0
+    lease_s: float = 60.0
+    max_attempts: int = 3
+    # Time limits per job attempt: soft = checkpoint and fail with "time limit" at the next batch;
+    # hard = Celery kills the child. soft < hard < the broker's visibility timeout.
+    soft_time_limit_s: int = 12 * 3600
+    hard_time_limit_s: int = 12 * 3600 + 900
+    visibility_timeout_s: int = 13 * 3600
+    # Extra mid-epoch checkpoints every N batches (0: end of each epoch only).
+    checkpoint_every_steps: int = 0
+    # How long a finished job keeps retrying its registration while the database is away.
+    register_retry_s: float = 300.0
+    # Jobs a worker child runs before it is replaced (1 frees GPU memory between jobs; 0 = never).
+    max_jobs_per_child: int = 0
     testing: bool = False
 
     @classmethod
@@ -52,5 +68,21 @@ class Settings:
             values["max_upload_bytes"] = int(env["UPLOAD_MAX_BYTES"])
         if env.get("RECONCILE_INTERVAL_S"):
             values["reconcile_interval_s"] = int(env["RECONCILE_INTERVAL_S"])
+        for var, name, cast in _NUMERIC:
+            if env.get(var):
+                values[name] = cast(env[var])
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+_NUMERIC: tuple[tuple[str, str, type], ...] = (
+    ("HEARTBEAT_INTERVAL_S", "heartbeat_interval_s", float),
+    ("LEASE_S", "lease_s", float),
+    ("MAX_ATTEMPTS", "max_attempts", int),
+    ("SOFT_TIME_LIMIT_S", "soft_time_limit_s", int),
+    ("HARD_TIME_LIMIT_S", "hard_time_limit_s", int),
+    ("VISIBILITY_TIMEOUT_S", "visibility_timeout_s", int),
+    ("CHECKPOINT_EVERY_STEPS", "checkpoint_every_steps", int),
+    ("REGISTER_RETRY_S", "register_retry_s", float),
+    ("MAX_JOBS_PER_CHILD", "max_jobs_per_child", int),
+)

@@ -14,10 +14,11 @@ from typing import Any, BinaryIO
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.broker import live_message_ids
 from app.config import Settings
 from app.db import make_engine, make_session_factory, session_scope
 from app.dispatch import Dispatcher
-from app.services import jobs, uploads
+from app.services import jobs, lifecycle, uploads
 from app.services.views import DatasetView, JobView
 from app.storage import LocalStore
 
@@ -60,10 +61,34 @@ class Runtime:
         return rung
 
     def redispatch_stale(self) -> list[str]:
-        """Ring again for queued jobs never dispatched or dispatched long ago (the reconciler's job)."""
+        """Ring again for queued jobs never dispatched or dispatched long ago (time-based fallback)."""
         with self.session() as session:
             due = jobs.jobs_to_redispatch(session, timedelta(seconds=self.settings.redispatch_after_s))
         return self.ring(due)
+
+    def reconcile(self) -> dict[str, int]:
+        """One pass of the reconciler: take back lost jobs, ring for queued jobs without a message.
+
+        Safe to run from several processes at once: every change is conditional.
+        """
+        s = self.settings
+        with self.session() as session:
+            reaped = lifecycle.reap_lost(session, timedelta(seconds=s.lease_s), s.max_attempts)
+        for job_id in reaped.failed + reaped.cancelled:
+            self.store.remove_tree(f"checkpoints/{job_id}")
+        rung = self.ring(reaped.requeued)
+        live = live_message_ids(s.redis_url, jobs.QUEUES)
+        if live is None:
+            rung += self.redispatch_stale()
+        else:
+            # A grace period covers a message being published right now by a submitter.
+            with self.session() as session:
+                queued = lifecycle.queued_jobs(session, timedelta(seconds=2))
+            missing = [(job_id, queue) for job_id, queue, _ in queued
+                       if job_id not in live and job_id not in rung]
+            rung += self.ring(missing)
+        return {"requeued": len(reaped.requeued), "failed": len(reaped.failed),
+                "cancelled": len(reaped.cancelled), "rung": len(rung)}
 
     def upload_dataset(self, upload: uploads.Upload, stream: BinaryIO) -> DatasetView:
         """Stream, validate and record an upload; a failure at any step leaves no file and no row."""

@@ -1,42 +1,55 @@
 """The Celery application for workers and beat: ``celery -A workers.celery_app worker|beat``.
 
-Creating the app opens no connection; each worker process builds its own
-database engine after the fork (see ``workers.context``).
+Creating the app opens no connection; each process builds its own database engine
+(see ``workers.context``). Celery with Redis delivers at least once; the database
+claim (one conditional UPDATE per attempt) turns that into exactly once.
 """
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import beat_init, worker_process_init, worker_shutting_down
 
 from app.config import Settings
 
+log = logging.getLogger(__name__)
+
 
 def make_celery(settings: Settings | None = None) -> Celery:
-    """Build the worker-side Celery app from settings (tests pass their own)."""
+    """Build the worker-side Celery app from settings (tests pass their own through the environment)."""
     settings = settings or Settings.from_env()
     celery = Celery("trainyard", broker=settings.redis_url, include=["workers.tasks"])
     celery.conf.update(
-        # One job at a time per worker process (one worker per GPU), nothing prefetched.
+        # One job at a time per worker (one worker per GPU); prefetching would park a second job
+        # behind an hour-long one, invisible to other workers.
         worker_concurrency=1,
         worker_prefetch_multiplier=1,
-        # Ack after the task ran: a worker that dies mid-job leaves the message to be redelivered,
-        # and the claim in the database makes a second delivery harmless.
+        # Ack after the task ran, and requeue it if the child dies: a killed worker never loses a job.
+        # The attempt counter in the database breaks the loop of a job that kills its worker every
+        # time (the reconciler fails it after MAX_ATTEMPTS).
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        # A late-ack task still running when the broker connection drops would be redelivered and run
+        # twice after the reconnect; cancel it instead (its lease lapses and it resumes from its
+        # checkpoint under a new attempt).
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        # Keep trying to reach Redis, at start-up and forever after: a Redis restart must not kill workers.
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        # Soft limit (ours, at batch boundaries, in workers.lease) < hard limit < visibility timeout:
+        # Redis never redelivers a job that is still legitimately running.
+        task_time_limit=settings.hard_time_limit_s,
+        broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
+        # A fresh child per job frees GPU memory (TensorFlow keeps it for the life of a process);
+        # set MAX_JOBS_PER_CHILD=1 on GPU workers. The next child imports TensorFlow at start-up.
+        worker_max_tasks_per_child=settings.max_jobs_per_child or None,
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
         task_default_queue="cpu",
-        # Long jobs must not be redelivered while still running; the reconciler owns recovery.
-        broker_transport_options={"visibility_timeout": 12 * 3600},
-        broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
-        beat_schedule={
-            "trainyard.reconcile": {"task": "trainyard.reconcile",
-                                    "schedule": float(settings.reconcile_interval_s)},
-        },
     )
     celery.conf.trainyard_settings = settings
     return celery
@@ -44,10 +57,39 @@ def make_celery(settings: Settings | None = None) -> Celery:
 
 @worker_process_init.connect
 def _warm_up(**_kwargs) -> None:
-    """Import TensorFlow in the worker child (after fork) so the first job does not pay for it."""
+    """Import TensorFlow in the worker child (after fork) so the first job does not pay for it.
+
+    The parent never imports it: TensorFlow and CUDA are not fork-safe.
+    """
     if os.environ.get("TRAINYARD_PRELOAD_TF", "1") == "1":
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import tensorflow  # noqa: F401
+
+
+@worker_shutting_down.connect
+def _hand_back_on_shutdown(sender=None, sig=None, how=None, **_kwargs) -> None:
+    """On a warm shutdown (SIGTERM: a deploy, a spot instance leaving), ask this worker's running
+    job to checkpoint at the next batch and go back to the queue, instead of blocking for hours."""
+    if how != "Warm" or not sender:
+        return
+    from app.services import lifecycle
+    from workers.context import runtime_for
+
+    try:
+        with runtime_for(celery_app).session() as session:
+            ids = lifecycle.request_handback(session, str(sender))
+        if ids:
+            log.warning("shutting down: handing back %s", ", ".join(ids))
+    except Exception:
+        log.exception("could not request hand-back on shutdown")
+
+
+@beat_init.connect
+def _start_reconciler(sender=None, **_kwargs) -> None:
+    """Beat runs the reconciler in a thread of its own, so it never waits behind a busy worker."""
+    from workers.reconciler import Reconciler
+
+    Reconciler(celery_app).start()
 
 
 celery_app = make_celery()

@@ -1,7 +1,8 @@
-"""Runs one claimed training job: claim, train outside any transaction, publish, register.
+"""Runs one training job: claim, train outside any transaction, publish, register.
 
-Sessions are short: one to claim, one per progress write, one to register. No
-database connection is held while TensorFlow trains.
+Sessions are short: one to claim, one per progress write, one per heartbeat, one
+to register. No database connection is held while TensorFlow trains. Everything
+written after the claim is fenced by the attempt number.
 """
 from __future__ import annotations
 
@@ -12,78 +13,148 @@ import time
 import traceback
 from pathlib import Path
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.data.load import load_dataset
 from app.runtime import Runtime
-from app.services import jobs, registry
+from app.services import jobs, lifecycle, registry
 from app.services.jobs import ClaimedJob
 from app.storage.local import sha256_file
-from workers.trainers import TRAINERS, Fenced, Progress, TrainInput
+from workers.checkpoints import Checkpoints
+from workers.lease import Lease
+from workers.trainers import TRAINERS, Progress, TrainInput
+from workers.trainers.base import Cancelled, Fenced, HandBack, Stop, TimeLimit
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 1.0
 
 
 class _Reporter:
-    """Turns trainer progress into short, fenced database writes (batch updates throttled)."""
+    """Checks the lease at every batch boundary; turns progress into short, throttled writes."""
 
-    def __init__(self, rt: Runtime, job_id: str, attempt: int) -> None:
-        self.rt, self.job_id, self.attempt = rt, job_id, attempt
+    def __init__(self, rt: Runtime, lease: Lease) -> None:
+        self.rt, self.lease = rt, lease
         self._last = 0.0
 
     def __call__(self, p: Progress) -> None:
+        self.lease.check()
         now = time.monotonic()
         if not p.epoch_end and now - self._last < PROGRESS_EVERY_S:
             return
         self._last = now
         try:
             with self.rt.session() as session:
-                owned = jobs.record_progress(session, self.job_id, self.attempt, epoch=p.epoch,
+                owned = jobs.record_progress(session, self.lease.job_id, self.lease.attempt, epoch=p.epoch,
                                              total_epochs=p.total_epochs, progress=p.fraction,
                                              metrics=p.metrics, epoch_end=p.epoch_end)
         except OperationalError:  # the database blinked: progress is best-effort, training goes on
-            log.warning("progress write for job %s failed; continuing", self.job_id, exc_info=True)
+            log.warning("progress write for job %s failed; continuing", self.lease.job_id, exc_info=True)
             return
         if not owned:
-            raise Fenced(f"job {self.job_id} attempt {self.attempt} no longer owns the job")
+            self.lease.owned = False
+            self.lease.check()
 
 
 def run_train_job(rt: Runtime, job_id: str, worker: str) -> str:
-    """Claim and run ``job_id``; returns what happened ("skipped", "succeeded", "failed", "fenced")."""
+    """Claim and run ``job_id``; returns what happened.
+
+    One of "skipped" (not queued: a duplicate or late delivery), "succeeded", "failed",
+    "cancelled", "handed back" or "fenced" (another attempt owns the job now).
+    """
     with rt.session() as session:
         claimed = jobs.claim_job(session, job_id, worker)
     if claimed is None:
         log.info("job %s is not queued (duplicate or late delivery); nothing to do", job_id)
         return "skipped"
     scratch = Path(tempfile.mkdtemp(prefix=f"job-{job_id}-"))
+    lease = Lease(rt, job_id, claimed.attempt)
+    checkpoints = Checkpoints(rt.store, job_id, claimed.attempt, lease.beat)
+    outcome = "failed"
     try:
-        trainer = TRAINERS[claimed.kind]
-        result = trainer(TrainInput(params=claimed.params, data=_load_data(rt, claimed), workdir=scratch,
-                                    report=_Reporter(rt, job_id, claimed.attempt),
-                                    inputs=_input_files(rt, claimed)))
-        stored = [rt.store.publish(path, f"artifacts/{job_id}/{path.name}") for path in result.files]
-        with rt.session() as session:
-            registered = registry.register_version(session, job_id, claimed.attempt, stored,
-                                                   result.metrics, result.framework)
-        if registered is None:
-            rt.store.remove_tree(f"artifacts/{job_id}")
-            return "fenced"
-        rt.ring(registered.released)  # jobs that waited for this version (after the commit)
-        log.info("job %s registered %s v%d", job_id, registered.version.model_name,
-                 registered.version.version)
-        return "succeeded"
+        with lease:
+            outcome = _train_and_register(rt, claimed, lease, checkpoints, scratch)
     except Fenced:
-        log.warning("job %s: this attempt was fenced off; writing nothing", job_id)
-        return "fenced"
-    except Exception:
-        error = traceback.format_exc()
+        log.warning("job %s: attempt %d was fenced off; writing nothing", job_id, claimed.attempt)
+        outcome = "fenced"
+    except Cancelled:
+        done = _record(rt, lifecycle.finish_cancelled, job_id, claimed.attempt)
+        outcome = "cancelled" if done else "fenced"
+    except HandBack:
+        if _record(rt, lifecycle.hand_back, job_id, claimed.attempt, "worker shutting down"):
+            rt.ring([(job_id, claimed.queue)])
+            outcome = "handed back"
+        else:
+            outcome = "fenced"
+    except TimeLimit as exc:
+        _record(rt, jobs.fail_job, job_id, claimed.attempt, str(exc))
+    except Exception as exc:
         log.exception("job %s failed", job_id)
-        with rt.session() as session:
-            jobs.fail_job(session, job_id, claimed.attempt, error)
-        return "failed"
+        _record(rt, jobs.fail_job, job_id, claimed.attempt, explain(exc, claimed))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        if outcome in ("succeeded", "failed", "cancelled"):
+            checkpoints.clear()
+        if outcome in ("fenced", "failed", "cancelled"):
+            rt.store.remove_tree(f"artifacts/{job_id}/a{claimed.attempt}")
+    return outcome
+
+
+def _train_and_register(rt: Runtime, claimed: ClaimedJob, lease: Lease, checkpoints: Checkpoints,
+                        scratch: Path) -> str:
+    trainer = TRAINERS[claimed.kind]
+    result = trainer(TrainInput(params=claimed.params, data=_load_data(rt, claimed), workdir=scratch,
+                                report=_Reporter(rt, lease), inputs=_input_files(rt, claimed),
+                                checkpoints=checkpoints,
+                                checkpoint_every_steps=rt.settings.checkpoint_every_steps))
+    lease.check()
+    # Each attempt publishes under its own folder: a fenced zombie can never overwrite the winner's files.
+    folder = f"artifacts/{claimed.id}/a{claimed.attempt}"
+    stored = [rt.store.publish(path, f"{folder}/{path.name}") for path in result.files]
+    registered = _with_db_retry(rt, lambda session: registry.register_version(
+        session, claimed.id, claimed.attempt, stored, result.metrics, result.framework))
+    if registered is None:
+        raise Fenced(f"job {claimed.id} attempt {claimed.attempt} lost the job before registering")
+    rt.ring(registered.released)  # jobs that waited for this version (after the commit)
+    v = registered.version
+    log.info("job %s registered %s v%d", claimed.id, v.model_name, v.version)
+    return "succeeded"
+
+
+def _with_db_retry(rt: Runtime, work):
+    """Run ``work(session)`` in a transaction, retrying with backoff while the database is away.
+
+    Bounded by REGISTER_RETRY_S; the task is acknowledged only after this returns.
+    """
+    deadline = time.monotonic() + rt.settings.register_retry_s
+    delay = 0.2
+    while True:
+        try:
+            with rt.session() as session:
+                return work(session)
+        except DBAPIError as exc:
+            transient = isinstance(exc, OperationalError) or exc.connection_invalidated
+            if not transient or time.monotonic() + delay > deadline:
+                raise
+            log.warning("database unavailable (%s); retrying in %.1f s", exc.__class__.__name__, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+def _record(rt: Runtime, fn, *args) -> bool:
+    """A final status write, retried while the database is away."""
+    return bool(_with_db_retry(rt, lambda session: fn(session, *args)))
+
+
+def explain(exc: BaseException, claimed: ClaimedJob) -> str:
+    """The message a user needs: what to lower for out-of-memory, the traceback otherwise."""
+    name = type(exc).__name__
+    if isinstance(exc, MemoryError) or name == "ResourceExhaustedError" or "OOM" in str(exc)[:200]:
+        p = claimed.params
+        knobs = [f"{k} (now {p[k]})" for k in ("batch_size", "units", "hidden_units", "filters",
+                                                 "embedding_dim", "max_tokens", "sequence_length") if k in p]
+        return (f"out of memory while training: lower {', '.join(knobs) or 'the model size'}\n\n"
+                + traceback.format_exc())
+    return traceback.format_exc()
 
 
 class TamperedFile(Exception):
@@ -111,3 +182,6 @@ def _input_files(rt: Runtime, claimed: ClaimedJob) -> dict[str, Path]:
     with rt.session() as session:
         version = registry.get_version_by_id(session, claimed.input_version_id)
     return {a.name: _verified(rt, a.path, a.sha256) for a in version.artifacts}
+
+
+__all__ = ["Stop", "run_train_job"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from sqlalchemy.exc import OperationalError
 
 from app.dispatch import TRAIN_TASK
 from workers.context import runtime_for
@@ -12,16 +13,19 @@ from workers.runner import run_train_job
 log = logging.getLogger(__name__)
 
 
-@shared_task(name=TRAIN_TASK, bind=True)
-def train(self, job_id: str) -> None:
-    """Run training job ``job_id`` if this delivery wins the claim; otherwise do nothing."""
-    run_train_job(runtime_for(self.app), job_id, worker=self.request.hostname or "worker")
+@shared_task(name=TRAIN_TASK, bind=True, max_retries=60)
+def train(self, job_id: str) -> str:
+    """Run training job ``job_id`` if this delivery wins the claim; otherwise do nothing.
+
+    If the database cannot be reached to claim, retry later (the job row is safe there).
+    """
+    try:
+        return run_train_job(runtime_for(self.app), job_id, worker=self.request.hostname or "worker")
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 30)) from exc
 
 
 @shared_task(name="trainyard.reconcile", bind=True)
-def reconcile(self) -> int:
-    """Ring again for queued jobs whose message may be gone (Redis flushed, send failed)."""
-    rung = runtime_for(self.app).redispatch_stale()
-    if rung:
-        log.info("reconciler re-dispatched %d queued job(s)", len(rung))
-    return len(rung)
+def reconcile(self) -> dict[str, int]:
+    """One reconciler pass on demand (beat runs it continuously in its own thread)."""
+    return runtime_for(self.app).reconcile()

@@ -7,7 +7,7 @@ from app.api import bp
 from app.api.parse import int_arg, json_object
 from app.domain.errors import Invalid
 from app.http import runtime
-from app.services import jobs
+from app.services import jobs, lifecycle
 
 
 def _job_json(job) -> dict:
@@ -60,3 +60,11 @@ def job_events(job_id: str):
     with runtime().session() as session:
         events = jobs.job_events(session, job_id, after=int_arg("after", 0))
     return jsonify({"items": events})
+
+
+@bp.post("/jobs/<job_id>/cancel")
+def cancel_job(job_id: str):
+    """Cancel: at once if waiting or queued; at the running job's next batch otherwise (202)."""
+    with runtime().session() as session:
+        job = lifecycle.request_cancel(session, job_id)
+    return jsonify(_job_json(job)), 202 if job.status == "running" else 200

@@ -40,6 +40,9 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(String(255))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # Requests the worker sees through its heartbeat and obeys at the next batch boundary.
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A job that waits for another (hierarchical stage 2 waits for stage 1) stays "waiting"
     # until that job's version is committed.
     depends_on_job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"), index=True)

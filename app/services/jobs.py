@@ -47,6 +47,7 @@ class ClaimedJob:
     input_version_id: int | None
     attempt: int
     created_by: str | None
+    queue: str = "cpu"
 
 
 def add_event(session: Session, job_id: str, kind: str, **payload: Any) -> None:
@@ -209,7 +210,7 @@ def claim_job(session: Session, job_id: str, worker: str) -> ClaimedJob | None:
         update(Job)
         .where(Job.id == job_id, Job.status == "queued")
         .values(status="running", attempt=Job.attempt + 1, worker=worker, started_at=now,
-                heartbeat_at=now, progress=0.0, epoch=0)
+                heartbeat_at=now, handback_requested_at=None)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -221,7 +222,7 @@ def claim_job(session: Session, job_id: str, worker: str) -> ClaimedJob | None:
     add_event(session, job_id, "status", status="running", worker=worker, attempt=job.attempt)
     return ClaimedJob(job.id, job.kind, job.model_name, dict(job.params), dataset.id, dataset.kind,
                       dataset.source, dataset.path, dict(dataset.schema), dataset.sha256,
-                      job.input_version_id, job.attempt, job.created_by)
+                      job.input_version_id, job.attempt, job.created_by, job.queue)
 
 
 def record_progress(session: Session, job_id: str, attempt: int, *, epoch: int, total_epochs: int,

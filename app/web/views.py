@@ -9,7 +9,7 @@ from app.data.types import DATA_KINDS
 from app.domain.errors import Invalid
 from app.http import runtime, send_artifact
 from app.kinds import KINDS
-from app.services import datasets, jobs, registry
+from app.services import datasets, jobs, lifecycle, registry
 from app.services.uploads import Upload
 from app.web import bp
 
@@ -66,6 +66,13 @@ def job_detail(job_id: str):
         job = jobs.get_job(session, job_id)
         events = jobs.job_events(session, job_id)
     return render_template("job.html", job=job, events=events)
+
+
+@bp.post("/jobs/<job_id>/cancel")
+def cancel_job(job_id: str):
+    with runtime().session() as session:
+        lifecycle.request_cancel(session, job_id)
+    return redirect(url_for("web.job_detail", job_id=job_id), code=303)
 
 
 @bp.get("/models")

@@ -10,8 +10,24 @@ from pathlib import Path
 from typing import Any
 
 
-class Fenced(Exception):
-    """Raised from the progress callback when this attempt lost the job: stop, write nothing."""
+class Stop(Exception):
+    """Raised at a batch boundary (from the progress callback) to end training early."""
+
+
+class Fenced(Stop):
+    """This attempt lost the job (taken over after a pause or partition): stop, write nothing."""
+
+
+class Cancelled(Stop):
+    """A user cancelled the job: stop, write no version."""
+
+
+class HandBack(Stop):
+    """The worker is shutting down: checkpoint and return the job to the queue."""
+
+
+class TimeLimit(Stop):
+    """The job ran past its soft time limit: checkpoint and fail with the reason."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +47,9 @@ class TrainInput:
     report: Callable[[Progress], None]
     # Verified artifact files of the version this job builds on (e.g. {"vectors.txt": path}).
     inputs: dict[str, Path] = field(default_factory=dict)
+    # Where training checkpoints go and come back from (None: no checkpoints, e.g. in unit tests).
+    checkpoints: Any = None
+    checkpoint_every_steps: int = 0
 
 
 @dataclass(frozen=True)

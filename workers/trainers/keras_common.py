@@ -71,36 +71,49 @@ def fit_and_save(inp: TrainInput, model, prep: Prepared, class_names: list[str],
     """Compile, fit with progress (and early stopping), evaluate on the test split, write artifacts."""
     import keras
 
-    from workers.trainers.keras_progress import ReportProgress
+    from workers.trainers.keras_progress import JobCallback
 
     p = inp.params
-    model.compile(optimizer=keras.optimizers.Adam(p["learning_rate"]),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    resume = inp.checkpoints.latest() if inp.checkpoints is not None else None
+    initial_epoch, prior = 0, {}
+    if resume is not None:
+        # Weights, optimizer state and preprocessing come back from the checkpoint.
+        model = keras.models.load_model(resume.model_path)
+        initial_epoch, prior = min(resume.epoch, p["epochs"]), resume.history
+    else:
+        model.compile(optimizer=keras.optimizers.Adam(p["learning_rate"]),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     has_val = len(prep.y_val) > 0
     steps = int(np.ceil(len(prep.y_train) / p["batch_size"]))
-    callbacks: list = [ReportProgress(inp.report, p["epochs"], steps)]
+    job_callback = JobCallback(inp.report, p["epochs"], steps, inp.checkpoints, inp.checkpoint_every_steps,
+                               prior)
+    callbacks: list = [job_callback]
     if p.get("patience") and has_val:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=p["patience"],
                                                        restore_best_weights=True))
     started = time.perf_counter()
-    history = model.fit(prep.x_train, prep.y_train, epochs=p["epochs"], batch_size=p["batch_size"],
-                        validation_data=(prep.x_val, prep.y_val) if has_val else None,
-                        verbose=0, shuffle=True, callbacks=callbacks)
+    if initial_epoch < p["epochs"]:
+        model.fit(prep.x_train, prep.y_train, epochs=p["epochs"], initial_epoch=initial_epoch,
+                  batch_size=p["batch_size"], validation_data=(prep.x_val, prep.y_val) if has_val else None,
+                  verbose=0, shuffle=True, callbacks=callbacks)
     train_seconds = time.perf_counter() - started
-    epochs_run = len(history.history["loss"])
+    history = job_callback.history
+    epochs_run = len(history.get("loss", []))
 
     metrics = classification_metrics(model, prep.x_test, prep.y_test, class_names)
-    metrics.update({f"final_{k}": float(v[-1]) for k, v in history.history.items()})
+    metrics.update({f"final_{k}": float(v[-1]) for k, v in history.items() if v})
     metrics.update({
         "epochs_run": epochs_run,
         "stopped_early": epochs_run < p["epochs"],
         "train_seconds": round(train_seconds, 3),
-        "samples_per_second": round(len(prep.y_train) * epochs_run / max(train_seconds, 1e-9), 1),
+        "samples_per_second": round(len(prep.y_train) * (epochs_run - initial_epoch)
+                                    / max(train_seconds, 1e-9), 1),
+        "resumed_from_epoch": initial_epoch if resume is not None else None,
         "param_count": int(model.count_params()),
         "split": prep.split.describe(p["seed"], p["validation_split"]),
     })
-    if "val_loss" in history.history:
-        metrics["best_epoch"] = int(np.argmin(history.history["val_loss"])) + 1
+    if history.get("val_loss"):
+        metrics["best_epoch"] = int(np.argmin(history["val_loss"])) + 1
     metrics.update(extra_metrics or {})
 
     out = inp.workdir
@@ -117,8 +130,8 @@ def fit_and_save(inp: TrainInput, model, prep: Prepared, class_names: list[str],
     files += [
         write_json(out / "preprocessing.json", preprocessing),
         write_json(out / "metrics.json", metrics),
-        write_history(out / "history.csv", history.history),
-        plot_history(history.history, out / "training_curves.png"),
+        write_history(out / "history.csv", history),
+        plot_history(history, out / "training_curves.png"),
         plot_confusion(metrics["confusion_matrix"], class_names, out / "confusion_matrix.png"),
     ]
     return TrainResult(metrics=metrics, files=files,

@@ -1,17 +1,26 @@
-"""A Keras callback that reports epoch and batch progress through the trainer contract."""
+"""The Keras callback between a fit and the job: progress, checkpoints and stops.
+
+Stops are raised at batch boundaries by the progress callback. Before a hand-back
+or a time-limit stop the callback checkpoints, so the next attempt loses at most
+the current partial epoch's steps (it restarts that epoch from these weights).
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import keras
 
-from workers.trainers.base import Progress
+from workers.trainers.base import HandBack, Progress, TimeLimit
 
 
-class ReportProgress(keras.callbacks.Callback):
-    def __init__(self, report: Callable[[Progress], None], total_epochs: int, steps: int) -> None:
+class JobCallback(keras.callbacks.Callback):
+    def __init__(self, report: Callable[[Progress], None], total_epochs: int, steps: int,
+                 checkpoints=None, every_steps: int = 0,
+                 prior_history: dict[str, list[float]] | None = None) -> None:
         super().__init__()
         self.report, self.total, self.steps = report, total_epochs, max(1, steps)
+        self.checkpoints, self.every_steps = checkpoints, every_steps
+        self.history: dict[str, list[float]] = {k: list(v) for k, v in (prior_history or {}).items()}
         self._epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -19,8 +28,21 @@ class ReportProgress(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         done = self._epoch + (batch + 1) / self.steps
-        self.report(Progress(self._epoch, self.total, done / self.total))
+        try:
+            self.report(Progress(self._epoch, self.total, done / self.total))
+        except (HandBack, TimeLimit):
+            self._save(self._epoch, step=batch + 1)
+            raise
+        if self.every_steps and (batch + 1) % self.every_steps == 0 and batch + 1 < self.steps:
+            self._save(self._epoch, step=batch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
         metrics = {k: float(v) for k, v in (logs or {}).items()}
+        for k, v in metrics.items():
+            self.history.setdefault(k, []).append(v)
+        self._save(epoch + 1)
         self.report(Progress(epoch + 1, self.total, (epoch + 1) / self.total, metrics, epoch_end=True))
+
+    def _save(self, epoch: int, step: int = 0) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.save(self.model, epoch, self.history, step)

@@ -1,0 +1,168 @@
+"""The lifecycle of a claimed job: heartbeats, cancel, hand-back, and taking back lost jobs.
+
+Each change is a conditional UPDATE guarded by status and attempt plus a job_events
+row, so the reconciler, a worker and a user can race without a lost or doubled job.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from app.domain.errors import Conflict, NotFound
+from app.models import Job, utcnow
+from app.services.jobs import add_event, fail_dependents, get_job
+from app.services.views import JobView
+
+ACTIVE = ("waiting", "queued", "running")
+
+
+@dataclass(frozen=True)
+class Beat:
+    """What a heartbeat learned: does this attempt still own the job, and was it asked to stop?"""
+
+    owned: bool
+    cancel: bool = False
+    handback: bool = False
+
+
+def heartbeat(session: Session, job_id: str, attempt: int) -> Beat:
+    """Renew this attempt's lease and read the stop requests in one round trip."""
+    result = session.execute(
+        update(Job).where(Job.id == job_id, Job.status == "running", Job.attempt == attempt)
+        .values(heartbeat_at=utcnow())
+        .returning(Job.cancel_requested_at, Job.handback_requested_at)
+    ).first()
+    if result is None:
+        return Beat(owned=False)
+    return Beat(owned=True, cancel=result[0] is not None, handback=result[1] is not None)
+
+
+def request_cancel(session: Session, job_id: str, actor: str | None = None) -> JobView:
+    """Cancel now if the job has not started; else ask its worker to stop at the next batch."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id!r}")
+    now = utcnow()
+    cancelled = session.execute(
+        update(Job).where(Job.id == job_id, Job.status.in_(("waiting", "queued")))
+        .values(status="cancelled", finished_at=now, cancel_requested_at=now)
+        .execution_options(synchronize_session=False))
+    if cancelled.rowcount == 1:
+        add_event(session, job_id, "status", status="cancelled", by=actor)
+        cancel_dependents(session, job_id)
+        return get_job(session, job_id)
+    requested = session.execute(
+        update(Job).where(Job.id == job_id, Job.status == "running", Job.cancel_requested_at.is_(None))
+        .values(cancel_requested_at=now).execution_options(synchronize_session=False))
+    if requested.rowcount == 1:
+        add_event(session, job_id, "log", message="cancel requested", by=actor)
+        return get_job(session, job_id)
+    view = get_job(session, job_id)
+    if view.status == "running":  # already requested: asking twice is fine
+        return view
+    raise Conflict(f"job {job_id} already {view.status}; only waiting, queued or running jobs "
+                   "can be cancelled")
+
+
+def cancel_dependents(session: Session, job_id: str) -> None:
+    for dependent in session.scalars(select(Job.id).where(Job.depends_on_job_id == job_id,
+                                                          Job.status == "waiting")).all():
+        result = session.execute(update(Job).where(Job.id == dependent, Job.status == "waiting")
+                                 .values(status="cancelled", finished_at=utcnow())
+                                 .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            add_event(session, dependent, "status", status="cancelled", upstream=job_id)
+            cancel_dependents(session, dependent)
+
+
+def finish_cancelled(session: Session, job_id: str, attempt: int) -> bool:
+    """The worker stopped a job whose cancel it saw: mark it cancelled (no version)."""
+    result = session.execute(
+        update(Job).where(Job.id == job_id, Job.status == "running", Job.attempt == attempt)
+        .values(status="cancelled", finished_at=utcnow()).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    add_event(session, job_id, "status", status="cancelled", attempt=attempt)
+    cancel_dependents(session, job_id)
+    return True
+
+
+def hand_back(session: Session, job_id: str, attempt: int, reason: str) -> bool:
+    """Return a running job to the queue (worker shutting down); the next claim resumes it."""
+    result = session.execute(
+        update(Job).where(Job.id == job_id, Job.status == "running", Job.attempt == attempt)
+        .values(status="queued", worker=None, handback_requested_at=None, dispatched_at=None)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    add_event(session, job_id, "status", status="queued", reason=reason, attempt=attempt)
+    return True
+
+
+def request_handback(session: Session, worker: str) -> list[str]:
+    """A worker is shutting down: ask each job it runs to checkpoint and come back to the queue."""
+    ids = session.scalars(select(Job.id).where(Job.worker == worker, Job.status == "running")).all()
+    if ids:
+        session.execute(update(Job).where(Job.id.in_(ids), Job.status == "running")
+                        .values(handback_requested_at=utcnow()).execution_options(synchronize_session=False))
+    return list(ids)
+
+
+@dataclass(frozen=True)
+class Reaped:
+    requeued: list[tuple[str, str]]  # (id, queue) to ring
+    failed: list[str]
+    cancelled: list[str]
+
+
+def reap_lost(session: Session, lease: timedelta, max_attempts: int) -> Reaped:
+    """Take back running jobs whose heartbeat is older than the lease.
+
+    A job with attempts left goes back to the queue (and resumes from its checkpoint);
+    one that used them all fails with "worker lost"; one whose cancel was requested is
+    cancelled. Each decision is conditional on the stale attempt, so a late beat wins.
+    """
+    cutoff = utcnow() - lease
+    stale = session.scalars(select(Job).where(
+        Job.status == "running", or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff))).all()
+    requeued, failed, cancelled = [], [], []
+    for job in stale:
+        guard = (Job.id == job.id, Job.status == "running", Job.attempt == job.attempt,
+                 or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff))
+        if job.cancel_requested_at is not None:
+            values, outcome = {"status": "cancelled", "finished_at": utcnow()}, "cancelled"
+        elif job.attempt >= max_attempts:
+            values = {"status": "failed", "finished_at": utcnow(),
+                      "error": f"worker lost: no heartbeat for {lease.total_seconds():g} s on attempt "
+                               f"{job.attempt} of {max_attempts}; giving up"}
+            outcome = "failed"
+        else:
+            values = {"status": "queued", "worker": None, "dispatched_at": None,
+                      "handback_requested_at": None}
+            outcome = "queued"
+        result = session.execute(update(Job).where(*guard).values(**values)
+                                 .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            continue
+        add_event(session, job.id, "status", status=outcome, reason="worker lost", attempt=job.attempt,
+                  worker=job.worker)
+        if outcome == "queued":
+            requeued.append((job.id, job.queue))
+        elif outcome == "failed":
+            failed.append(job.id)
+            fail_dependents(session, job.id)
+        else:
+            cancelled.append(job.id)
+            cancel_dependents(session, job.id)
+    return Reaped(requeued, failed, cancelled)
+
+
+def queued_jobs(session: Session, older_than: timedelta) -> list[tuple[str, str, bool]]:
+    """(id, queue, never dispatched) of queued jobs created before ``older_than`` ago."""
+    cutoff = utcnow() - older_than
+    rows = session.execute(select(Job.id, Job.queue, Job.dispatched_at)
+                           .where(Job.status == "queued", Job.created_at < cutoff).order_by(Job.created_at))
+    return [(r.id, r.queue, r.dispatched_at is None) for r in rows]
