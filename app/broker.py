@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable
 
 import redis
@@ -26,15 +27,24 @@ def _task_id(raw: bytes) -> str | None:
         return None
 
 
-def live_message_ids(redis_url: str, queues: Iterable[str]) -> set[str] | None:
-    """Task ids waiting in the queues or delivered but unacknowledged; None if Redis is unreachable."""
+def live_message_ids(redis_url: str, queues: Iterable[str], unacked_grace_s: float) -> set[str] | None:
+    """Task ids waiting in the queues, or delivered less than ``unacked_grace_s`` ago and not yet
+    acknowledged; None if Redis is unreachable.
+
+    An older unacknowledged message of a job that is still queued belongs to a consumer that died
+    before claiming it: Redis would only restore it after the visibility timeout (hours), so it
+    does not count as live and the job is rung again.
+    """
     try:
         client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
         ids: set[str] = set()
         for queue in queues:
             for key in [queue, *(f"{queue}{PRIORITY_SEP}{level}" for level in (3, 6, 9))]:
                 ids.update(filter(None, map(_task_id, client.lrange(key, 0, -1))))
-        ids.update(filter(None, map(_task_id, client.hvals("unacked"))))
+        cutoff = time.time() - unacked_grace_s
+        recent = client.zrangebyscore("unacked_index", cutoff, "+inf")
+        if recent:
+            ids.update(filter(None, map(_task_id, filter(None, client.hmget("unacked", recent)))))
         return ids
     except redis.RedisError:
         log.warning("cannot read the broker at %s; falling back to time-based re-dispatch", redis_url)

@@ -29,7 +29,7 @@ class Settings:
     secret_key: str = DEFAULT_SECRET_KEY
     # Seconds a queued job may wait for a worker before the reconciler rings again.
     redispatch_after_s: int = 120
-    reconcile_interval_s: int = 30
+    reconcile_interval_s: float = 30
     max_upload_bytes: int = 1024**3
     # Leases: a running job's worker beats every heartbeat_interval_s; a job whose last beat is
     # older than lease_s is taken back by the reconciler (up to max_attempts claims in all).
@@ -62,20 +62,27 @@ class Settings:
             values["models_store"] = Path(env["MODELS_STORE"]).resolve()
         if env.get("SECRET_KEY"):
             values["secret_key"] = env["SECRET_KEY"]
-        if env.get("REDISPATCH_AFTER_S"):
-            values["redispatch_after_s"] = int(env["REDISPATCH_AFTER_S"])
-        if env.get("UPLOAD_MAX_BYTES"):
-            values["max_upload_bytes"] = int(env["UPLOAD_MAX_BYTES"])
-        if env.get("RECONCILE_INTERVAL_S"):
-            values["reconcile_interval_s"] = int(env["RECONCILE_INTERVAL_S"])
         for var, name, cast in _NUMERIC:
             if env.get(var):
                 values[name] = cast(env[var])
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes ``from_env`` rebuild these settings (for child processes)."""
+        env = {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
+               "MODELS_STORE": str(self.models_store), "SECRET_KEY": self.secret_key,
+               "REDISPATCH_AFTER_S": str(self.redispatch_after_s),
+               "RECONCILE_INTERVAL_S": str(self.reconcile_interval_s),
+               "UPLOAD_MAX_BYTES": str(self.max_upload_bytes)}
+        env.update({var: str(getattr(self, name)) for var, name, _ in _NUMERIC})
+        return env
+
 
 _NUMERIC: tuple[tuple[str, str, type], ...] = (
+    ("REDISPATCH_AFTER_S", "redispatch_after_s", int),
+    ("RECONCILE_INTERVAL_S", "reconcile_interval_s", float),
+    ("UPLOAD_MAX_BYTES", "max_upload_bytes", int),
     ("HEARTBEAT_INTERVAL_S", "heartbeat_interval_s", float),
     ("LEASE_S", "lease_s", float),
     ("MAX_ATTEMPTS", "max_attempts", int),

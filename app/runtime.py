@@ -12,12 +12,14 @@ from datetime import timedelta
 from typing import Any, BinaryIO
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.broker import live_message_ids
 from app.config import Settings
 from app.db import make_engine, make_session_factory, session_scope
 from app.dispatch import Dispatcher
+from app.domain.errors import Invalid
 from app.services import jobs, lifecycle, uploads
 from app.services.views import DatasetView, JobView
 from app.storage import LocalStore
@@ -45,10 +47,19 @@ class Runtime:
     def submit_train(self, raw: Mapping[str, Any], *, created_by: str | None = None,
                      idempotency_key: str | None = None) -> tuple[JobView, bool]:
         """Commit the job, then ring the doorbell: never the other way round."""
-        with self.session() as session:
-            job, created = jobs.submit_train_job(session, raw, created_by=created_by,
-                                                 idempotency_key=idempotency_key)
-            to_ring = jobs.dispatchable(session, job.id) if created else []
+        try:
+            with self.session() as session:
+                job, created = jobs.submit_train_job(session, raw, created_by=created_by,
+                                                     idempotency_key=idempotency_key)
+                to_ring = jobs.dispatchable(session, job.id) if created else []
+        except IntegrityError:
+            if not idempotency_key:
+                raise
+            with self.session() as session:  # a concurrent submission with the same key won
+                winner = jobs.job_for_key(session, idempotency_key)
+            if winner is None:
+                raise
+            return winner, False
         self.ring(to_ring)
         return job, created
 
@@ -77,7 +88,7 @@ class Runtime:
         for job_id in reaped.failed + reaped.cancelled:
             self.store.remove_tree(f"checkpoints/{job_id}")
         rung = self.ring(reaped.requeued)
-        live = live_message_ids(s.redis_url, jobs.QUEUES)
+        live = live_message_ids(s.redis_url, jobs.QUEUES, unacked_grace_s=s.lease_s)
         if live is None:
             rung += self.redispatch_stale()
         else:
@@ -94,12 +105,21 @@ class Runtime:
         """Stream, validate and record an upload; a failure at any step leaves no file and no row."""
         uploads.check_upload(upload)
         tmp_rel, size, sha256 = uploads.receive(self.store, stream, self.settings.max_upload_bytes)
-        final_rel: str | None = None
         try:
-            with self.session() as session:
-                view, final_rel = uploads.register_upload(session, self.store, upload, tmp_rel, size, sha256)
-        except BaseException:
-            if final_rel:
-                self.store.resolve(final_rel).unlink(missing_ok=True)
-            raise
-        return view
+            inspection = uploads.inspect_received(self.store, upload, tmp_rel, size)
+            for _ in range(5):  # two uploads of one name may race for its next version number
+                final_rel: str | None = None
+                try:
+                    with self.session() as session:
+                        view, final_rel = uploads.record_upload(session, self.store, upload, inspection,
+                                                                tmp_rel, size, sha256)
+                    return view
+                except IntegrityError:
+                    continue
+                except BaseException:
+                    if final_rel:  # the row did not commit: take the file back out
+                        self.store.resolve(final_rel).unlink(missing_ok=True)
+                    raise
+            raise Invalid({"name": "too many concurrent uploads under this name; try again"})
+        finally:
+            self.store.resolve(tmp_rel).unlink(missing_ok=True)

@@ -1,7 +1,7 @@
 """Gunicorn entry point for the benchmarks: the real app plus one constant-JSON route (the floor).
 
-``/bench/constant`` runs through the same gunicorn worker, WSGI stack, Flask app,
-blueprint-free routing and ``jsonify`` as every API view, but touches neither the
+``/bench/constant`` runs through the same gunicorn worker, WSGI stack, Flask app, URL
+routing and ``jsonify`` as every API view, but touches neither the
 database nor Redis: its throughput is what this server can do at best.
 """
 from __future__ import annotations

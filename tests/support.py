@@ -108,12 +108,17 @@ class WorkerProcess:
 
 def settings_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-                "MODELS_STORE": str(settings.models_store), "TF_CPP_MIN_LOG_LEVEL": "2",
-                "REDISPATCH_AFTER_S": str(settings.redispatch_after_s),
-                "RECONCILE_INTERVAL_S": str(settings.reconcile_interval_s),
-                "PYTHONPATH": str(PROJECT_ROOT)})
+    env.update(settings.to_env())
+    env.update({"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(PROJECT_ROOT)})
     return env
+
+
+def die_with_parent() -> None:
+    """Run in a child before exec: it gets SIGKILL when the thread that started it dies (Linux),
+    so a killed test run leaves no worker or redis-server behind."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def start_worker(settings: Settings, log_path: Path, name: str) -> WorkerProcess:
@@ -123,7 +128,7 @@ def start_worker(settings: Settings, log_path: Path, name: str) -> WorkerProcess
            "--without-mingle"]
     fh = open(log_path, "wb")
     proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=settings_env(settings), stdout=fh,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
     return WorkerProcess(proc, log_path)
 
 

@@ -7,13 +7,15 @@ written after the claim is fenced by the attempt number.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import signal
 import tempfile
 import time
 import traceback
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from app.data.load import load_dataset
 from app.runtime import Runtime
@@ -66,6 +68,8 @@ def run_train_job(rt: Runtime, job_id: str, worker: str) -> str:
     if claimed is None:
         log.info("job %s is not queued (duplicate or late delivery); nothing to do", job_id)
         return "skipped"
+    if os.environ.get("TRAINYARD_FAULT_CRASH_MODEL") == claimed.model_name:
+        os.kill(os.getpid(), signal.SIGKILL)  # fault injection (tests only): a job that kills its worker
     scratch = Path(tempfile.mkdtemp(prefix=f"job-{job_id}-"))
     lease = Lease(rt, job_id, claimed.attempt)
     checkpoints = Checkpoints(rt.store, job_id, claimed.attempt, lease.beat)
@@ -110,6 +114,12 @@ def _train_and_register(rt: Runtime, claimed: ClaimedJob, lease: Lease, checkpoi
     # Each attempt publishes under its own folder: a fenced zombie can never overwrite the winner's files.
     folder = f"artifacts/{claimed.id}/a{claimed.attempt}"
     stored = [rt.store.publish(path, f"{folder}/{path.name}") for path in result.files]
+    for _ in range(3):  # two first versions of one model may race to create it
+        try:
+            _with_db_retry(rt, lambda session: registry.ensure_model(session, claimed.model_name))
+            break
+        except IntegrityError:
+            continue
     registered = _with_db_retry(rt, lambda session: registry.register_version(
         session, claimed.id, claimed.attempt, stored, result.metrics, result.framework))
     if registered is None:

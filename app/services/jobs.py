@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Invalid, NotFound
@@ -173,16 +172,11 @@ def submit_train_job(session: Session, raw: Mapping[str, Any], *, created_by: st
         job = _new_job(kind=spec.name, model_name=model_name, dataset=dataset, params=params, queue=queue,
                        status="queued", created_by=created_by, idempotency_key=idempotency_key)
         jobs_to_add.append(job)
-    try:
-        with session.begin_nested():
-            session.add_all(jobs_to_add)
-            session.flush()
-    except IntegrityError:
-        # Two identical submissions raced on the idempotency key: the other one won.
-        existing = session.scalars(select(Job).where(Job.idempotency_key == idempotency_key)).first()
-        if existing is None:
-            raise
-        return get_job(session, existing.id), False
+    # No savepoint here: on SQLite a SAVEPOINT opened before any write would commit on its own.
+    # A race on the idempotency key raises IntegrityError for the caller's whole transaction
+    # (see Runtime.submit_train), which then returns the job that won.
+    session.add_all(jobs_to_add)
+    session.flush()
     for j in jobs_to_add:
         if j.depends_on_job_id:
             add_event(session, j.id, "status", status="waiting", depends_on=j.depends_on_job_id)
@@ -315,17 +309,20 @@ def version_refs(session: Session, ids: set[int]) -> dict[int, dict[str, Any]]:
     return {r.id: {"model_name": r.name, "version": r.version} for r in rows}
 
 
+# Built once: the job poll is the hottest query of the platform.
+_JOB_ROWS = (select(Job, Dataset.name, Dataset.version, ModelVersion.version)
+             .join(Dataset, Dataset.id == Job.dataset_id)
+             .outerjoin(ModelVersion, ModelVersion.job_id == Job.id))
+_ONE_JOB = _JOB_ROWS.where(Job.id == bindparam("job_id")).execution_options(populate_existing=True)
+
+
 def get_job(session: Session, job_id: str) -> JobView:
-    row = session.execute(
-        select(Job, Dataset, ModelVersion.version)
-        .join(Dataset, Dataset.id == Job.dataset_id)
-        .outerjoin(ModelVersion, ModelVersion.job_id == Job.id)
-        .where(Job.id == job_id)
-    ).first()
+    row = session.execute(_ONE_JOB, {"job_id": job_id}).first()
     if row is None:
         raise NotFound(f"no job {job_id!r}")
-    refs = version_refs(session, {row[0].input_version_id} - {None})
-    return JobView.of(row[0], row[1], row[2], refs.get(row[0].input_version_id))
+    job = row[0]
+    refs = version_refs(session, {job.input_version_id} - {None})
+    return JobView.of(job, row[1], row[2], row[3], refs.get(job.input_version_id))
 
 
 def _encode_cursor(created_at: datetime, job_id: str) -> str:
@@ -351,9 +348,7 @@ def list_jobs(session: Session, *, status: str | None = None, model_name: str | 
         errors["limit"] = f"must be between 1 and {MAX_PAGE}"
     if errors:
         raise Invalid(errors)
-    query = (select(Job, Dataset, ModelVersion.version)
-             .join(Dataset, Dataset.id == Job.dataset_id)
-             .outerjoin(ModelVersion, ModelVersion.job_id == Job.id))
+    query = _JOB_ROWS
     if status:
         query = query.where(Job.status == status)
     if model_name:
@@ -362,8 +357,8 @@ def list_jobs(session: Session, *, status: str | None = None, model_name: str | 
         at, last_id = _decode_cursor(cursor)
         query = query.where(or_(Job.created_at < at, and_(Job.created_at == at, Job.id < last_id)))
     rows = session.execute(query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)).all()
-    refs = version_refs(session, {j.input_version_id for j, _, _ in rows[:limit]} - {None})
-    page = [JobView.of(j, d, v, refs.get(j.input_version_id)) for j, d, v in rows[:limit]]
+    refs = version_refs(session, {r[0].input_version_id for r in rows[:limit]} - {None})
+    page = [JobView.of(j, name, dv, v, refs.get(j.input_version_id)) for j, name, dv, v in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1][0]
@@ -379,3 +374,9 @@ def job_events(session: Session, job_id: str, after: int = 0) -> list[dict[str, 
                            .order_by(JobEvent.id))
     return [{"id": e.id, "at": e.at.isoformat().replace("+00:00", "Z"), "kind": e.kind,
              "payload": e.payload} for e in rows]
+
+
+def job_for_key(session: Session, idempotency_key: str) -> JobView | None:
+    """The job submitted with this idempotency key, if any."""
+    found = session.scalars(select(Job.id).where(Job.idempotency_key == idempotency_key)).first()
+    return get_job(session, found) if found else None

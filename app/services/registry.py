@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Conflict, NotFound
@@ -17,18 +16,20 @@ from app.services.views import VersionView
 from app.storage import StoredFile
 
 
-def _get_or_create_model(session: Session, name: str) -> RegisteredModel:
-    model = session.scalars(select(RegisteredModel).where(RegisteredModel.name == name)).first()
-    if model is not None:
-        return model
-    try:
-        with session.begin_nested():
-            model = RegisteredModel(name=name, created_at=utcnow())
-            session.add(model)
-            session.flush()
-        return model
-    except IntegrityError:  # another worker created it a moment ago
-        return session.scalars(select(RegisteredModel).where(RegisteredModel.name == name)).one()
+def ensure_model(session: Session, name: str) -> None:
+    """Create the registered model if it does not exist (its own short transaction).
+
+    Kept apart from the registration so that a race between two first versions of one
+    model ends in an IntegrityError here, which the caller retries, instead of a savepoint
+    (on SQLite a savepoint before any write commits by itself).
+    """
+    if session.scalars(select(RegisteredModel.id).where(RegisteredModel.name == name)).first() is None:
+        session.add(RegisteredModel(name=name, created_at=utcnow()))
+        session.flush()
+
+
+def _get_model(session: Session, name: str) -> RegisteredModel:
+    return session.scalars(select(RegisteredModel).where(RegisteredModel.name == name)).one()
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def register_version(session: Session, job_id: str, attempt: int, files: Sequenc
     ).first()
     if job is None:
         return None
-    model = _get_or_create_model(session, job.model_name)
+    model = _get_model(session, job.model_name)
     # Lock the model row so two jobs of the same model get consecutive numbers (PostgreSQL);
     # SQLite serialises writers anyway. The unique (model_id, version) is the backstop.
     session.execute(select(RegisteredModel.id).where(RegisteredModel.id == model.id).with_for_update())

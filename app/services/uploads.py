@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.data.types import DATA_KINDS
@@ -82,40 +81,31 @@ def receive(store: LocalStore, stream: BinaryIO, max_bytes: int) -> tuple[str, i
     return rel, size, digest.hexdigest()
 
 
-def register_upload(session: Session, store: LocalStore, upload: Upload, tmp_rel: str, size: int,
-                    sha256: str) -> tuple[DatasetView, str]:
-    """Validate the received file and record it as version n+1 of its name.
-
-    Returns (the dataset, the file's final relative path). On any error the
-    temporary file is removed and nothing is recorded.
-    """
+def inspect_received(store: LocalStore, upload: Upload, tmp_rel: str, size: int):
+    """Validate the received file; raises Invalid naming the problem."""
     from app.data.uploads import inspect_upload
 
-    tmp = store.resolve(tmp_rel)
-    try:
-        if size == 0:
-            raise Invalid({"file": "the file is empty"})
-        inspection = inspect_upload(tmp, upload.kind, upload.options)
-        for _ in range(5):  # two uploads of the same name may race for a version number
-            latest = session.scalar(select(func.max(Dataset.version)).where(Dataset.name == upload.name))
-            version = (latest or 0) + 1
-            final_rel = f"datasets/{upload.name}/v{version}/data.{EXTENSIONS[upload.kind]}"
-            row = Dataset(name=upload.name, version=version, kind=upload.kind, source="upload",
-                          path=final_rel, sha256=sha256, size_bytes=size, rows=inspection.rows,
-                          schema=inspection.schema, description=upload.description,
-                          created_by=upload.created_by, created_at=utcnow())
-            try:
-                with session.begin_nested():
-                    session.add(row)
-                    session.flush()
-                break
-            except IntegrityError:
-                continue
-        else:
-            raise Invalid({"name": "too many concurrent uploads under this name; try again"})
-        dest = store.resolve(final_rel)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, dest)
-        return DatasetView.of(row), final_rel
-    finally:
-        tmp.unlink(missing_ok=True)
+    if size == 0:
+        raise Invalid({"file": "the file is empty"})
+    return inspect_upload(store.resolve(tmp_rel), upload.kind, upload.options)
+
+
+def record_upload(session: Session, store: LocalStore, upload: Upload, inspection, tmp_rel: str, size: int,
+                  sha256: str) -> tuple[DatasetView, str]:
+    """Insert version n+1 of the name and move the file into place; returns (dataset, final path).
+
+    The caller commits; if that fails it removes the file again. A race for the version
+    number raises IntegrityError from the flush, and the caller retries in a new transaction.
+    """
+    latest = session.scalar(select(func.max(Dataset.version)).where(Dataset.name == upload.name))
+    version = (latest or 0) + 1
+    final_rel = f"datasets/{upload.name}/v{version}/data.{EXTENSIONS[upload.kind]}"
+    row = Dataset(name=upload.name, version=version, kind=upload.kind, source="upload", path=final_rel,
+                  sha256=sha256, size_bytes=size, rows=inspection.rows, schema=inspection.schema,
+                  description=upload.description, created_by=upload.created_by, created_at=utcnow())
+    session.add(row)
+    session.flush()
+    dest = store.resolve(final_rel)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(store.resolve(tmp_rel), dest)
+    return DatasetView.of(row), final_rel

@@ -1,7 +1,7 @@
 """Plain read models returned by services: ORM rows never leave the service layer."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -64,11 +64,11 @@ class JobView:
     input_version: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, job: Job, dataset: Dataset, version: int | None,
+    def of(cls, job: Job, dataset_name: str, dataset_version: int, version: int | None,
            input_version: dict[str, Any] | None = None) -> JobView:
         return cls(
             id=job.id, type=job.type, kind=job.kind, model_name=job.model_name,
-            dataset=dataset.name, dataset_version=dataset.version, params=job.params,
+            dataset=dataset_name, dataset_version=dataset_version, params=job.params,
             status=job.status, queue=job.queue, progress=job.progress, epoch=job.epoch,
             total_epochs=job.total_epochs, metrics=job.metrics or {}, error=job.error,
             attempt=job.attempt, worker=job.worker, created_at=_iso(job.created_at),
@@ -82,7 +82,8 @@ class JobView:
         return self.status in ("succeeded", "failed", "cancelled")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Shallow on purpose: asdict() deep-copies params and metrics on every poll.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,8 @@ def test_versions_are_numbered_per_model_and_one_per_job(db_stack, model_name):
             claimed = jobs.claim_job(s, job.id, "w")
         files = [StoredFile("metrics.json", f"artifacts/{job.id}/metrics.json", 2, "0" * 64)]
         with rt.session() as s:
+            registry.ensure_model(s, model_name)
+        with rt.session() as s:
             v = registry.register_version(s, job.id, claimed.attempt, files, {"test_accuracy": 0.5}, {})
         numbers.append(v.version.version)
         with rt.session() as s:  # the same attempt registering again finds the job succeeded

@@ -1,0 +1,253 @@
+"""Fault injection on real processes: every accepted job finishes exactly once, or fails with a reason.
+
+Each test has its own redis-server, workers, beat (which runs the reconciler) and
+database; it breaks something on purpose and then checks the database and the store.
+"""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from tests.faults.cluster import Cluster, record_summary
+from tests.faults.conftest import SUMMARY_DIR
+from tests.support import wait_until
+
+pytestmark = pytest.mark.faults
+
+
+def _exactly_once(c: Cluster, job_ids: list[str], test: str) -> None:
+    """Every job succeeded with exactly one version; no checkpoint is left behind."""
+    jobs = [c.wait_done(j) for j in job_ids]
+    versions = [c.versions_of(j) for j in job_ids]
+    lost = sum(1 for j in jobs if j["status"] != "succeeded")
+    duplicated = sum(max(0, v - 1) for v in versions)
+    record_summary(SUMMARY_DIR, test, c.faults, len(job_ids), lost, duplicated)
+    assert [j["status"] for j in jobs] == ["succeeded"] * len(jobs), [j["error"] for j in jobs]
+    assert versions == [1] * len(job_ids)
+    store = c.settings.models_store
+    assert not (store / "checkpoints").exists() or not any((store / "checkpoints").rglob("*.keras"))
+
+
+def test_kill_9_of_the_child_mid_epoch_resumes_from_the_checkpoint(cluster):
+    c = cluster
+    w = c.start_worker()
+    c.start_beat()
+    job = c.submit("kill-child")
+    c.wait_epoch(job, 5)
+    c.kill_child(w)
+    _exactly_once(c, [job], "kill -9 child")
+    events = c.events(job)
+    running = [e for e in events if e.get("status") == "running"]
+    assert [e["attempt"] for e in running] == [1, 2]
+    assert any(e.get("reason") == "worker lost" for e in events)
+    m = c.job(job)["metrics"]
+    assert m["resumed_from_epoch"] >= 5  # training went on from the checkpoint, not from zero
+    assert m["epochs_run"] == 40  # and the history continues: every epoch is there once
+
+
+def test_kill_9_of_the_whole_worker_with_jobs_queued_behind(cluster):
+    c = cluster
+    w = c.start_worker()
+    c.start_beat()
+    jobs = [c.submit("kill-all", epochs=30)] + [c.submit("kill-all", epochs=3) for _ in range(3)]
+    c.wait_epoch(jobs[0], 3)
+    c.kill_worker(w)
+    c.start_worker()
+    _exactly_once(c, jobs, "kill -9 worker")
+
+
+def test_flushall_while_queued_and_while_running(cluster):
+    c = cluster
+    c.start_beat()
+    jobs = [c.submit("flush", epochs=8) for _ in range(3)]
+    c.flushall()  # nothing consumes yet: every message is gone
+    c.start_worker()
+    c.wait_epoch(jobs[0], 2, timeout=60)
+    c.flushall()  # one runs, two wait: their messages are gone again
+    _exactly_once(c, jobs, "FLUSHALL")
+
+
+def test_redis_down_for_ten_seconds_during_a_job(cluster):
+    c = cluster
+    c.start_worker()
+    c.start_beat()
+    job = c.submit("redis-down", epochs=60)
+    c.wait_epoch(job, 3)
+    c.stop_redis()
+    time.sleep(10)
+    c.start_redis()
+    _exactly_once(c, [job], "Redis down 10 s")
+    # The worker reconnected and consumes again.
+    _exactly_once(c, [c.submit("redis-down", epochs=2)], "after Redis restart")
+
+
+def test_database_locked_for_five_seconds_during_a_job(cluster):
+    c = cluster
+    c.start_worker()
+    c.start_beat()
+    job = c.submit("db-blink", epochs=40)
+    c.wait_epoch(job, 3)
+    path = c.settings.database_url.removeprefix("sqlite:///")
+    lock = sqlite3.connect(path, timeout=30, isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")  # no one else can write (or, in WAL, commit) for 5 s
+    c.faults += 1
+    time.sleep(5)
+    lock.execute("COMMIT")
+    lock.close()
+    _exactly_once(c, [job], "database locked 5 s")
+
+
+def test_a_job_longer_than_the_visibility_timeout_is_trained_once(tmp_path):
+    from tests.faults.cluster import make_cluster
+
+    c = make_cluster(tmp_path, visibility_timeout_s=2, hard_time_limit_s=600)
+    try:
+        c.start_worker()
+        c.start_worker()  # a second worker that would happily take a redelivered message
+        c.start_beat()
+        job = c.submit("long", epochs=60)
+        c.faults += 1
+        _exactly_once(c, [job], "longer than visibility timeout")
+        running = [e for e in c.events(job) if e.get("status") == "running"]
+        assert len(running) == 1
+    finally:
+        c.close()
+
+
+def test_a_paused_zombie_writes_nothing(cluster):
+    c = cluster
+    a = c.start_worker("zombie")
+    c.start_beat()
+    job = c.submit("zombie", epochs=40)
+    c.wait_epoch(job, 3)
+    c.faults += 1
+    a.signal_group(signal.SIGSTOP)  # parent and child frozen, past the lease
+    c.start_worker("rescuer")
+    wait_until(lambda: c.job(job)["attempt"] == 2, timeout=60, what="takeover")
+    a.signal_group(signal.SIGCONT)
+    _exactly_once(c, [job], "SIGSTOP zombie")
+    j = c.job(job)
+    assert j["worker"].startswith("rescuer@")
+    store = c.settings.models_store / "artifacts" / job
+    wait_until(lambda: not (store / "a1").exists(), timeout=30, what="the zombie to clean up")
+    assert sorted(p.name for p in store.iterdir()) == ["a2"]
+
+
+def test_cancel_running_queued_and_during_a_retry(cluster):
+    c = cluster
+    w = c.start_worker()
+    c.start_beat()
+    running = c.submit("cancel", epochs=200)
+    queued = c.submit("cancel", epochs=2)
+    c.wait_epoch(running, 2)
+    assert c.client.post(f"/api/v1/jobs/{queued}/cancel").get_json()["status"] == "cancelled"
+    r = c.client.post(f"/api/v1/jobs/{running}/cancel")
+    assert r.status_code == 202
+    assert c.wait_done(running, timeout=60)["status"] == "cancelled"
+    # During a retry: the worker dies, the job goes back to the queue, then is cancelled.
+    retried = c.submit("cancel", epochs=200)
+    c.wait_epoch(retried, 2)
+    c.kill_worker(w)
+    wait_until(lambda: c.job(retried)["status"] == "queued", timeout=30, what="requeue after loss")
+    assert c.client.post(f"/api/v1/jobs/{retried}/cancel").get_json()["status"] == "cancelled"
+    # The cancelled ones wrote nothing; the worker (restarted) still serves.
+    c.start_worker()
+    after = c.submit("cancel", epochs=2)
+    assert c.wait_done(after)["status"] == "succeeded"
+    for job in (running, queued, retried):
+        assert c.job(job)["status"] == "cancelled" and c.versions_of(job) == 0
+    record_summary(SUMMARY_DIR, "cancel", c.faults + 3, 4, 0, 0)
+    assert c.client.post(f"/api/v1/jobs/{after}/cancel").status_code == 409
+
+
+def test_sigterm_hands_the_job_back_and_another_worker_resumes_it(cluster):
+    c = cluster
+    a = c.start_worker("leaving")
+    c.start_beat()
+    job = c.submit("sigterm", epochs=60)
+    c.wait_epoch(job, 4)
+    c.faults += 1
+    started = time.monotonic()
+    a.popen.send_signal(signal.SIGTERM)
+    a.popen.wait(60)
+    assert time.monotonic() - started < 30  # it did not block until the job's end
+    events = c.events(job)
+    assert any(e.get("reason") == "worker shutting down" for e in events)
+    c.start_worker("arriving")
+    _exactly_once(c, [job], "SIGTERM hand-back")
+    assert c.job(job)["metrics"]["resumed_from_epoch"] >= 4
+
+
+def test_a_crash_between_commit_and_publish_loses_nothing(cluster):
+    from app import create_app
+    from app.config import Settings
+
+    c = cluster
+    broken = create_app(Settings(**{**c.settings.__dict__, "redis_url": "redis://127.0.0.1:1/0"}))
+    r = broken.test_client().post("/api/v1/jobs", json={"kind": "mlp", "dataset": "iris", "model_name": "gap",
+                                                          "params": {"epochs": 2}})
+    broken.extensions["trainyard"].engine.dispose()
+    assert r.status_code == 201  # committed; the publish failed as if the process had died right there
+    c.faults += 1
+    c.start_worker()
+    c.start_beat()
+    _exactly_once(c, [r.get_json()["id"]], "crash between commit and publish")
+
+
+def test_a_job_that_kills_its_worker_every_time_fails_after_max_attempts(cluster):
+    c = cluster
+    c.start_worker(extra_env={"TRAINYARD_FAULT_CRASH_MODEL": "crasher"})
+    c.start_beat()
+    job = c.submit("crasher", epochs=5)
+    done = c.wait_done(job, timeout=120)
+    assert done["status"] == "failed" and "worker lost" in done["error"]
+    assert done["attempt"] == c.settings.max_attempts
+    assert c.versions_of(job) == 0
+    record_summary(SUMMARY_DIR, "planted crash", c.settings.max_attempts, 1, 0, 0)
+    # The worker keeps serving other jobs.
+    assert c.wait_done(c.submit("fine", epochs=2))["status"] == "succeeded"
+
+
+def test_soak_random_kills(tmp_path):
+    from tests.faults.cluster import make_cluster
+
+    n = int(os.environ.get("TRAINYARD_SOAK_JOBS", "200"))
+    c = make_cluster(tmp_path)
+    try:
+        workers = [c.start_worker(), c.start_worker()]
+        c.start_beat()
+        jobs = []
+        for i in range(n):
+            r = c.client.post("/api/v1/jobs", json={"kind": "mlp", "dataset": "iris", "model_name": f"soak-{i % 5}",
+                                                    "params": {"epochs": 2}})
+            jobs.append(r.get_json()["id"])
+        rng = random.Random(1)
+        stop = threading.Event()
+
+        def chaos() -> None:
+            while not stop.wait(rng.uniform(3, 6)):
+                victim = rng.randrange(len(workers))
+                if rng.random() < 0.5:
+                    c.kill_worker(workers[victim])
+                    workers[victim] = c.start_worker()
+                elif workers[victim].children():
+                    c.kill_child(workers[victim])
+
+        thread = threading.Thread(target=chaos, daemon=True)
+        thread.start()
+        try:
+            wait_until(lambda: all(c.job(j)["status"] in ("succeeded", "failed") for j in jobs[-5:]) and
+                       all(c.job(j)["status"] in ("succeeded", "failed") for j in jobs), timeout=900, interval=2,
+                       what="the soak to finish")
+        finally:
+            stop.set()
+            thread.join(10)
+        _exactly_once(c, jobs, f"soak {n} jobs")
+    finally:
+        c.close()
