@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from flask import jsonify, url_for
+from sqlalchemy.exc import IntegrityError
 
 from app.api import bp
+from app.api.parse import json_object
+from app.domain.errors import Conflict, Invalid
 from app.http import runtime, send_artifact
-from app.services import registry
+from app.services import aliases, registry
 
 
 def _version_json(v) -> dict:
@@ -47,3 +50,40 @@ def archive_version(name: str, version: int):
     """Archive a version (files kept, no longer resolvable by name); 409 while others depend on it."""
     with runtime().session() as session:
         return jsonify(_version_json(registry.archive_version(session, name, version)))
+
+
+def _alias_move(fn, name: str, alias: str, kwargs):
+    body = json_object()
+    expected = body.get("expected_version")
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
+        raise Invalid({"expected_version": "must be a version number"})
+    try:
+        with runtime().session() as session:
+            return jsonify(fn(session, name, alias, reason=body.get("reason"), expected_version=expected,
+                              **kwargs(body)))
+    except IntegrityError:  # two first promotes of one alias at once: the other one won
+        raise Conflict(f"{alias} of {name} was set by someone else meanwhile; reload and try again") from None
+
+
+@bp.get("/models/<name>/aliases")
+def get_aliases(name: str):
+    with runtime().session() as session:
+        return jsonify({"aliases": aliases.aliases_of(session, name), "history": aliases.history(session, name)})
+
+
+@bp.post("/models/<name>/aliases/<alias>")
+def promote(name: str, alias: str):
+    """Point an alias at a version: {"version": n, "reason": "...", "expected_version": m (optional)}."""
+    def version(body):
+        v = body.get("version")
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise Invalid({"version": "required: the version number to promote"})
+        return {"version": v}
+
+    return _alias_move(aliases.promote, name, alias, kwargs=version)
+
+
+@bp.post("/models/<name>/aliases/<alias>/rollback")
+def rollback(name: str, alias: str):
+    """Return an alias to where it pointed before its last move: {"reason": "..."}."""
+    return _alias_move(aliases.rollback, name, alias, kwargs=lambda body: {})

@@ -1,7 +1,9 @@
 """Database tables. ("models" here means tables; trained things are "model versions".)"""
+from app.models.alias import AliasHistory, ModelAlias
 from app.models.base import Base, utcnow
 from app.models.dataset import Dataset
 from app.models.job import Job, JobEvent
 from app.models.registry import Artifact, ModelVersion, RegisteredModel
 
-__all__ = ["Artifact", "Base", "Dataset", "Job", "JobEvent", "ModelVersion", "RegisteredModel", "utcnow"]
+__all__ = ["AliasHistory", "Artifact", "Base", "Dataset", "Job", "JobEvent", "ModelAlias", "ModelVersion",
+           "RegisteredModel", "utcnow"]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Conflict, NotFound
-from app.models import Artifact, Dataset, Job, ModelVersion, RegisteredModel, utcnow
+from app.models import Artifact, Dataset, Job, ModelAlias, ModelVersion, RegisteredModel, utcnow
 from app.services.jobs import add_event, release_dependents, version_refs
 from app.services.views import VersionView
 from app.storage import StoredFile
@@ -99,8 +99,14 @@ def list_models(session: Session) -> list[dict[str, Any]]:
                    & (ModelVersion.version == newest.c.latest))
         .order_by(RegisteredModel.name)
     )
+    aliases: dict[int, dict[str, int]] = {}
+    for model_id, alias, number in session.execute(
+            select(ModelAlias.model_id, ModelAlias.alias, ModelVersion.version)
+            .join(ModelVersion, ModelVersion.id == ModelAlias.version_id)):
+        aliases.setdefault(model_id, {})[alias] = number
     return [{"name": m.name, "latest_version": latest, "versions": count or 0,
-             "kind": v.kind if v else None, "latest_metrics": v.metrics if v else {}}
+             "kind": v.kind if v else None, "latest_metrics": v.metrics if v else {},
+             "aliases": aliases.get(m.id, {})}
             for m, latest, count, v in rows]
 
 
@@ -161,6 +167,9 @@ def archive_version(session: Session, name: str, version: int, actor: str | None
                                                              ModelVersion.archived_at.is_(None))).all()
     pending = session.scalars(select(Job.id).where(Job.input_version_id == v.id,
                                                    Job.status.in_(("waiting", "queued", "running")))).all()
+    aliased = session.scalars(select(ModelAlias.alias).where(ModelAlias.version_id == v.id)).all()
+    if aliased:
+        raise Conflict(f"{name} v{version} is what {', '.join(aliased)} points at: move the alias first")
     if children or pending:
         refs = version_refs(session, set(children))
         names = [f"{r['model_name']} v{r['version']}" for r in refs.values()] + [f"job {j}" for j in pending]

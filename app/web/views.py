@@ -4,12 +4,13 @@ from __future__ import annotations
 import uuid
 
 from flask import redirect, render_template, request, url_for
+from sqlalchemy.exc import IntegrityError
 
 from app.data.types import DATA_KINDS
-from app.domain.errors import Invalid
+from app.domain.errors import Conflict, Invalid
 from app.http import runtime, send_artifact
 from app.kinds import KINDS
-from app.services import datasets, jobs, lifecycle, registry
+from app.services import aliases, datasets, jobs, lifecycle, registry
 from app.services.uploads import Upload
 from app.web import bp
 
@@ -81,11 +82,52 @@ def models():
         return render_template("models.html", models=registry.list_models(session))
 
 
-@bp.get("/models/<name>")
-def model_detail(name: str):
+def _model_page(name: str, error: str | None = None, status: int = 200):
     with runtime().session() as session:
         versions = registry.list_versions(session, name)
-    return render_template("model.html", name=name, versions=versions)
+        current = aliases.aliases_of(session, name)
+        moves = aliases.history(session, name)
+    return render_template("model.html", name=name, versions=versions, aliases=current, history=moves,
+                           error=error), status
+
+
+@bp.get("/models/<name>")
+def model_detail(name: str):
+    return _model_page(name)
+
+
+def _expected(form) -> int | None:
+    raw = form.get("expected_version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+@bp.post("/models/<name>/aliases")
+def promote(name: str):
+    form = request.form
+    try:
+        version = int(form.get("version", ""))
+    except ValueError:
+        return _model_page(name, "choose a version to promote", 422)
+    try:
+        with runtime().session() as session:
+            aliases.promote(session, name, form.get("alias", ""), version, reason=form.get("reason", ""),
+                            expected_version=_expected(form))
+    except (Invalid, Conflict) as exc:
+        return _model_page(name, exc.message, exc.status_code)
+    except IntegrityError:
+        return _model_page(name, "the alias was set by someone else meanwhile; reload and try again", 409)
+    return redirect(url_for("web.model_detail", name=name), code=303)
+
+
+@bp.post("/models/<name>/aliases/<alias>/rollback")
+def rollback(name: str, alias: str):
+    try:
+        with runtime().session() as session:
+            aliases.rollback(session, name, alias, reason=request.form.get("reason", ""),
+                             expected_version=_expected(request.form))
+    except (Invalid, Conflict) as exc:
+        return _model_page(name, exc.message, exc.status_code)
+    return redirect(url_for("web.model_detail", name=name), code=303)
 
 
 @bp.get("/models/<name>/versions/<int:version>")

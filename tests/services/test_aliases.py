@@ -1,0 +1,129 @@
+"""Promote, roll back step by step, conflicts and history, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from app.domain.errors import Conflict, Invalid
+from app.services import aliases, jobs, registry
+from app.storage import StoredFile
+from tests.support import train_body
+
+
+def make_versions(rt, name: str, n: int) -> None:
+    for i in range(n):
+        with rt.session() as s:
+            job, _ = jobs.submit_train_job(s, train_body(name))
+        with rt.session() as s:
+            claimed = jobs.claim_job(s, job.id, "w")
+        with rt.session() as s:
+            registry.ensure_model(s, name)
+        with rt.session() as s:
+            registry.register_version(s, job.id, claimed.attempt,
+                                      [StoredFile("metrics.json", f"artifacts/{job.id}/m.json", 2, "0" * 64)],
+                                      {"test_accuracy": 0.5 + i / 10}, {})
+
+
+def test_promote_and_roll_back_step_by_step(db_stack, model_name):
+    rt = db_stack.runtime
+    make_versions(rt, model_name, 3)
+    with rt.session() as s:
+        aliases.promote(s, model_name, "production", 1, reason="first", actor="ana")
+    with rt.session() as s:
+        aliases.promote(s, model_name, "production", 2, reason="better", actor="ben")
+    with rt.session() as s:
+        aliases.promote(s, model_name, "production", 3, reason="best")
+    steps = []
+    for _ in range(2):
+        with rt.session() as s:
+            steps.append(aliases.rollback(s, model_name, "production", reason="regression")["version"])
+    assert steps == [2, 1]
+    with rt.session() as s, pytest.raises(Conflict, match="no earlier version"):
+        aliases.rollback(s, model_name, "production", reason="again")
+    with rt.session() as s:
+        assert aliases.aliases_of(s, model_name) == {"production": 1}
+        moves = aliases.history(s, model_name)
+    assert [(m["action"], m["from_version"], m["to_version"]) for m in moves] == [
+        ("rollback", 2, 1), ("rollback", 3, 2), ("promote", 2, 3), ("promote", 1, 2), ("promote", None, 1)]
+    assert moves[-2]["actor"] == "ben" and moves[-2]["reason"] == "better"
+    assert moves[0]["to_metrics"] == {"test_accuracy": 0.5} and moves[0]["from_metrics"] == {"test_accuracy": 0.6}
+
+
+def test_a_move_based_on_a_stale_view_is_a_conflict_and_history_stays_complete(db_stack, model_name):
+    rt = db_stack.runtime
+    make_versions(rt, model_name, 3)
+    with rt.session() as s:
+        aliases.promote(s, model_name, "production", 1, reason="first")
+    # Two people look at the page (production = v1) and click at once.
+    with rt.session() as s:
+        aliases.promote(s, model_name, "production", 2, reason="ana", expected_version=1)
+    with rt.session() as s, pytest.raises(Conflict, match="now points at v2"):
+        aliases.promote(s, model_name, "production", 3, reason="ben", expected_version=1)
+    with rt.session() as s:
+        assert len(aliases.history(s, model_name)) == 2
+
+
+def test_concurrent_moves_serialise(db_stack, model_name):
+    rt = db_stack.runtime
+    make_versions(rt, model_name, 3)
+    with rt.session() as s:
+        aliases.promote(s, model_name, "production", 1, reason="first")
+    results: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def move(version: int) -> None:
+        barrier.wait()
+        try:
+            with rt.session() as s:
+                aliases.promote(s, model_name, "production", version, reason="race", expected_version=1)
+            results.append("won")
+        except Conflict:
+            results.append("conflict")
+        except Exception as exc:  # noqa: BLE001 - SQLite may refuse the second writer: also a loss
+            results.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=move, args=(v,)) for v in (2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("won") == 1
+    with rt.session() as s:
+        assert len(aliases.history(s, model_name)) == 2
+
+
+def test_bad_moves_are_refused(db_stack, model_name):
+    rt = db_stack.runtime
+    make_versions(rt, model_name, 1)
+    with rt.session() as s, pytest.raises(Invalid) as err:
+        aliases.promote(s, model_name, "Prod uction", 1, reason="")
+    assert set(err.value.fields) == {"alias", "reason"}
+    with rt.session() as s:
+        aliases.promote(s, model_name, "production", 1, reason="ship it")
+    with rt.session() as s, pytest.raises(Conflict, match="move the alias first"):
+        registry.archive_version(s, model_name, 1)
+
+
+def test_alias_api_and_model_page(db_stack, model_name):
+    make_versions(db_stack.runtime, model_name, 2)
+    c = db_stack.client
+    assert c.post(f"/api/v1/models/{model_name}/aliases/production", json={"version": 1}).status_code == 422
+    r = c.post(f"/api/v1/models/{model_name}/aliases/production", json={"version": 1, "reason": "first"})
+    assert r.status_code == 200 and r.get_json()["version"] == 1
+    c.post(f"/api/v1/models/{model_name}/aliases/production", json={"version": 2, "reason": "better"})
+    stale = c.post(f"/api/v1/models/{model_name}/aliases/production/rollback",
+                   json={"reason": "x", "expected_version": 1})
+    assert stale.status_code == 409
+    back = c.post(f"/api/v1/models/{model_name}/aliases/production/rollback", json={"reason": "bad"})
+    assert back.get_json() == {"model_name": model_name, "alias": "production", "version": 1,
+                               "from_version": 2, "action": "rollback"}
+    body = c.get(f"/api/v1/models/{model_name}/aliases").get_json()
+    assert body["aliases"] == {"production": 1} and len(body["history"]) == 3
+    page = c.get(f"/models/{model_name}").get_data(as_text=True)
+    assert "rollback" in page and "“bad”" in page
+    form = c.post(f"/models/{model_name}/aliases", data={"version": "2", "alias": "staging", "reason": ""})
+    assert form.status_code == 422 and "required" in form.get_data(as_text=True)
+    ok = c.post(f"/models/{model_name}/aliases", data={"version": "2", "alias": "staging", "reason": "try"})
+    assert ok.status_code == 303
+    assert c.get("/api/v1/models").get_json()["items"][0]["aliases"] == {"production": 1, "staging": 2}
