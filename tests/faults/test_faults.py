@@ -231,7 +231,7 @@ def test_soak_random_kills(tmp_path):
         stop = threading.Event()
 
         def chaos() -> None:
-            while not stop.wait(rng.uniform(3, 6)):
+            while not stop.wait(rng.uniform(6, 12)):
                 victim = rng.randrange(len(workers))
                 if rng.random() < 0.5:
                     c.kill_worker(workers[victim])
