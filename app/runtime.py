@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, BinaryIO
 
@@ -22,6 +22,7 @@ from app.dispatch import Dispatcher
 from app.domain.errors import Invalid
 from app.services import jobs, lifecycle, uploads
 from app.services.views import DatasetView, JobView
+from app.serving.predictor import ModelCache
 from app.storage import LocalStore
 
 
@@ -32,6 +33,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     store: LocalStore
     dispatcher: Dispatcher
+    models: ModelCache = field(default_factory=ModelCache)  # loaded lazily by the predict API
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -23,4 +23,4 @@ def _http_error(exc: HTTPException):
                     "message": exc.description}), exc.code
 
 
-from app.api import jobs, meta, registry  # noqa: E402,F401  (routes register on bp)
+from app.api import jobs, meta, predict, registry  # noqa: E402,F401  (routes register on bp)

@@ -185,3 +185,30 @@ def get_artifact(session: Session, name: str, version: int, filename: str):
         if artifact.name == filename:
             return artifact
     raise NotFound(f"version {version} of {name!r} has no artifact {filename!r}")
+
+
+@dataclass(frozen=True)
+class ServingTarget:
+    version: VersionView
+    dataset_schema: dict[str, Any]
+    answered_by: str  # "alias production" or "version 3"
+
+
+def serving_target(session: Session, name: str, alias: str | None, version: int | None) -> ServingTarget:
+    """The version a prediction uses: ``version`` if given, else ``alias`` (default production)."""
+    from app.services.aliases import resolve_alias
+
+    if version is not None:
+        view = get_version(session, name, version)
+        how = f"version {version}"
+    else:
+        alias = alias or "production"
+        row = resolve_alias(session, name, alias)
+        view = get_version(session, name, row.version)
+        how = f"alias {alias}"
+    if view.archived_at:
+        raise Conflict(f"{name} v{view.version} is archived")
+    dataset = session.scalars(select(Dataset).join(ModelVersion, ModelVersion.dataset_id == Dataset.id)
+                              .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+                              .where(RegisteredModel.name == name, ModelVersion.version == view.version)).one()
+    return ServingTarget(view, dict(dataset.schema), how)

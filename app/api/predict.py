@@ -1,0 +1,36 @@
+"""POST /api/v1/models/<name>/predict: the model as a service."""
+from __future__ import annotations
+
+import time
+
+from flask import jsonify, request
+
+from app.api import bp
+from app.api.parse import int_arg, json_object
+from app.domain.errors import Conflict, Invalid
+from app.http import runtime
+from app.services import registry
+from app.serving.inputs import parse_instances
+from app.serving.predictor import predict
+
+
+@bp.post("/models/<name>/predict")
+def predict_endpoint(name: str):
+    """{"instances": [...]} -> predictions from the ``production`` version (``?alias=``, ``?version=``)."""
+    body = json_object()
+    version = int_arg("version", 0) or None
+    with runtime().session() as session:
+        target = registry.serving_target(session, name, request.args.get("alias"), version)
+    v = target.version
+    if v.kind == "word2vec":
+        raise Invalid({"model": f"{name} is a word2vec model: it has vectors, not predictions"})
+    artifact = v.artifact("model.keras")
+    if artifact is None:
+        raise Conflict(f"{name} v{v.version} has no model.keras artifact")
+    x = parse_instances(v.kind, target.dataset_schema, body.get("instances"))
+    started = time.perf_counter()
+    model = runtime().models.get(runtime().store.resolve(artifact.path), artifact.sha256)
+    predictions = predict(model, x, v.metrics.get("class_names") or
+                          target.dataset_schema.get("label", {}).get("classes", []))
+    return jsonify({"model_name": name, "version": v.version, "answered_by": target.answered_by,
+                    "predictions": predictions, "elapsed_ms": round((time.perf_counter() - started) * 1000, 2)})

@@ -1,0 +1,70 @@
+"""Turning JSON instances into model input, checked against the version's recorded schema."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from app.domain.errors import Invalid
+
+MAX_INSTANCES = 1000
+
+
+def parse_instances(kind: str, schema: dict[str, Any], instances: Any) -> np.ndarray:
+    """Validate every instance and build the array the model takes; errors name the instance."""
+    if not isinstance(instances, list) or not instances:
+        raise Invalid({"instances": "required: a non-empty list"})
+    if len(instances) > MAX_INSTANCES:
+        raise Invalid({"instances": f"at most {MAX_INSTANCES} instances per call, got {len(instances)}"})
+    if kind in ("rnn", "text", "hierarchical"):
+        return _texts(instances)
+    if kind == "cnn":
+        return _images(instances, schema)
+    return _rows(instances, schema)
+
+
+def _texts(instances: list[Any]) -> np.ndarray:
+    for i, text in enumerate(instances):
+        if not isinstance(text, str) or not text.strip():
+            raise Invalid({f"instances[{i}]": "must be a non-empty string"})
+        if len(text) > 100_000:
+            raise Invalid({f"instances[{i}]": "longer than 100,000 characters"})
+    return np.array(instances, dtype=object).reshape(-1, 1)
+
+
+def _rows(instances: list[Any], schema: dict[str, Any]) -> np.ndarray:
+    names = [f["name"] for f in schema.get("features", [])]
+    rows = []
+    for i, row in enumerate(instances):
+        if isinstance(row, dict):
+            missing = [n for n in names if n not in row]
+            if missing:
+                raise Invalid({f"instances[{i}]": f"missing features: {', '.join(missing[:5])}"})
+            row = [row[n] for n in names]
+        if not isinstance(row, list) or len(row) != len(names):
+            raise Invalid({f"instances[{i}]": f"must be a list of {len(names)} numbers (or an object keyed by "
+                                              "feature name)"})
+        for j, value in enumerate(row):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise Invalid({f"instances[{i}][{j}]": f"{names[j]!r} must be a finite number, got {value!r}"})
+        rows.append(row)
+    return np.array(rows, dtype=np.float32)
+
+
+def _images(instances: list[Any], schema: dict[str, Any]) -> np.ndarray:
+    shape = tuple(schema.get("image_shape", []))
+    out = []
+    for i, image in enumerate(instances):
+        try:
+            arr = np.asarray(image, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise Invalid({f"instances[{i}]": "must be a nested list of numbers"}) from None
+        if arr.shape == shape[:2] and len(shape) == 3 and shape[2] == 1:
+            arr = arr[..., np.newaxis]
+        if arr.shape != shape:
+            raise Invalid({f"instances[{i}]": f"must have shape {list(shape)}, got {list(arr.shape)}"})
+        if not np.isfinite(arr).all():
+            raise Invalid({f"instances[{i}]": "contains NaN or infinite values"})
+        out.append(arr)
+    return np.stack(out)

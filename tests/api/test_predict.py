@@ -1,0 +1,63 @@
+"""The predict API serves a model's production version (or one chosen), with checked input."""
+from __future__ import annotations
+
+from sklearn.datasets import load_iris
+
+from tests.support import learnable_texts, run_job, upload
+
+
+def test_predict_with_the_production_version(sqlite_stack, model_name):
+    c = sqlite_stack.client
+    run_job(c, {"kind": "mlp", "dataset": "iris", "model_name": model_name,
+                "params": {"epochs": 60, "batch_size": 8, "learning_rate": 0.01}})
+    url = f"/api/v1/models/{model_name}/predict"
+    assert c.post(url, json={"instances": [[1, 2, 3, 4]]}).status_code == 404  # nothing promoted yet
+    c.post(f"/api/v1/models/{model_name}/aliases/production", json={"version": 1, "reason": "first"})
+    iris = load_iris()
+    rows = [iris.data[0].tolist(), iris.data[75].tolist(), iris.data[149].tolist()]
+    r = c.post(url, json={"instances": rows})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    body = r.get_json()
+    assert body["version"] == 1 and body["answered_by"] == "alias production"
+    assert [p["label"] for p in body["predictions"]] == ["setosa", "versicolor", "virginica"]
+    assert abs(sum(body["predictions"][0]["probabilities"].values()) - 1) < 1e-3
+    named = dict(zip(iris.feature_names, iris.data[0].tolist(), strict=True))
+    assert c.post(f"{url}?version=1", json={"instances": [named]}).get_json()["predictions"][0]["label"] == "setosa"
+
+    for bad, field in (([[1, 2, 3]], "instances[0]"), ([[1, 2, "x", 4]], "instances[0][2]"),
+                       ([], "instances"), ("rows", "instances"), ([[1, 2, 3, float("inf")]], "instances[0][3]")):
+        if bad == [[1, 2, 3, float("inf")]]:  # JSON has no infinity; Python's parser accepts this spelling
+            r = c.post(url, data='{"instances": [[1, 2, 3, Infinity]]}', content_type="application/json")
+        else:
+            r = c.post(url, json={"instances": bad})
+        assert r.status_code == 422, (bad, r.get_data(as_text=True))
+        assert field in r.get_json()["fields"]
+    assert c.post(url, json={"instances": [[0, 0, 0, 0]] * 1001}).status_code == 422
+    assert c.post(f"{url}?alias=staging", json={"instances": rows}).status_code == 404
+    assert c.post("/api/v1/models/nope/predict", json={"instances": rows}).status_code == 404
+
+    # A tampered model file is refused, not served.
+    from app.services import registry
+
+    with sqlite_stack.runtime.session() as s:
+        artifact = registry.get_artifact(s, model_name, 1, "model.keras")
+    stored = sqlite_stack.runtime.store.resolve(artifact.path)
+    stored.write_bytes(stored.read_bytes() + b"tampered")
+    sqlite_stack.runtime.models._models.clear()  # a fresh process would load from disk
+    refused = c.post(url, json={"instances": rows})
+    assert refused.status_code == 409 and "checksum" in refused.get_json()["message"]
+
+
+def test_predict_raw_text(sqlite_stack, model_name):
+    c = sqlite_stack.client
+    rows = learnable_texts()
+    csv = "text,label\n" + "\n".join(f"{t},{label}" for t, label in rows)
+    assert upload(c, f"texts-{model_name}", "text", csv.encode()).status_code == 201
+    run_job(c, {"kind": "text", "dataset": f"texts-{model_name}", "model_name": model_name,
+                "params": {"epochs": 15, "embedding_dim": 16, "learning_rate": 0.01}})
+    c.post(f"/api/v1/models/{model_name}/aliases/production", json={"version": 1, "reason": "first"})
+    r = c.post(f"/api/v1/models/{model_name}/predict",
+               json={"instances": ["a wonderful superb film", "dreadful and boring plot"]})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert [p["label"] for p in r.get_json()["predictions"]] == ["pos", "neg"]
+    assert c.post(f"/api/v1/models/{model_name}/predict", json={"instances": [""]}).status_code == 422
