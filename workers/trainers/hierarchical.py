@@ -10,16 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from workers.trainers.base import TrainInput, TrainResult
-from workers.trainers.keras_common import (
-    fit_and_save,
-    l2,
-    prepare,
-    seed_everything,
-    text_column,
-    vocabulary_state,
-    write_vocabulary,
-)
-from workers.trainers.text_layers import fitted_vectorizer, recurrent_stack
+from workers.trainers.keras_common import l2
+from workers.trainers.text_layers import fit_text_model, prepare_text, recurrent_stack
 
 
 def embedding_matrix(vocabulary: list[str], vectors_path, seed: int) -> tuple[np.ndarray, float]:
@@ -44,9 +36,7 @@ def train(inp: TrainInput) -> TrainResult:
     if "vectors.txt" not in inp.inputs:
         raise ValueError("the embedding version has no vectors.txt artifact")
     p = inp.params
-    seed_everything(p["seed"])
-    prep = prepare(inp, text_column(inp.data.texts))
-    vectorizer = fitted_vectorizer(p, prep.x_train)
+    prep, vectorizer = prepare_text(inp)
     vocabulary = vectorizer.get_vocabulary()
     matrix, coverage = embedding_matrix(vocabulary, inp.inputs["vectors.txt"], p["seed"])
     embedding = keras.layers.Embedding(matrix.shape[0], matrix.shape[1], mask_zero=True,
@@ -59,6 +49,4 @@ def train(inp: TrainInput) -> TrainResult:
     ])
     extra = {"embedding_coverage": round(coverage, 4), "embedding_dim": int(matrix.shape[1]),
              "embeddings_frozen": bool(p["freeze_embeddings"])}
-    result = fit_and_save(inp, model, prep, inp.data.class_names, vocabulary_state(vectorizer), extra)
-    result.files.append(write_vocabulary(vectorizer, inp.workdir / "vocabulary.txt"))
-    return result
+    return fit_text_model(inp, model, prep, vectorizer, extra)

@@ -31,3 +31,21 @@ def recurrent_stack(params: dict[str, Any], kernel_regularizer) -> list:
                      dropout=params.get("dropout", 0.0))
         layers.append(keras.layers.Bidirectional(layer) if params["bidirectional"] else layer)
     return layers
+
+
+def prepare_text(inp):
+    """Seed, split the texts, fit the vectorizer on the training split: what every text kind starts with."""
+    from workers.trainers.keras_common import prepare, seed_everything, text_column
+
+    seed_everything(inp.params["seed"])
+    prep = prepare(inp, text_column(inp.data.texts))
+    return prep, fitted_vectorizer(inp.params, prep.x_train)
+
+
+def fit_text_model(inp, model, prep, vectorizer, extra_metrics: dict[str, Any] | None = None):
+    """Fit and save a text model; its vocabulary goes with the artifacts."""
+    from workers.trainers.keras_common import fit_and_save, vocabulary_state, write_vocabulary
+
+    result = fit_and_save(inp, model, prep, inp.data.class_names, vocabulary_state(vectorizer), extra_metrics)
+    result.files.append(write_vocabulary(vectorizer, inp.workdir / "vocabulary.txt"))
+    return result
