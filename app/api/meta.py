@@ -5,10 +5,11 @@ from flask import jsonify, request, url_for
 from sqlalchemy import text
 
 from app.api import bp
+from app.broker import queue_depths
 from app.domain.errors import Invalid
 from app.http import runtime
 from app.kinds import KINDS
-from app.services import datasets, uploads
+from app.services import datasets, jobs, uploads
 
 
 @bp.get("/health")
@@ -17,6 +18,17 @@ def health():
     with runtime().session() as session:
         session.execute(text("SELECT 1"))
     return jsonify({"status": "ok"})
+
+
+@bp.get("/queues")
+def queues():
+    """Per queue: depth in Redis, the last job a worker completed, and the jobs running now."""
+    with runtime().session() as session:
+        activity = jobs.queue_activity(session)
+    depths = queue_depths(runtime().settings.redis_url, jobs.QUEUES)
+    for item in activity:
+        item["depth"] = depths.get(item["queue"]) if depths is not None else None
+    return jsonify({"items": activity, "broker_reachable": depths is not None})
 
 
 @bp.get("/kinds")

@@ -380,3 +380,25 @@ def job_for_key(session: Session, idempotency_key: str) -> JobView | None:
     """The job submitted with this idempotency key, if any."""
     found = session.scalars(select(Job.id).where(Job.idempotency_key == idempotency_key)).first()
     return get_job(session, found) if found else None
+
+
+def queue_activity(session: Session) -> list[dict[str, Any]]:
+    """Per queue: the last job a worker actually completed, and what runs now (by which worker).
+
+    Workers are judged by whether they consume, not whether their process lives: a worker that
+    silently stopped consuming after a Redis reconnect shows up here as a stale "last completed".
+    """
+    out = []
+    for queue in QUEUES:
+        last = session.execute(select(Job.id, Job.finished_at, Job.worker)
+                               .where(Job.queue == queue, Job.status == "succeeded", Job.finished_at.is_not(None))
+                               .order_by(Job.finished_at.desc()).limit(1)).first()
+        running = session.execute(select(Job.id, Job.worker, Job.heartbeat_at)
+                                  .where(Job.queue == queue, Job.status == "running")).all()
+        out.append({"queue": queue,
+                    "last_completed": {"job": last.id, "at": last.finished_at.isoformat().replace("+00:00", "Z"),
+                                       "worker": last.worker} if last else None,
+                    "running": [{"job": r.id, "worker": r.worker,
+                                 "heartbeat_at": r.heartbeat_at.isoformat().replace("+00:00", "Z")
+                                 if r.heartbeat_at else None} for r in running]})
+    return out

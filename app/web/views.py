@@ -76,6 +76,16 @@ def cancel_job(job_id: str):
     return redirect(url_for("web.job_detail", job_id=job_id), code=303)
 
 
+@bp.get("/workers")
+def workers_page():
+    from app.broker import queue_depths
+
+    with runtime().session() as session:
+        activity = jobs.queue_activity(session)
+    depths = queue_depths(runtime().settings.redis_url, jobs.QUEUES) or {}
+    return render_template("workers.html", activity=activity, depths=depths)
+
+
 @bp.get("/models")
 def models():
     with runtime().session() as session:

@@ -253,3 +253,26 @@ def test_soak_random_kills(tmp_path):
         _exactly_once(c, jobs, f"soak {n} jobs")
     finally:
         c.close()
+
+
+def test_soft_time_limit_checkpoints_and_fails_with_the_reason(tmp_path):
+    from tests.faults.cluster import make_cluster
+
+    c = make_cluster(tmp_path, soft_time_limit_s=3)
+    try:
+        c.start_worker()
+        c.start_beat()
+        job = c.submit("slow", epochs=500)
+        done = c.wait_done(job, timeout=90)
+        assert done["status"] == "failed" and "time limit" in done["error"]
+        assert c.versions_of(job) == 0
+        record_summary(SUMMARY_DIR, "soft time limit", 1, 1, 0, 0)
+        # The queues report says which worker last completed something (none yet) and what runs now.
+        q = c.client.get("/api/v1/queues").get_json()
+        cpu = next(i for i in q["items"] if i["queue"] == "cpu")
+        assert cpu["last_completed"] is None and cpu["running"] == [] and q["broker_reachable"]
+        assert c.wait_done(c.submit("quick", epochs=1))["status"] == "succeeded"
+        cpu = next(i for i in c.client.get("/api/v1/queues").get_json()["items"] if i["queue"] == "cpu")
+        assert cpu["last_completed"]["worker"].startswith("w1@") and cpu["depth"] == 0
+    finally:
+        c.close()

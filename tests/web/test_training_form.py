@@ -62,7 +62,7 @@ def test_form_errors_are_shown_next_to_the_field_and_values_kept(sqlite_stack):
 
 def test_pages_render_and_have_empty_states(sqlite_stack):
     c = sqlite_stack.client
-    for url in ("/", "/models", "/datasets", "/jobs/new", "/?status=failed"):
+    for url in ("/", "/models", "/datasets", "/jobs/new", "/?status=failed", "/workers"):
         assert c.get(url).status_code == 200, url
     assert "No jobs with status" in c.get("/?status=cancelled").get_data(as_text=True)
     missing = c.get("/jobs/not-a-job")
