@@ -3,7 +3,7 @@
 The same trainer function, params (validated and defaulted like the API does), seed and
 data as a platform job, but with a no-op ``report`` and ``checkpoints=None``: no lease
 checks, no progress writes, no per-epoch checkpoints. Prints the trainer's metrics as JSON.
-Usage: ``python bench/direct_fit.py KIND DATASET [--params JSON] [--csv FILE]``, where DATASET
+Usage: ``python bench/direct_fit.py KIND DATASET [--params JSON] [--csv FILE] [--warmup]``, where DATASET
 is a built-in name, or ``upload`` for the text CSV in ``--csv`` (parsed as an upload is).
 """
 from __future__ import annotations
@@ -34,8 +34,11 @@ def load(dataset: str, csv: Path | None):
     return load_upload(csv, "text", inspect_upload(csv, "text", {}).schema)
 
 
-def fit(kind: str, params: dict, data, workdir: Path) -> dict:
-    """Run the kind's trainer (hierarchical: its word2vec stage first, untimed) and return its metrics."""
+def fit(kind: str, params: dict, data, workdir: Path, warmup: bool = False) -> dict:
+    """Run the kind's trainer and return its metrics.
+
+    Untimed first: hierarchical's word2vec stage; with ``warmup``, a 1-epoch fit of the same kind.
+    """
     from app.kinds import KINDS, hierarchical
     from workers.trainers import TRAINERS, TrainInput
 
@@ -49,9 +52,12 @@ def fit(kind: str, params: dict, data, workdir: Path) -> dict:
         corpus = load(clean["corpus"], None)
         TRAINERS["word2vec"](TrainInput(hierarchical.stage1_params(clean), corpus, stage1, lambda _p: None))
         inputs = {"vectors.txt": stage1 / "vectors.txt"}
-    out = workdir / "out"
-    out.mkdir()
-    result = TRAINERS[kind](TrainInput(clean, data, out, lambda _p: None, inputs=inputs, checkpoints=None))
+    runs = [("warmup", {**clean, "epochs": 1})] if warmup else []
+    for name, run_params in [*runs, ("out", clean)]:
+        out = workdir / name
+        out.mkdir()
+        result = TRAINERS[kind](TrainInput(run_params, data, out, lambda _p: None, inputs=inputs,
+                                           checkpoints=None))
     return result.metrics
 
 
@@ -62,9 +68,11 @@ def main() -> None:
     parser.add_argument("dataset")
     parser.add_argument("--params", default="{}", help="the job's params as JSON")
     parser.add_argument("--csv", type=Path, default=None, help="text CSV (dataset 'upload')")
+    parser.add_argument("--warmup", action="store_true", help="an untimed 1-epoch fit first, as a warm worker")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-direct-") as tmp:
-        metrics = fit(args.kind, json.loads(args.params), load(args.dataset, args.csv), Path(tmp))
+        metrics = fit(args.kind, json.loads(args.params), load(args.dataset, args.csv), Path(tmp),
+                      args.warmup)
     print(json.dumps({k: v for k, v in metrics.items() if k != "confusion_matrix"}, default=str))
 
 

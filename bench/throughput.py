@@ -5,7 +5,9 @@ Platform: submit a job through the API on the live stack and read ``samples_per_
 ``model.fit`` (``Word2Vec.train``) itself, so only what runs during the fit counts: the
 per-batch lease check and throttled progress writes, the per-epoch progress write and
 checkpoint. Baseline: ``bench/direct_fit.py`` in a fresh process, the same trainer, params,
-seed and data with a no-op report and no checkpoints. The two alternate, repeat by repeat.
+seed and data with a no-op report and no checkpoints. Both sides are warm: one untimed 1-epoch
+job per kind first on the platform, an untimed 1-epoch fit first in each direct process
+(``--warmup``). The two sides alternate, repeat by repeat.
 """
 from __future__ import annotations
 
@@ -60,17 +62,18 @@ def upload_texts(stack: Stack) -> tuple[str, Path]:
     return f"{body['name']}:{body['version']}", path
 
 
-def platform_once(stack: Stack, case: Case, dataset: str) -> dict[str, Any]:
+def platform_once(stack: Stack, case: Case, dataset: str, epochs: int | None = None) -> dict[str, Any]:
     """Metrics of one finished platform job (for hierarchical: the stage-2 job)."""
+    params = {**case.params, "epochs": epochs or case.params["epochs"]}
     job = stack.submit({"kind": case.kind, "dataset": dataset, "model_name": f"bench-e-{case.kind}",
-                        "params": case.params})
+                        "params": params})
     return stack.wait_job(job["id"], interval=0.2)["metrics"]
 
 
 def direct_once(stack: Stack, case: Case, csv: Path) -> dict[str, Any]:
     """Metrics printed by one fresh ``direct_fit.py`` process."""
     cmd = [sys.executable, str(PROJECT_ROOT / "bench" / "direct_fit.py"), case.kind, case.dataset,
-           "--params", json.dumps(case.params), "--csv", str(csv)]
+           "--params", json.dumps(case.params), "--csv", str(csv), "--warmup"]
     proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=stack.env(), capture_output=True, text=True)
     if proc.returncode:
         raise RuntimeError(f"direct_fit.py {case.kind} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
@@ -98,6 +101,7 @@ def run(stack: Stack, repeats: int) -> list[Row]:
         dataset = ref if case.dataset == UPLOAD else case.dataset
         plat: list[float] = []
         solo: list[float] = []
+        platform_once(stack, case, dataset, epochs=1)  # warm-up: first fit of this kind in the worker
         for _ in range(repeats):
             plat.append(_note(case, "platform", platform_once(stack, case, dataset)))
             solo.append(_note(case, "direct", direct_once(stack, case, csv)))

@@ -5,7 +5,9 @@ database and one worker per test session, and tests use unique model names.
 """
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -120,3 +122,26 @@ def db_stack(request, worker_id, tmp_path) -> Iterator[Stack]:
 @pytest.fixture
 def model_name() -> str:
     return f"m-{uuid.uuid4().hex[:10]}"
+
+
+# The fault-injection summary line: hooks of the root conftest, so the xdist controller runs them.
+def pytest_sessionstart(session):
+    from tests.faults.conftest import SUMMARY_DIR
+
+    if not hasattr(session.config, "workerinput"):  # the controller (or a run without xdist)
+        shutil.rmtree(SUMMARY_DIR, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from tests.faults.conftest import SUMMARY_DIR
+
+    if hasattr(config, "workerinput") or not SUMMARY_DIR.exists():
+        return
+    rows = [json.loads(line) for f in SUMMARY_DIR.glob("*.jsonl") for line in f.read_text().splitlines()]
+    if not rows:
+        return
+    total = {k: sum(r[k] for r in rows) for k in ("faults", "jobs", "lost", "duplicated")}
+    terminalreporter.write_sep("=", "fault injection")
+    terminalreporter.write_line(
+        f"fault-injection summary: {len(rows)} scenarios, {total['faults']} faults injected, "
+        f"{total['jobs']} jobs, {total['lost']} lost, {total['duplicated']} duplicated")
