@@ -5,6 +5,7 @@ from flask import jsonify, request, url_for
 from sqlalchemy import text
 
 from app.api import bp
+from app.api.parse import int_arg
 from app.broker import queue_depths
 from app.domain.errors import Invalid
 from app.http import runtime
@@ -82,3 +83,11 @@ def dataset_versions(name: str):
 def get_dataset(name: str, version: int):
     with runtime().session() as session:
         return jsonify(datasets.get_dataset(session, name, version).to_dict())
+
+
+@bp.get("/datasets/<name>/versions/<int:version>/preview")
+def preview_dataset(name: str, version: int):
+    """The first rows (``?rows=``, at most 100) of a dataset version."""
+    rows = min(max(int_arg("rows", 10), 1), 100)
+    with runtime().session() as session:
+        return jsonify(datasets.preview(session, runtime().store, name, version, rows))

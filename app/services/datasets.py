@@ -87,3 +87,44 @@ def get_dataset(session: Session, name: str, version: int) -> DatasetView:
     if found is None:
         raise NotFound(f"no dataset '{name}:{version}'")
     return DatasetView.of(found)
+
+
+def preview(session: Session, store, name: str, version: int, rows: int = 10) -> dict[str, Any]:
+    """The first rows of a dataset version, read without loading the whole file.
+
+    Returns {"columns": [...], "rows": [[...], ...]}; images show their shape and labels only.
+    """
+    import csv
+    import itertools
+
+    found = session.scalars(select(Dataset).where(Dataset.name == name, Dataset.version == version)).first()
+    if found is None:
+        raise NotFound(f"no dataset '{name}:{version}'")
+    schema = found.schema or {}
+    if found.source.startswith("builtin:"):
+        from app.data.builtin import load_builtin
+
+        data = load_builtin(found.source)
+        if found.kind == "tabular":
+            return {"columns": [*data.feature_names, "label"],
+                    "rows": [[*map(float, x), data.class_names[y]] for x, y in zip(data.X[:rows], data.y[:rows],
+                                                                                    strict=True)]}
+        if found.kind == "text":
+            return {"columns": ["text", "label"],
+                    "rows": [[t, data.class_names[y]] for t, y in zip(data.texts[:rows], data.y[:rows], strict=True)]}
+        if found.kind == "corpus":
+            return {"columns": ["document"], "rows": [[d[:300]] for d in data.documents[:rows]]}
+        return {"columns": ["image shape", "label"], "rows": [[list(data.X.shape[1:]), data.class_names[y]]
+                                                              for y in data.y[:rows]]}
+    if found.kind == "images":
+        return {"columns": ["image shape", "classes"],
+                "rows": [[schema.get("image_shape"), ", ".join(map(str, schema.get("label", {}).get("classes", [])))]]}
+    path = store.resolve(found.path)
+    encoding = schema.get("encoding", "utf-8")
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        if found.kind == "corpus" or schema.get("format") == "fasttext":
+            lines = [line.rstrip("\n")[:300] for line in itertools.islice((ln for ln in fh if ln.strip()), rows)]
+            return {"columns": ["line"], "rows": [[line] for line in lines]}
+        reader = csv.reader(fh, delimiter=schema.get("delimiter", ","))
+        header = next(reader, [])
+        return {"columns": header, "rows": [[c[:300] for c in row] for row in itertools.islice(reader, rows)]}

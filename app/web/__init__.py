@@ -27,4 +27,14 @@ def _http_error(exc: HTTPException):
     return render_template("error.html", code=exc.code, message=exc.description), exc.code
 
 
+@bp.app_errorhandler(500)
+def _server_error(exc):
+    """An unexpected error: logged with its traceback, answered in the same look (or JSON for the API)."""
+    from flask import jsonify, request
+
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "internal", "message": "an unexpected error occurred; it was logged"}), 500
+    return render_template("error.html", code=500, message="Something went wrong on our side; it was logged."), 500
+
+
 from app.web import views  # noqa: E402,F401

@@ -34,6 +34,13 @@ def _form_context(kind_name: str, values: dict, errors: dict) -> dict:
 
 @bp.get("/jobs/new")
 def new_job():
+    rerun = request.args.get("rerun")
+    if rerun:  # "Re-run with these parameters": the form pre-filled from an earlier job
+        with runtime().session() as session:
+            job = jobs.get_job(session, rerun)
+        values = {"kind": job.kind, "dataset": f"{job.dataset}:{job.dataset_version}", "model_name": job.model_name,
+                  "queue": job.queue, **{f"params.{k}": v for k, v in job.params.items()}}
+        return render_template("new_job.html", **_form_context(job.kind, values, {}))
     kind = request.args.get("kind", "mlp")
     values = {"kind": kind, "dataset": request.args.get("dataset", "digits"),
               "model_name": request.args.get("model_name", ""), "queue": "cpu"}
@@ -140,6 +147,36 @@ def rollback(name: str, alias: str):
     return redirect(url_for("web.model_detail", name=name), code=303)
 
 
+def _history(session, job_id: str | None) -> dict[str, list[float]]:
+    """Per-epoch metrics of a version's job, from its timeline."""
+    history: dict[str, list[float]] = {}
+    for e in jobs.job_events(session, job_id) if job_id else []:
+        if e["kind"] == "epoch":
+            for k, v in e["payload"].items():
+                if k != "epoch" and isinstance(v, int | float):
+                    history.setdefault(k, []).append(v)
+    return history
+
+
+@bp.get("/models/<name>/compare")
+def compare(name: str):
+    """Two versions side by side: parameter differences, metrics, both training curves on one chart."""
+    try:
+        a, b = int(request.args.get("a", "")), int(request.args.get("b", ""))
+    except ValueError:
+        raise Invalid({"a": "choose two versions to compare"}) from None
+    with runtime().session() as session:
+        va, vb = registry.get_version(session, name, a), registry.get_version(session, name, b)
+        histories = [{"name": f"v{a}", "history": _history(session, va.job_id)},
+                     {"name": f"v{b}", "history": _history(session, vb.job_id)}]
+    keys = sorted(set(va.params) | set(vb.params))
+    params = [(k, va.params.get(k), vb.params.get(k)) for k in keys]
+    scalar = [k for k in sorted(set(va.metrics) | set(vb.metrics))
+              if isinstance(va.metrics.get(k, vb.metrics.get(k)), int | float | None)]
+    return render_template("compare.html", name=name, va=va, vb=vb, params=params, metric_keys=scalar,
+                           histories=histories)
+
+
 @bp.get("/models/<name>/versions/<int:version>")
 def version_detail(name: str, version: int):
     with runtime().session() as session:
@@ -189,4 +226,5 @@ def upload_dataset():
 def dataset_detail(name: str):
     with runtime().session() as session:
         versions = datasets.dataset_versions(session, name)
-    return render_template("dataset.html", name=name, versions=versions)
+        first = datasets.preview(session, runtime().store, name, versions[0].version)
+    return render_template("dataset.html", name=name, versions=versions, preview=first)
