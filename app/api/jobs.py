@@ -46,7 +46,9 @@ def list_jobs():
     with runtime().session() as session:
         page, next_cursor = jobs.list_jobs(
             session, status=request.args.get("status") or None,
-            model_name=request.args.get("model") or None,
+            model_name=request.args.get("model") or None, kind=request.args.get("kind") or None,
+            created_by=request.args.get("created_by") or None,
+            oldest_first=request.args.get("sort") == "oldest",
             limit=int_arg("limit", 50), cursor=request.args.get("cursor") or None)
     next_url = None
     if next_cursor:

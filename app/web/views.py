@@ -17,11 +17,16 @@ from app.web import bp
 
 @bp.get("/")
 def index():
-    status = request.args.get("status") or None
+    filters = {k: request.args.get(k) or None for k in ("status", "kind", "model", "created_by", "sort")}
     with runtime().session() as session:
-        page, next_cursor = jobs.list_jobs(session, status=status, limit=50,
-                                           cursor=request.args.get("cursor") or None)
-    return render_template("index.html", jobs=page, next_cursor=next_cursor, status=status)
+        page, next_cursor = jobs.list_jobs(
+            session, status=filters["status"], kind=filters["kind"], model_name=filters["model"],
+            created_by=filters["created_by"], oldest_first=filters["sort"] == "oldest", limit=50,
+            cursor=request.args.get("cursor") or None)
+    next_url = (url_for("web.index", cursor=next_cursor, **{k: v for k, v in filters.items() if v})
+                if next_cursor else None)
+    return render_template("index.html", jobs=page, next_url=next_url, status=filters["status"],
+                           filters=filters, kinds=KINDS)
 
 
 def _form_context(kind_name: str, values: dict, errors: dict) -> dict:

@@ -115,3 +115,18 @@ def test_keyset_pagination_walks_every_job_once(db_stack):
 def test_unknown_job_is_not_found(db_stack):
     with db_stack.runtime.session() as s, pytest.raises(NotFound):
         jobs.get_job(s, "no-such-job")
+
+
+def test_filters_and_oldest_first_paging(db_stack):
+    rt = db_stack.runtime
+    made = [_submit(rt, f"filter-{i % 2}").id for i in range(6)]
+    seen, cursor = [], None
+    with rt.session() as s:
+        while True:
+            page, cursor = jobs.list_jobs(s, model_name="filter-0", oldest_first=True, limit=2, cursor=cursor)
+            seen.extend(j.id for j in page)
+            if not cursor:
+                break
+        assert seen == made[0::2]
+        assert jobs.list_jobs(s, kind="cnn")[0] == []
+        assert len(jobs.list_jobs(s, kind="mlp", model_name="filter-1")[0]) == 3

@@ -1,15 +1,28 @@
 """A person in a real browser (Debian's chromium via Playwright): form -> live job page -> version."""
 from __future__ import annotations
 
+import hashlib
 import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
+from app.config import PROJECT_ROOT
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = PROJECT_ROOT / "test-output" / "screenshots"
 pytestmark = pytest.mark.browser
+
+
+def shot(page, name: str) -> Path:
+    """A screenshot of a main page, kept under test-output/ for people to look at."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +59,7 @@ def test_a_person_trains_a_model_and_watches_it_live(browser, live_url, model_na
     page.get_by_role("button", name="Start training").click()
     page.wait_for_url("**/jobs/*")
     url_before = page.url
+    page.wait_for_selector("#chart-loss polyline.series", timeout=120_000)  # the chart draws while it trains
     # The page updates itself: the badge turns to succeeded and a version link appears, no reload.
     page.wait_for_selector(".badge-succeeded", timeout=120_000)
     page.wait_for_selector("#version-link", timeout=10_000)
@@ -53,13 +67,57 @@ def test_a_person_trains_a_model_and_watches_it_live(browser, live_url, model_na
     assert page.inner_text("#epoch") == "40"
     assert "test_accuracy" in page.inner_text("#metrics")
     assert page.locator("#timeline li").count() >= 40  # every epoch event arrived while watching
+    assert page.inner_text("#pct") == "100.0"
+    assert page.locator("#chart-accuracy polyline.series").count() == 2  # train and validation
+    shot(page, "job")
+    page.set_viewport_size({"width": 1100, "height": 760})
+    page.screenshot(path=str(SHOTS / "job-viewport.png"))  # the one the README shows
     page.click("#version-link")
     page.wait_for_selector("#artifacts")
     text = page.inner_text("#artifacts")
     for name in ("model.keras", "metrics.json", "history.csv"):
         assert name in text
-    page.screenshot(path=str(tmp_path / "version.png"), full_page=True)
-    assert (tmp_path / "version.png").stat().st_size > 10_000
+    assert shot(page, "version").stat().st_size > 10_000
+    # Download through the button and check the file against the sha256 the page shows.
+    row = page.locator("#artifacts tr", has_text="model.keras")
+    expected = row.locator("code.sha").inner_text().strip()
+    with page.expect_download() as info:
+        row.get_by_role("link", name="Download").click()
+    saved = tmp_path / "model.keras"
+    info.value.save_as(saved)
+    assert hashlib.sha256(saved.read_bytes()).hexdigest() == expected
+    for name, url in (("jobs", "/"), ("models", "/models"), ("datasets", "/datasets"), ("workers", "/workers"),
+                      ("new-job", "/jobs/new")):
+        page.goto(f"{live_url}{url}")
+        shot(page, name)
+    page.close()
+
+
+def test_promote_then_roll_back_in_the_browser(browser, live_url, sqlite_stack, model_name):
+    from tests.support import run_job
+
+    for _ in range(2):
+        run_job(sqlite_stack.client, {"kind": "mlp", "dataset": "iris", "model_name": model_name,
+                                      "params": {"epochs": 2}})
+    page = browser.new_page()
+    page.goto(f"{live_url}/models/{model_name}")
+    for version, reason in (("1", "first release"), ("2", "better on new data")):
+        page.select_option("#promote-version", version)
+        page.fill("#promote-reason", reason)
+        page.click("#promote-form button")
+        page.wait_for_selector(f"#aliases a:has-text('v{version}')")
+    page.fill(".rollback-form input[name=reason]", "v2 misbehaves")
+    page.click(".rollback-form button")
+    page.wait_for_selector("#alias-history li:has-text('rollback')")
+    assert page.inner_text("#aliases table").count("v1") == 1
+    timeline = page.locator("#alias-history li").all_inner_texts()
+    assert len(timeline) == 3
+    assert "rollback production: v2 → v1" in timeline[0] and "v2 misbehaves" in timeline[0]
+    assert "promote production: v1 → v2" in timeline[1]
+    shot(page, "model")
+    page.goto(f"{live_url}/models/{model_name}/compare?a=1&b=2")
+    page.wait_for_selector("#chart-loss polyline.series")
+    shot(page, "compare")
     page.close()
 
 

@@ -58,6 +58,19 @@
     if (cancel && ["succeeded", "failed", "cancelled"].includes(job.status)) cancel.hidden = true;
   }
 
+  function describe(e) {
+    const p = e.payload;
+    if (e.kind === "epoch") {
+      return "epoch " + p.epoch + ": " + Object.entries(p).filter(([k]) => k !== "epoch")
+        .map(([k, v]) => k + " " + fmt(v)).join(" · ");
+    }
+    if (e.kind === "status") {
+      const extra = Object.entries(p).filter(([k]) => k !== "status").map(([k, v]) => k + " " + v).join(", ");
+      return p.status + (extra ? " (" + extra + ")" : "");
+    }
+    return e.kind + " " + (p.message || JSON.stringify(p));
+  }
+
   async function pollEvents() {
     const res = await fetch(root.dataset.events + "?after=" + lastEvent, { headers: { Accept: "application/json" } });
     if (!res.ok) return;
@@ -65,7 +78,7 @@
     let epochs = false;
     for (const e of (await res.json()).items) {
       const li = document.createElement("li"); li.dataset.id = e.id;
-      li.textContent = e.at.slice(0, 19).replace("T", " ") + " " + e.kind + " " + JSON.stringify(e.payload);
+      li.textContent = e.at.slice(0, 19).replace("T", " ") + " " + describe(e);
       ol.append(li); lastEvent = Math.max(lastEvent, e.id);
       if (e.kind === "epoch") { addEpoch(e.payload); epochs = true; }
     }
