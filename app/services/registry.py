@@ -129,11 +129,27 @@ def _view(session: Session, model: RegisteredModel, v: ModelVersion) -> VersionV
     return VersionView.of(model.name, v, dataset, artifacts, refs.get(v.parent_version_id), children)
 
 
-def list_versions(session: Session, name: str) -> list[VersionView]:
+def list_versions(session: Session, name: str, limit: int | None = None) -> list[VersionView]:
+    """Newest first, in a fixed number of queries whatever the count (a model may have thousands)."""
     model = _model(session, name)
-    rows = session.scalars(select(ModelVersion).where(ModelVersion.model_id == model.id)
-                           .order_by(ModelVersion.version.desc()))
-    return [_view(session, model, v) for v in rows]
+    query = (select(ModelVersion, Dataset).join(Dataset, Dataset.id == ModelVersion.dataset_id)
+             .where(ModelVersion.model_id == model.id).order_by(ModelVersion.version.desc()))
+    rows = session.execute(query.limit(limit) if limit else query).all()
+    ids = [v.id for v, _ in rows]
+    artifacts: dict[int, list[Artifact]] = {}
+    children: dict[int, list[int]] = {}
+    if ids:
+        for a in session.scalars(select(Artifact).where(Artifact.version_id.in_(ids)).order_by(Artifact.name)):
+            artifacts.setdefault(a.version_id, []).append(a)
+        for child_id, parent_id in session.execute(
+                select(ModelVersion.id, ModelVersion.parent_version_id)
+                .where(ModelVersion.parent_version_id.in_(ids), ModelVersion.archived_at.is_(None))):
+            children.setdefault(parent_id, []).append(child_id)
+    refs = version_refs(session, {c for cs in children.values() for c in cs}
+                        | {v.parent_version_id for v, _ in rows if v.parent_version_id})
+    return [VersionView.of(model.name, v, d, artifacts.get(v.id, []), refs.get(v.parent_version_id),
+                           tuple(refs[c] for c in sorted(children.get(v.id, []))))
+            for v, d in rows]
 
 
 def get_version(session: Session, name: str, version: int) -> VersionView:

@@ -104,9 +104,12 @@ def models():
         return render_template("models.html", models=registry.list_models(session))
 
 
+MODEL_PAGE_VERSIONS = 100
+
+
 def _model_page(name: str, error: str | None = None, status: int = 200):
     with runtime().session() as session:
-        versions = registry.list_versions(session, name)
+        versions = registry.list_versions(session, name, limit=MODEL_PAGE_VERSIONS)
         current = aliases.aliases_of(session, name)
         moves = aliases.history(session, name)
     return render_template("model.html", name=name, versions=versions, aliases=current, history=moves,
