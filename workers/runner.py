@@ -103,14 +103,31 @@ def run_train_job(rt: Runtime, job_id: str, worker: str) -> str:
     return outcome
 
 
+def _log(rt: Runtime, claimed: ClaimedJob, message: str) -> None:
+    """A line of the job's log tail; best-effort, like progress."""
+    try:
+        with rt.session() as session:
+            jobs.log_line(session, claimed.id, claimed.attempt, message)
+    except OperationalError:
+        log.warning("could not write a log line for job %s", claimed.id)
+
+
 def _train_and_register(rt: Runtime, claimed: ClaimedJob, lease: Lease, checkpoints: Checkpoints,
                         scratch: Path) -> str:
     trainer = TRAINERS[claimed.kind]
-    result = trainer(TrainInput(params=claimed.params, data=_load_data(rt, claimed), workdir=scratch,
+    started = time.monotonic()
+    data = _load_data(rt, claimed)
+    _log(rt, claimed, f"loaded dataset ({claimed.dataset_kind}, {claimed.dataset_source}) "
+                      f"in {time.monotonic() - started:.1f} s")
+    resume = checkpoints.latest()
+    if resume is not None:
+        _log(rt, claimed, f"resuming from the checkpoint of attempt {resume.attempt} at epoch {resume.epoch}")
+    result = trainer(TrainInput(params=claimed.params, data=data, workdir=scratch,
                                 report=_Reporter(rt, lease), inputs=_input_files(rt, claimed),
                                 checkpoints=checkpoints,
                                 checkpoint_every_steps=rt.settings.checkpoint_every_steps))
     lease.check()
+    _log(rt, claimed, f"training done in {time.monotonic() - started:.1f} s; publishing {len(result.files)} artifacts")
     # Each attempt publishes under its own folder: a fenced zombie can never overwrite the winner's files.
     folder = f"artifacts/{claimed.id}/a{claimed.attempt}"
     stored = [rt.store.publish(path, f"{folder}/{path.name}") for path in result.files]

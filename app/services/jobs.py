@@ -414,3 +414,13 @@ def queue_activity(session: Session) -> list[dict[str, Any]]:
                                  "heartbeat_at": r.heartbeat_at.isoformat().replace("+00:00", "Z")
                                  if r.heartbeat_at else None} for r in running]})
     return out
+
+
+def log_line(session: Session, job_id: str, attempt: int, message: str) -> bool:
+    """A line for the job's log tail (shown on its page), written only by the attempt that owns it."""
+    owned = session.scalar(select(Job.id).where(Job.id == job_id, Job.attempt == attempt,
+                                                Job.status == "running"))
+    if owned is None:
+        return False
+    add_event(session, job_id, "log", message=message[:2000], attempt=attempt)
+    return True

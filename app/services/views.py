@@ -78,6 +78,14 @@ class JobView:
         )
 
     @property
+    def duration_s(self) -> float | None:
+        """Seconds from start to finish (of the last attempt), when both are known."""
+        if not (self.started_at and self.finished_at):
+            return None
+        return (datetime.fromisoformat(self.finished_at.replace("Z", "+00:00"))
+                - datetime.fromisoformat(self.started_at.replace("Z", "+00:00"))).total_seconds()
+
+    @property
     def done(self) -> bool:
         return self.status in ("succeeded", "failed", "cancelled")
 

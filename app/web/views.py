@@ -95,7 +95,8 @@ def workers_page():
     with runtime().session() as session:
         activity = jobs.queue_activity(session)
     depths = queue_depths(runtime().settings.redis_url, jobs.QUEUES) or {}
-    return render_template("workers.html", activity=activity, depths=depths)
+    online = runtime().dispatcher.online_workers()
+    return render_template("workers.html", activity=activity, depths=depths, online=online)
 
 
 @bp.get("/models")

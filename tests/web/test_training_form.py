@@ -77,3 +77,18 @@ def test_static_assets_are_served_from_the_app(sqlite_stack):
     for asset in ("/static/app.css", "/static/job.js"):
         r = c.get(asset)
         assert r.status_code == 200 and len(r.get_data()) > 100, asset
+
+
+def test_workers_page_lists_the_online_worker_and_the_job_log(sqlite_stack, model_name):
+    from tests.support import run_job, wait_until
+
+    done = run_job(sqlite_stack.client, {"kind": "mlp", "dataset": "iris", "model_name": model_name,
+                                         "params": {"epochs": 1}})
+    html = wait_until(lambda: (h := sqlite_stack.client.get("/workers").get_data(as_text=True))
+                      and "sqlite-only" in h and h, timeout=30, what="the worker to answer")
+    assert "cpu, gpu" in html
+    page = sqlite_stack.client.get(f"/jobs/{done['id']}").get_data(as_text=True)
+    assert "loaded dataset" in page and "publishing" in page
+    assert "Re-run with these parameters" in page
+    rerun = sqlite_stack.client.get(f"/jobs/new?rerun={done['id']}").get_data(as_text=True)
+    assert f'value="{model_name}"' in rerun and 'name="params.epochs" value="1"' in rerun

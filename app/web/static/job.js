@@ -5,6 +5,7 @@
   const fmt = (v) => (typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : String(v));
   const history = {};
   let lastEvent = 0;
+  const logLines = [];
 
   function addEpoch(payload) {
     for (const [k, v] of Object.entries(payload)) {
@@ -81,8 +82,10 @@
       li.textContent = e.at.slice(0, 19).replace("T", " ") + " " + describe(e);
       ol.append(li); lastEvent = Math.max(lastEvent, e.id);
       if (e.kind === "epoch") { addEpoch(e.payload); epochs = true; }
+      if (e.kind === "log") logLines.push(e.at.slice(11, 19) + " " + (e.payload.message || ""));
     }
     if (epochs) drawCharts();
+    document.getElementById("log").textContent = logLines.slice(-50).join("\n");
   }
 
   async function poll() {
