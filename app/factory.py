@@ -16,6 +16,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, static_folder="web/static")
     _configure(app, settings)
     app.extensions["trainyard"] = Runtime.build(settings)
+    if not settings.testing:
+        _check_schema(app.extensions["trainyard"])
     _register_blueprints(app)
     _register_commands(app)
     return app
@@ -32,6 +34,16 @@ def _configure(app: Flask, settings: Settings) -> None:
     )
     if settings.secret_key == DEFAULT_SECRET_KEY:
         app.logger.warning("SECRET_KEY is the development default; set SECRET_KEY in production")
+
+
+def _check_schema(rt: Runtime) -> None:
+    """Refuse to serve on a database that is behind the code, saying what to run."""
+    from app import migrate
+
+    current, head = migrate.pending(rt.engine, rt.settings.database_url)
+    if current != head:
+        raise RuntimeError(f"the database at {rt.settings.database_url} is at migration {current}, the code "
+                           f"expects {head}: run `flask --app app trainyard init` (scripts/run.sh does it)")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -19,3 +19,13 @@ def test_models_and_migrations_agree(db_stack):
 def test_there_is_a_single_head():
     heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
     assert len(heads) == 1
+
+
+def test_the_web_app_refuses_an_unmigrated_database(tmp_path):
+    import pytest
+
+    from app import create_app
+    from app.config import Settings
+
+    with pytest.raises(RuntimeError, match="trainyard init"):
+        create_app(Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}"))
