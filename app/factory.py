@@ -17,7 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _configure(app, settings)
     app.extensions["trainyard"] = Runtime.build(settings)
     if not settings.testing:
-        _check_schema(app.extensions["trainyard"])
+        _check_schema_before_serving(app)
     _register_blueprints(app)
     _register_commands(app)
     return app
@@ -36,14 +36,30 @@ def _configure(app: Flask, settings: Settings) -> None:
         app.logger.warning("SECRET_KEY is the development default; set SECRET_KEY in production")
 
 
-def _check_schema(rt: Runtime) -> None:
-    """Refuse to serve on a database that is behind the code, saying what to run."""
+def _check_schema_before_serving(app: Flask) -> None:
+    """Refuse to serve (503) on a database that is behind the code, saying what to run.
+
+    Checked on the first request, not at creation: `flask trainyard init` builds this same app
+    to migrate the database.
+    """
     from app import migrate
 
-    current, head = migrate.pending(rt.engine, rt.settings.database_url)
-    if current != head:
-        raise RuntimeError(f"the database at {rt.settings.database_url} is at migration {current}, the code "
-                           f"expects {head}: run `flask --app app trainyard init` (scripts/run.sh does it)")
+    state: dict[str, str | None] = {}
+
+    @app.before_request
+    def _schema_at_head():
+        if "problem" not in state:
+            rt = app.extensions["trainyard"]
+            current, head = migrate.pending(rt.engine, rt.settings.database_url)
+            state["problem"] = None if current == head else (
+                f"the database is at migration {current}, the code expects {head}: "
+                "run `flask --app app trainyard init` (scripts/run.sh does it)")
+            if state["problem"]:
+                app.logger.error(state["problem"])
+        if state["problem"]:
+            state.pop("problem")  # check again next time: the operator may have migrated meanwhile
+            return {"error": "unavailable", "message": "database schema is behind the code; see the log"}, 503
+        return None
 
 
 def _register_blueprints(app: Flask) -> None:
