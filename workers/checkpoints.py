@@ -27,7 +27,8 @@ class Resume:
 
 
 class Checkpoints:
-    def __init__(self, store: LocalStore, job_id: str, attempt: int, still_owner: Callable[[], bool]) -> None:
+    def __init__(self, store: LocalStore, job_id: str, attempt: int,
+                 still_owner: Callable[[], bool | None]) -> None:
         self.store, self.job_id, self.attempt, self.still_owner = store, job_id, attempt, still_owner
         self.root = f"checkpoints/{job_id}"
         self.saved = 0
@@ -55,9 +56,15 @@ class Checkpoints:
         return best
 
     def save(self, model: Any, epoch: int, history: dict[str, list[float]], step: int = 0) -> None:
-        """Publish model then state (state last, so it never names a missing file); fenced first."""
-        if not self.still_owner():
+        """Publish model then state (state last, so it never names a missing file); fenced first.
+
+        With the database away (ownership unknown) the checkpoint is skipped, not the training.
+        """
+        owner = self.still_owner()
+        if owner is False:
             raise Fenced(f"job {self.job_id} attempt {self.attempt} no longer owns the job")
+        if owner is None:
+            return
         name = f"model-e{epoch}-s{step}.keras"
         folder = f"{self.root}/a{self.attempt}"
         with tempfile.TemporaryDirectory() as tmp:

@@ -34,14 +34,14 @@ class Lease:
         self._stop.set()
         self._thread.join(timeout=10)
 
-    def beat(self) -> bool:
-        """Renew now; returns whether this attempt still owns the job (False if unsure)."""
+    def beat(self) -> bool | None:
+        """Renew now; True if this attempt still owns the job, False if not, None if the database is away."""
         try:
             with self.rt.session() as session:
                 b = lifecycle.heartbeat(session, self.job_id, self.attempt)
         except SQLAlchemyError:  # the database blinked: keep training; the lease may lapse, fencing holds
             log.warning("heartbeat for job %s failed", self.job_id, exc_info=True)
-            return False
+            return None
         self.owned, self.cancel, self.handback = b.owned, b.cancel, b.handback
         return b.owned
 

@@ -26,6 +26,8 @@ def submit_job():
     if job_type != "train":
         raise Invalid({"type": "only 'train' jobs exist yet"})
     key = request.headers.get("Idempotency-Key") or body.get("idempotency_key")
+    if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 128):
+        raise Invalid({"idempotency_key": "must be a string of 1-128 characters"})
     job, created = runtime().submit_train(body, idempotency_key=key)
     response = jsonify(_job_json(job))
     response.status_code = 201 if created else 200

@@ -24,6 +24,9 @@ def int_arg(name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise Invalid({name: f"must be an integer, got {raw!r}"}) from None
+    if not -(2**31) < value < 2**31:
+        raise Invalid({name: "out of range"})
+    return value

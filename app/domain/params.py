@@ -65,7 +65,7 @@ class Param:
                 raise ValueError("must be a number")
             try:
                 value = float(raw)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ValueError(f"must be a number, got {raw!r}") from None
             if value != value or value in (float("inf"), float("-inf")):
                 raise ValueError("must be a finite number")

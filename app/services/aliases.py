@@ -42,6 +42,8 @@ def _move(session: Session, model: RegisteredModel, alias: str, target: ModelVer
     row = session.scalars(select(ModelAlias).where(ModelAlias.model_id == model.id, ModelAlias.alias == alias)
                           ).first()
     current = session.get(ModelVersion, row.version_id) if row else None
+    if current is not None and current.id == target.id and action != "rollback":
+        raise Conflict(f"{alias} of {model.name} already points at v{target.version}")
     if expected_version is not None and (current.version if current else None) != expected_version:
         raise Conflict(f"{alias} of {model.name} now points at "
                        f"{'v' + str(current.version) if current else 'nothing'}, not v{expected_version}: "
@@ -71,6 +73,8 @@ def promote(session: Session, name: str, alias: str, version: int, *, reason: st
     """Point ``alias`` at ``version`` (a live version of this model)."""
     reason = _check(alias, reason)
     model = _model(session, name)
+    if not 0 < version < 2**31:
+        raise NotFound(f"model {name!r} has no version {version}")
     target = session.scalars(select(ModelVersion).where(ModelVersion.model_id == model.id,
                                                         ModelVersion.version == version)).first()
     if target is None:
@@ -99,6 +103,8 @@ def rollback(session: Session, name: str, alias: str, *, reason: str, actor: str
         raise Conflict(f"{alias} of {name} has no earlier version to roll back to")
     target = session.get(ModelVersion, last.from_version_id)
     assert target is not None
+    if target.archived_at is not None:
+        raise Conflict(f"{alias} of {name} would go back to v{target.version}, which is archived")
     return _move(session, model, alias, target, "rollback", actor, reason, expected_version, reverts_id=last.id)
 
 

@@ -63,7 +63,7 @@ def resolve_dataset(session: Session, ref: Any) -> Dataset:
     name, _, version_text = ref.strip().partition(":")
     query = select(Dataset).where(Dataset.name == name)
     if version_text:
-        if not version_text.isdigit():
+        if not version_text.isdecimal() or not version_text.isascii() or len(version_text) > 9:
             raise NotFound(f"dataset version {version_text!r} is not a number")
         query = query.where(Dataset.version == int(version_text))
     else:
@@ -83,6 +83,8 @@ def dataset_versions(session: Session, name: str) -> list[DatasetView]:
 
 
 def get_dataset(session: Session, name: str, version: int) -> DatasetView:
+    if not 0 < version < 2**31:
+        raise NotFound(f"no dataset '{name}:{version}'")
     found = session.scalars(select(Dataset).where(Dataset.name == name, Dataset.version == version)).first()
     if found is None:
         raise NotFound(f"no dataset '{name}:{version}'")
@@ -97,6 +99,8 @@ def preview(session: Session, store, name: str, version: int, rows: int = 10) ->
     import csv
     import itertools
 
+    if not 0 < version < 2**31:
+        raise NotFound(f"no dataset '{name}:{version}'")
     found = session.scalars(select(Dataset).where(Dataset.name == name, Dataset.version == version)).first()
     if found is None:
         raise NotFound(f"no dataset '{name}:{version}'")

@@ -116,7 +116,7 @@ def resolve_version(session: Session, ref: str) -> ModelVersion:
     query = (select(ModelVersion).join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
              .where(RegisteredModel.name == name, ModelVersion.archived_at.is_(None)))
     if number:
-        if not number.isdigit():
+        if not number.isascii() or not number.isdecimal() or len(number) > 9:
             raise NotFound(f"version {number!r} of {name!r} is not a number")
         query = query.where(ModelVersion.version == int(number))
     found = session.scalars(query.order_by(ModelVersion.version.desc())).first()

@@ -156,6 +156,11 @@ def get_version(session: Session, name: str, version: int) -> VersionView:
     return _view(session, *_version_row(session, name, version))
 
 
+def version_of_job(session: Session, job_id: str) -> VersionView | None:
+    v = session.scalars(select(ModelVersion).where(ModelVersion.job_id == job_id)).first()
+    return get_version_by_id(session, v.id) if v else None
+
+
 def get_version_by_id(session: Session, version_id: int) -> VersionView:
     v = session.get(ModelVersion, version_id)
     if v is None:
@@ -166,6 +171,8 @@ def get_version_by_id(session: Session, version_id: int) -> VersionView:
 
 
 def _version_row(session: Session, name: str, version: int) -> tuple[RegisteredModel, ModelVersion]:
+    if not 0 < version < 2**31:
+        raise NotFound(f"model {name!r} has no version {version}")
     model = _model(session, name)
     v = session.scalars(select(ModelVersion).where(ModelVersion.model_id == model.id,
                                                    ModelVersion.version == version)).first()

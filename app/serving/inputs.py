@@ -46,7 +46,7 @@ def _rows(instances: list[Any], schema: dict[str, Any]) -> np.ndarray:
             raise Invalid({f"instances[{i}]": f"must be a list of {len(names)} numbers (or an object keyed by "
                                               "feature name)"})
         for j, value in enumerate(row):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
                 raise Invalid({f"instances[{i}][{j}]": f"{names[j]!r} must be a finite number, got {value!r}"})
         rows.append(row)
     return np.array(rows, dtype=np.float32)
@@ -58,7 +58,7 @@ def _images(instances: list[Any], schema: dict[str, Any]) -> np.ndarray:
     for i, image in enumerate(instances):
         try:
             arr = np.asarray(image, dtype=np.float32)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise Invalid({f"instances[{i}]": "must be a nested list of numbers"}) from None
         if arr.shape == shape[:2] and len(shape) == 3 and shape[2] == 1:
             arr = arr[..., np.newaxis]
@@ -68,3 +68,10 @@ def _images(instances: list[Any], schema: dict[str, Any]) -> np.ndarray:
             raise Invalid({f"instances[{i}]": "contains NaN or infinite values"})
         out.append(arr)
     return np.stack(out)
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value) and abs(value) < 3.4e38  # what float32 can hold
+    except OverflowError:  # an int too large for a float
+        return False

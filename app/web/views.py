@@ -124,7 +124,7 @@ def model_detail(name: str):
 
 def _expected(form) -> int | None:
     raw = form.get("expected_version", "")
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isascii() and raw.isdecimal() and len(raw) < 10 else None
 
 
 @bp.post("/models/<name>/aliases")

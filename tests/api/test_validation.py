@@ -97,3 +97,23 @@ def test_a_job_is_accepted_even_when_redis_is_down(db_stack, model_name):
     assert job["id"] in db_stack.runtime.redispatch_stale()
     with db_stack.runtime.session() as s:
         assert s.get(Job, job["id"]).dispatched_at is not None
+
+
+def test_hostile_values_get_4xx_not_500(db_stack):
+    c = db_stack.client
+    huge = 10**20
+    cases = [
+        c.post("/api/v1/jobs", json={**train_body("x"), "idempotency_key": 12}),
+        c.post("/api/v1/jobs", json={**train_body("x"), "idempotency_key": "k" * 129}),
+        c.post("/api/v1/jobs", json={**train_body("x"), "dataset": "digits:\u00b2"}),
+        c.post("/api/v1/jobs", json={**train_body("x"), "params": {"learning_rate": 10**400}}),
+        c.get(f"/api/v1/jobs/abc/events?after={huge}"),
+        c.get(f"/api/v1/models/m/versions/{huge}"),
+        c.get(f"/api/v1/datasets/digits/versions/{huge}"),
+        c.get(f"/api/v1/datasets/digits/versions/{huge}/preview"),
+        c.post("/api/v1/models/m/aliases/production", json={"version": huge, "reason": "x"}),
+        c.post("/api/v1/models/m/predict", json={"instances": [[1]]}),
+        c.get("/api/v1/jobs?limit=99999999999999999999"),
+    ]
+    for i, r in enumerate(cases):
+        assert 400 <= r.status_code < 500, (i, r.status_code, r.get_data(as_text=True)[:200])
