@@ -63,7 +63,10 @@ def test_form_errors_are_shown_next_to_the_field_and_values_kept(sqlite_stack):
 def test_pages_render_and_have_empty_states(sqlite_stack):
     c = sqlite_stack.client
     for url in ("/", "/models", "/datasets", "/jobs/new", "/?status=failed", "/workers"):
-        assert c.get(url).status_code == 200, url
+        r = c.get(url)
+        assert r.status_code == 200, url
+        title = r.get_data(as_text=True).split("<title>", 1)[1].split("</title>", 1)[0]
+        assert "<" not in title and title.endswith("· Trainyard"), (url, title)
     assert "No jobs with status" in c.get("/?status=cancelled").get_data(as_text=True)
     missing = c.get("/jobs/not-a-job")
     assert missing.status_code == 404 and "Back to jobs" in missing.get_data(as_text=True)
@@ -87,6 +90,7 @@ def test_workers_page_lists_the_online_worker_and_the_job_log(sqlite_stack, mode
     html = wait_until(lambda: (h := sqlite_stack.client.get("/workers").get_data(as_text=True))
                       and "sqlite-only" in h and h, timeout=30, what="the worker to answer")
     assert "cpu, gpu" in html
+    assert "<title>Workers · Trainyard</title>" in html and html.count('id="online-workers"') == 1
     page = sqlite_stack.client.get(f"/jobs/{done['id']}").get_data(as_text=True)
     assert "loaded dataset" in page and "publishing" in page
     assert "Re-run with these parameters" in page
