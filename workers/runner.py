@@ -21,7 +21,6 @@ from app.data.load import load_dataset
 from app.runtime import Runtime
 from app.services import jobs, lifecycle, registry
 from app.services.jobs import ClaimedJob
-from app.storage.local import sha256_file
 from workers.checkpoints import Checkpoints
 from workers.lease import Lease
 from workers.trainers import TRAINERS, Progress, TrainInput
@@ -195,21 +194,9 @@ def explain(exc: BaseException, claimed: ClaimedJob) -> str:
     return traceback.format_exc()
 
 
-class TamperedFile(Exception):
-    """A stored file's sha256 no longer matches the registry: refuse to use it."""
-
-
-def _verified(rt: Runtime, rel: str, sha256: str) -> Path:
-    path = rt.store.resolve(rel)
-    actual = sha256_file(path)
-    if actual != sha256:
-        raise TamperedFile(f"{rel}: sha256 is {actual}, the registry says {sha256}")
-    return path
-
-
 def _load_data(rt: Runtime, claimed: ClaimedJob):
     """The job's dataset; an uploaded file is checked against its registered sha256 first."""
-    path = _verified(rt, claimed.dataset_path, claimed.dataset_sha256) if claimed.dataset_path else None
+    path = rt.store.verified(claimed.dataset_path, claimed.dataset_sha256) if claimed.dataset_path else None
     return load_dataset(claimed.dataset_kind, claimed.dataset_source, path, claimed.dataset_schema)
 
 
@@ -219,7 +206,7 @@ def _input_files(rt: Runtime, claimed: ClaimedJob) -> dict[str, Path]:
         return {}
     with rt.session() as session:
         version = registry.get_version_by_id(session, claimed.input_version_id)
-    return {a.name: _verified(rt, a.path, a.sha256) for a in version.artifacts}
+    return {a.name: rt.store.verified(a.path, a.sha256) for a in version.artifacts}
 
 
 __all__ = ["Stop", "run_train_job"]

@@ -29,7 +29,7 @@ def predict_endpoint(name: str):
         raise Conflict(f"{name} v{v.version} has no model.keras artifact")
     x = parse_instances(v.kind, target.dataset_schema, body.get("instances"))
     started = time.perf_counter()
-    model = runtime().models.get(runtime().store.resolve(artifact.path), artifact.sha256)
+    model = runtime().models.get(runtime().store, artifact.path, artifact.sha256)
     predictions = predict(model, x, v.metrics.get("class_names") or
                           target.dataset_schema.get("label", {}).get("classes", []))
     return jsonify({"model_name": name, "version": v.version, "answered_by": target.answered_by,

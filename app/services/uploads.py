@@ -6,7 +6,6 @@ removes it again if the transaction that records it does not commit.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import uuid
@@ -20,14 +19,13 @@ from app.data.types import DATA_KINDS
 from app.domain.errors import Invalid
 from app.models import Dataset, utcnow
 from app.services.views import DatasetView
-from app.storage import LocalStore
+from app.storage import LocalStore, TooLarge
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 EXTENSIONS = {"tabular": "csv", "text": "csv", "corpus": "txt", "images": "npz"}
-CHUNK = 1024 * 1024
 
 
-class TooLarge(Invalid):
+class TooLargeUpload(Invalid):
     status_code = 413
 
 
@@ -61,24 +59,11 @@ def check_upload(upload: Upload) -> None:
 
 def receive(store: LocalStore, stream: BinaryIO, max_bytes: int) -> tuple[str, int, str]:
     """Copy a request stream to a temporary file in the store: (relative path, size, sha256)."""
-    rel = f"tmp/upload-{uuid.uuid4().hex}"
-    path = store.resolve(rel)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
     try:
-        with open(path, "wb") as out:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise TooLarge({"file": f"larger than the upload limit of {max_bytes:,} bytes"})
-                digest.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return rel, size, digest.hexdigest()
+        stored = store.write_stream(stream, f"tmp/upload-{uuid.uuid4().hex}", max_bytes)
+    except TooLarge:
+        raise TooLargeUpload({"file": f"larger than the upload limit of {max_bytes:,} bytes"}) from None
+    return stored.path, stored.size_bytes, stored.sha256
 
 
 def inspect_received(store: LocalStore, upload: Upload, tmp_rel: str, size: int):

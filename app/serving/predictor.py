@@ -3,15 +3,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any
 
 from app.domain.errors import Conflict
-from app.storage.local import sha256_file
-
-
-class Tampered(Conflict):
-    """The stored file no longer matches the checksum the registry recorded: never serve it."""
+from app.storage import LocalStore, Tampered
 
 
 class ModelCache:
@@ -22,16 +17,17 @@ class ModelCache:
         self._models: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, path: Path, sha256: str) -> Any:
-        key = (str(path), sha256)
+    def get(self, store: LocalStore, rel: str, sha256: str) -> Any:
+        """The loaded model of the file ``rel``; a file failing its checksum is refused (409), never loaded."""
+        key = (rel, sha256)
         with self._lock:
             if key in self._models:
                 self._models.move_to_end(key)
                 return self._models[key]
-        actual = sha256_file(path)
-        if actual != sha256:
-            raise Tampered(f"{path.name} fails its checksum (sha256 {actual[:12]}…, registry says "
-                           f"{sha256[:12]}…): refusing to load it")
+        try:
+            path = store.verified(rel, sha256)
+        except Tampered as exc:
+            raise Conflict(f"{exc}: refusing to load it") from None
         import keras  # first prediction only: the web process does not import TensorFlow at start-up
 
         model = keras.models.load_model(path, safe_mode=True)

@@ -10,12 +10,21 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 CHUNK = 1024 * 1024
 
 
 class UnsafePath(ValueError):
     """A relative path that would leave the store (``..``, absolute, symlink out)."""
+
+
+class Tampered(Exception):
+    """A stored file whose sha256 no longer matches the one recorded for it: never use it."""
+
+
+class TooLarge(ValueError):
+    """A stream longer than the limit it was written under; nothing is left behind."""
 
 
 @dataclass(frozen=True)
@@ -40,18 +49,29 @@ class LocalStore:
         return candidate
 
     def publish(self, src: Path, rel: str) -> StoredFile:
-        """Copy ``src`` to ``rel`` atomically and return its size and sha256."""
+        """Copy the file ``src`` to ``rel`` atomically and return its size and sha256."""
+        with open(src, "rb") as inp:
+            return self.write_stream(inp, rel)
+
+    def write_stream(self, stream: BinaryIO, rel: str, max_bytes: int | None = None) -> StoredFile:
+        """Write a stream to ``rel`` through a temporary file (checksummed, fsynced, renamed).
+
+        Used for published artifacts and for uploads as they arrive; beyond ``max_bytes``
+        it raises TooLarge and leaves nothing behind.
+        """
         dest = self.resolve(rel)
         dest.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
         fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
         try:
-            with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
-                while chunk := inp.read(CHUNK):
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise TooLarge(f"larger than the limit of {max_bytes:,} bytes")
                     digest.update(chunk)
                     out.write(chunk)
-                    size += len(chunk)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp_name, dest)
@@ -61,6 +81,15 @@ class LocalStore:
         _fsync_dir(dest.parent)
         return StoredFile(name=dest.name, path=dest.relative_to(self.root).as_posix(),
                           size_bytes=size, sha256=digest.hexdigest())
+
+    def verified(self, rel: str, sha256: str) -> Path:
+        """The path of ``rel`` after checking its sha256 against the recorded one (Tampered if not)."""
+        path = self.resolve(rel)
+        actual = sha256_file(path)
+        if actual != sha256:
+            raise Tampered(f"{path.name} fails its checksum (sha256 {actual[:12]}…, the registry says "
+                           f"{sha256[:12]}…)")
+        return path
 
     def remove_tree(self, rel: str) -> None:
         """Delete a folder under the store (used to clean up a job that wrote no version)."""
