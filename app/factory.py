@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.config import DEFAULT_SECRET_KEY, Settings
+from app.errors import register_error_handlers
 from app.runtime import Runtime
 
 
@@ -19,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     if not settings.testing:
         _check_schema_before_serving(app)
     _register_blueprints(app)
+    register_error_handlers(app)
     _register_commands(app)
     return app
 

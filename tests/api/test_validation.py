@@ -117,3 +117,24 @@ def test_hostile_values_get_4xx_not_500(db_stack):
     ]
     for i, r in enumerate(cases):
         assert 400 <= r.status_code < 500, (i, r.status_code, r.get_data(as_text=True)[:200])
+
+
+def test_an_unexpected_error_is_a_500_in_the_same_form(db_stack):
+    from app import create_app
+
+    app = create_app(db_stack.settings)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: answer instead of re-raising
+
+    @app.get("/api/v1/test-boom")
+    def api_boom():
+        raise RuntimeError("boom")
+
+    @app.get("/test-boom")
+    def page_boom():
+        raise RuntimeError("boom")
+
+    api = app.test_client().get("/api/v1/test-boom")
+    page = app.test_client().get("/test-boom")
+    assert api.status_code == 500 and api.get_json()["error"] == "internal" and "boom" not in api.get_data(as_text=True)
+    assert page.status_code == 500 and "Back to jobs" in page.get_data(as_text=True)
+    app.extensions["trainyard"].engine.dispose()

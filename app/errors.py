@@ -1,0 +1,35 @@
+"""One place that turns errors into responses: JSON under /api/, the dashboard's error page elsewhere.
+
+Domain errors carry their status (404, 409, 422 with one message per field, ...);
+anything unexpected is logged with its traceback and answered with a 500 in the same form.
+"""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.domain.errors import DomainError, Invalid
+
+
+def _respond(code: int, error: str, message: str, fields: dict[str, str] | None = None):
+    if request.path.startswith("/api/"):
+        body: dict[str, object] = {"error": error, "message": message}
+        if fields is not None:
+            body["fields"] = fields
+        return jsonify(body), code
+    return render_template("error.html", code=code, message=message), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        return _respond(exc.status_code, type(exc).__name__.lower(), exc.message,
+                        exc.fields if isinstance(exc, Invalid) else None)
+
+    @app.errorhandler(InternalServerError)
+    def _internal(exc: InternalServerError):
+        return _respond(500, "internal", "an unexpected error occurred on our side; it was logged")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return _respond(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
