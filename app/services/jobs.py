@@ -388,6 +388,20 @@ def job_events(session: Session, job_id: str, after: int = 0) -> list[dict[str, 
              "payload": e.payload} for e in rows]
 
 
+def epoch_history(session: Session, job_id: str | None) -> dict[str, list[float]]:
+    """Per-epoch metrics of a job ({"loss": [...], "val_loss": [...], ...}) from its timeline."""
+    history: dict[str, list[float]] = {}
+    if job_id is None:
+        return history
+    rows = session.scalars(select(JobEvent.payload).where(JobEvent.job_id == job_id, JobEvent.kind == "epoch")
+                           .order_by(JobEvent.id))
+    for payload in rows:
+        for key, value in payload.items():
+            if key != "epoch" and isinstance(value, int | float):
+                history.setdefault(key, []).append(value)
+    return history
+
+
 def job_for_key(session: Session, idempotency_key: str) -> JobView | None:
     """The job submitted with this idempotency key, if any."""
     found = session.scalars(select(Job.id).where(Job.idempotency_key == idempotency_key)).first()

@@ -156,17 +156,6 @@ def rollback(name: str, alias: str):
     return redirect(url_for("web.model_detail", name=name), code=303)
 
 
-def _history(session, job_id: str | None) -> dict[str, list[float]]:
-    """Per-epoch metrics of a version's job, from its timeline."""
-    history: dict[str, list[float]] = {}
-    for e in jobs.job_events(session, job_id) if job_id else []:
-        if e["kind"] == "epoch":
-            for k, v in e["payload"].items():
-                if k != "epoch" and isinstance(v, int | float):
-                    history.setdefault(k, []).append(v)
-    return history
-
-
 @bp.get("/models/<name>/compare")
 def compare(name: str):
     """Two versions side by side: parameter differences, metrics, both training curves on one chart."""
@@ -176,8 +165,8 @@ def compare(name: str):
         raise Invalid({"a": "choose two versions to compare"}) from None
     with runtime().session() as session:
         va, vb = registry.get_version(session, name, a), registry.get_version(session, name, b)
-        histories = [{"name": f"v{a}", "history": _history(session, va.job_id)},
-                     {"name": f"v{b}", "history": _history(session, vb.job_id)}]
+        histories = [{"name": f"v{a}", "history": jobs.epoch_history(session, va.job_id)},
+                     {"name": f"v{b}", "history": jobs.epoch_history(session, vb.job_id)}]
     keys = sorted(set(va.params) | set(vb.params))
     params = [(k, va.params.get(k), vb.params.get(k)) for k in keys]
     scalar = [k for k in sorted(set(va.metrics) | set(vb.metrics))
