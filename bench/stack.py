@@ -4,12 +4,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,33 +19,15 @@ from app.config import PROJECT_ROOT, Settings
 from app.migrate import upgrade
 from app.runtime import Runtime
 from app.services.datasets import ensure_builtin_datasets
+from tests.support import free_port, wait_until
 
 PY = sys.executable
 DONE = ("succeeded", "failed", "cancelled")
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def parse_utc(stamp: str) -> float:
     """An API timestamp (ISO 8601, ``Z``) as a Unix time."""
     return datetime.fromisoformat(stamp).timestamp()
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    """Poll ``predicate`` until truthy; raise ``TimeoutError`` naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 @dataclass
@@ -127,7 +106,7 @@ class Stack:
             except requests.RequestException:
                 return False
 
-        wait_for(up, 60, "gunicorn to answer", 0.2)
+        wait_until(up, timeout=60, what="gunicorn to answer", interval=0.2)
 
     def start_celery(self, name: str, app: str, queues: str, node: str) -> None:
         """A Celery worker (prefork, concurrency 1); returns once it logs ``ready``."""
@@ -138,7 +117,7 @@ class Stack:
             self._alive(name)
             return " ready." in self.log(name)
 
-        wait_for(ready, 120, f"{name} to be ready", 0.2)
+        wait_until(ready, timeout=120, what=f"{name} to be ready", interval=0.2)
 
     def start_worker(self) -> None:
         """The platform worker, started as the Procfile does (queues gpu,cpu)."""
@@ -183,7 +162,7 @@ class Stack:
             job = self.http.get(f"{self.base}/api/v1/jobs/{job_id}", timeout=30).json()
             return job if job["status"] in DONE else None
 
-        job = wait_for(done, timeout, f"job {job_id}", interval)
+        job = wait_until(done, timeout=timeout, what=f"job {job_id}", interval=interval)
         if job["status"] != "succeeded":
             raise RuntimeError(f"job {job_id} {job['status']}: {(job.get('error') or '')[-2000:]}")
         return job

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -22,16 +21,10 @@ from app.config import PROJECT_ROOT, Settings
 from app.migrate import upgrade
 from app.models import JobEvent, ModelVersion
 from app.services.datasets import ensure_builtin_datasets
-from tests.support import die_with_parent, settings_env, wait_until
+from tests.support import die_with_parent, free_port, settings_env, wait_until
 
 FAST = {"heartbeat_interval_s": 0.3, "lease_s": 3.0, "reconcile_interval_s": 1, "max_attempts": 3,
         "redispatch_after_s": 5}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
