@@ -4,9 +4,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-import pytest
-
 from app.config import PROJECT_ROOT
+from tests.support import unavailable
 
 
 def _compose() -> list[str] | None:
@@ -18,7 +17,8 @@ def _compose() -> list[str] | None:
 def test_compose_file_is_valid():
     cmd = _compose()
     if cmd is None:
-        pytest.skip("docker-compose is not installed (scripts/test.sh installs it as root)")
+        reason = "docker-compose is not installed (scripts/test.sh installs it as root)"
+        unavailable(reason)
     out = subprocess.run([*cmd, "-f", "docker-compose.yml", "config"], cwd=PROJECT_ROOT,
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

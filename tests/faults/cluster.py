@@ -21,7 +21,7 @@ from app.config import PROJECT_ROOT, Settings
 from app.migrate import upgrade
 from app.models import JobEvent, ModelVersion
 from app.services.datasets import ensure_builtin_datasets
-from tests.support import die_with_parent, free_port, settings_env, wait_until
+from tests.support import die_with_parent, free_port, settings_env, unavailable, wait_until
 
 FAST = {"heartbeat_interval_s": 0.3, "lease_s": 3.0, "reconcile_interval_s": 1, "max_attempts": 3,
         "redispatch_after_s": 5}
@@ -33,8 +33,16 @@ class Proc:
     log: Path
 
     def children(self) -> list[int]:
-        out = subprocess.run(["pgrep", "-P", str(self.popen.pid)], capture_output=True, text=True)
-        return [int(p) for p in out.stdout.split()]
+        """Pids whose parent is this process (read from /proc: no procps needed)."""
+        kids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.popen.pid:
+                kids.append(int(stat.parent.name))
+        return kids
 
     def signal_group(self, sig: int) -> None:
         try:
@@ -177,6 +185,12 @@ def _ping(client) -> bool:
 
 
 def make_cluster(tmp: Path, **overrides: Any) -> Cluster:
+    import shutil
+
+
+    if not shutil.which("redis-server"):
+        reason = "redis-server is not installed: these tests start their own (apt-get install redis-server)"
+        unavailable(reason)
     port = free_port()
     settings = Settings(database_url=f"sqlite:///{tmp / 'trainyard.db'}", redis_url=f"redis://127.0.0.1:{port}/0",
                         models_store=tmp / "store", testing=True, **{**FAST, **overrides})

@@ -11,6 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app.config import PROJECT_ROOT
+from tests.support import unavailable
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = PROJECT_ROOT / "test-output" / "screenshots"
@@ -36,8 +37,9 @@ def live_url(sqlite_stack) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not shutil.which("chromium") and not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it as root)")
+    if not shutil.which("chromium") and not Path(CHROMIUM).exists():
+        reason = "Debian's chromium is not installed (scripts/test.sh installs it as root)"
+        unavailable(reason)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
