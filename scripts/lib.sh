@@ -87,3 +87,11 @@ stop_started_redis() {
     redis-cli -p 6379 shutdown >/dev/null 2>&1 || kill "$(cat "$VAR/redis.pid")" 2>/dev/null || true
   fi
 }
+
+prepare_environment() {
+  # What both commands need first: the virtual environment and a Redis (stopped on exit if we started it).
+  cd "$ROOT"
+  ensure_venv
+  ensure_redis
+  trap stop_started_redis EXIT
+}

@@ -3,11 +3,7 @@
 # then run web + worker + beat (Procfile) until Ctrl-C.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-cd "$ROOT"
-
-ensure_venv
-ensure_redis
-trap stop_started_redis EXIT
+prepare_environment
 
 export PORT="${PORT:-5000}"
 "$VENV/bin/flask" --app app trainyard init

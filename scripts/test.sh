@@ -3,11 +3,7 @@
 # Extra arguments go to pytest (e.g. scripts/test.sh -k api).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-cd "$ROOT"
-
-ensure_venv
-ensure_redis
-trap stop_started_redis EXIT
+prepare_environment
 
 # PostgreSQL for the tests that run on both databases (TEST_POSTGRES_URL overrides).
 # The password only matters where PostgreSQL was installed by this script (see below); trust auth ignores it.
