@@ -3,7 +3,9 @@ from app.models.alias import AliasHistory, ModelAlias
 from app.models.base import Base, utcnow
 from app.models.dataset import Dataset
 from app.models.job import Job, JobEvent
+from app.models.output import JobOutput
 from app.models.registry import Artifact, ModelVersion, RegisteredModel
+from app.models.schedule import Schedule, ScheduleRun
 
-__all__ = ["AliasHistory", "Artifact", "Base", "Dataset", "Job", "JobEvent", "ModelAlias", "ModelVersion",
-           "RegisteredModel", "utcnow"]
+__all__ = ["AliasHistory", "Artifact", "Base", "Dataset", "Job", "JobEvent", "JobOutput", "ModelAlias",
+           "ModelVersion", "RegisteredModel", "Schedule", "ScheduleRun", "utcnow"]

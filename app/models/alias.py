@@ -32,7 +32,8 @@ class AliasHistory(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     model_id: Mapped[int] = mapped_column(ForeignKey("registered_models.id"))
     alias: Mapped[str] = mapped_column(String(32))
-    action: Mapped[str] = mapped_column(String(16))  # promote | rollback | auto-promote
+    # promote | rollback | auto-promote | gate-kept (a challenger the gate did not promote: no move)
+    action: Mapped[str] = mapped_column(String(16))
     from_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
     to_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"))
     # A rollback names the move it undoes; an undone move is skipped by the next rollback.
@@ -41,4 +42,6 @@ class AliasHistory(Base):
     reason: Mapped[str] = mapped_column(Text)
     from_metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     to_metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The gate's decision: policy, both metrics on the same test data, where each came from.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -49,6 +49,8 @@ class Job(Base):
     # The model version this job builds on (e.g. the word2vec embeddings of a classifier).
     input_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("model_versions.id", use_alter=True), index=True)
+    # The schedule that fired this job: its new version then goes through the schedule's gate.
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"), index=True)
 
 
 class JobEvent(Base):
