@@ -30,6 +30,11 @@ class Settings:
     # Seconds a queued job may wait for a worker before the reconciler rings again.
     redispatch_after_s: int = 120
     reconcile_interval_s: float = 30
+    # Instances one predict call may carry; rows per chunk of a batch-inference job.
+    predict_max_instances: int = 1000
+    batch_chunk_rows: int = 50_000
+    # How often beat looks for due schedules (and settles finished scheduled runs).
+    schedule_tick_s: float = 5
     max_upload_bytes: int = 1024**3
     # Leases: a running job's worker beats every heartbeat_interval_s; a job whose last beat is
     # older than lease_s is taken back by the reconciler (up to max_attempts claims in all).
@@ -92,4 +97,7 @@ _NUMERIC: tuple[tuple[str, str, type], ...] = (
     ("CHECKPOINT_EVERY_STEPS", "checkpoint_every_steps", int),
     ("REGISTER_RETRY_S", "register_retry_s", float),
     ("MAX_JOBS_PER_CHILD", "max_jobs_per_child", int),
+    ("SCHEDULE_TICK_S", "schedule_tick_s", float),
+    ("PREDICT_MAX_INSTANCES", "predict_max_instances", int),
+    ("BATCH_CHUNK_ROWS", "batch_chunk_rows", int),
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from sqlalchemy import Engine
@@ -20,7 +20,8 @@ from app.config import Settings
 from app.db import make_engine, make_session_factory, session_scope
 from app.dispatch import Dispatcher
 from app.domain.errors import Invalid
-from app.services import jobs, lifecycle, uploads
+from app.models import utcnow
+from app.services import jobs, lifecycle, schedules, uploads
 from app.services.views import DatasetView, JobView
 from app.serving.predictor import ModelCache
 from app.storage import LocalStore
@@ -102,6 +103,29 @@ class Runtime:
             rung += self.ring(missing)
         return {"requeued": len(reaped.requeued), "failed": len(reaped.failed),
                 "cancelled": len(reaped.cancelled), "rung": len(rung)}
+
+    def fire_schedules(self, now: datetime | None = None) -> list[schedules.Fired]:
+        """Start (or skip, recorded) every due schedule's run, then settle finished runs.
+
+        Each schedule fires in its own transaction; losing the race for a due time to another
+        beat ends in an IntegrityError or a no-op, and is not an error.
+        """
+        now = now or utcnow()
+        with self.session() as session:
+            due = schedules.due_schedule_ids(session, now)
+        fired = []
+        for schedule_id in due:
+            try:
+                with self.session() as session:
+                    result = schedules.fire(session, schedule_id, now)
+            except IntegrityError:
+                continue
+            if result is not None:
+                fired.append(result)
+                self.ring(result.to_ring)
+        with self.session() as session:
+            schedules.settle(session)
+        return fired
 
     def upload_dataset(self, upload: uploads.Upload, stream: BinaryIO) -> DatasetView:
         """Stream, validate and record an upload; a failure at any step leaves no file and no row."""

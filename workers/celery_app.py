@@ -85,11 +85,13 @@ def _hand_back_on_shutdown(sender=None, sig=None, how=None, **_kwargs) -> None:
 
 
 @beat_init.connect
-def _start_reconciler(sender=None, **_kwargs) -> None:
-    """Beat runs the reconciler in a thread of its own, so it never waits behind a busy worker."""
-    from workers.reconciler import Reconciler
+def _start_loops(sender=None, **_kwargs) -> None:
+    """Beat runs the reconciler and the schedule firer in threads of their own, so neither ever
+    waits behind a busy worker."""
+    from workers.reconciler import reconciler, schedule_firer
 
-    Reconciler(celery_app).start()
+    reconciler(celery_app).start()
+    schedule_firer(celery_app).start()
 
 
 celery_app = make_celery()

@@ -1,12 +1,15 @@
-"""The reconciler loop: every RECONCILE_INTERVAL_S, take back lost jobs and re-ring lost messages.
+"""The beat process's own loops: the reconciler and the schedule firer, each in a thread.
 
-Runs in the beat process (one per deployment). Every decision it makes is a
-conditional UPDATE, so a second beat started by mistake does no harm.
+Every RECONCILE_INTERVAL_S the reconciler takes back lost jobs and re-rings lost
+messages; every SCHEDULE_TICK_S the firer starts due scheduled retrains and settles
+finished ones. Every decision either makes is a conditional UPDATE or a unique row,
+so a second beat started by mistake does no harm.
 """
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from celery import Celery
 
@@ -15,11 +18,13 @@ from workers.context import runtime_for
 log = logging.getLogger(__name__)
 
 
-class Reconciler:
-    def __init__(self, celery: Celery) -> None:
-        self.celery = celery
+class Loop:
+    """Call ``step(runtime)`` every ``interval(settings)`` seconds until stopped; log, never die."""
+
+    def __init__(self, celery: Celery, name: str, step: Callable, interval: Callable) -> None:
+        self.celery, self.name, self.step, self.interval = celery, name, step, interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="reconciler", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -29,13 +34,24 @@ class Reconciler:
 
     def _run(self) -> None:
         rt = runtime_for(self.celery)
-        log.info("reconciler: every %s s (lease %s s)", rt.settings.reconcile_interval_s, rt.settings.lease_s)
+        log.info("%s: every %s s", self.name, self.interval(rt.settings))
         while True:
             try:
-                counts = rt.reconcile()
-                if any(counts.values()):
-                    log.info("reconciler: %s", counts)
+                result = self.step(rt)
+                if result:
+                    log.info("%s: %s", self.name, result)
             except Exception:
-                log.exception("reconciler pass failed")
-            if self._stop.wait(rt.settings.reconcile_interval_s):
+                log.exception("%s pass failed", self.name)
+            if self._stop.wait(self.interval(rt.settings)):
                 return
+
+
+def reconciler(celery: Celery) -> Loop:
+    return Loop(celery, "reconciler", lambda rt: {k: v for k, v in rt.reconcile().items() if v},
+                lambda s: s.reconcile_interval_s)
+
+
+def schedule_firer(celery: Celery) -> Loop:
+    return Loop(celery, "schedules", lambda rt: [f"{f.schedule_id}@{f.due_at:%H:%M}: {f.status}"
+                                                  for f in rt.fire_schedules()],
+                lambda s: s.schedule_tick_s)

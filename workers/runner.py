@@ -22,6 +22,7 @@ from app.runtime import Runtime
 from app.services import jobs, lifecycle, registry
 from app.services.jobs import ClaimedJob
 from workers.checkpoints import Checkpoints
+from workers.gate import measure_champion
 from workers.lease import Lease
 from workers.trainers import TRAINERS, Progress, TrainInput
 from workers.trainers.base import Cancelled, Fenced, HandBack, Stop, TimeLimit
@@ -126,6 +127,7 @@ def _train_and_register(rt: Runtime, claimed: ClaimedJob, lease: Lease, checkpoi
                                 checkpoints=checkpoints,
                                 checkpoint_every_steps=rt.settings.checkpoint_every_steps))
     lease.check()
+    measured = measure_champion(rt, claimed, data)
     _log(rt, claimed, f"training done in {time.monotonic() - started:.1f} s; publishing {len(result.files)} artifacts")
     # Each attempt publishes under its own folder: a fenced zombie can never overwrite the winner's files.
     folder = f"artifacts/{claimed.id}/a{claimed.attempt}"
@@ -140,7 +142,7 @@ def _train_and_register(rt: Runtime, claimed: ClaimedJob, lease: Lease, checkpoi
     for _ in range(5):  # on SQLite two versions of one model may race for the same number: retry
         try:
             registered = _with_db_retry(rt, lambda session: registry.register_version(
-                session, claimed.id, claimed.attempt, stored, result.metrics, result.framework))
+                session, claimed.id, claimed.attempt, stored, result.metrics, result.framework, measured))
             break
         except IntegrityError:
             time.sleep(0.05)

@@ -37,8 +37,12 @@ def _check(alias: str, reason: str | None) -> str:
     return reason.strip()
 
 
+MOVES = ("promote", "auto-promote")  # what a rollback undoes; "gate-kept" rows record a decision, not a move
+
+
 def _move(session: Session, model: RegisteredModel, alias: str, target: ModelVersion, action: str,
-          actor: str | None, reason: str, expected_version: int | None, reverts_id: int | None = None) -> dict:
+          actor: str | None, reason: str, expected_version: int | None, reverts_id: int | None = None,
+          details: dict[str, Any] | None = None) -> dict:
     row = session.scalars(select(ModelAlias).where(ModelAlias.model_id == model.id, ModelAlias.alias == alias)
                           ).first()
     current = session.get(ModelVersion, row.version_id) if row else None
@@ -61,7 +65,7 @@ def _move(session: Session, model: RegisteredModel, alias: str, target: ModelVer
             raise Conflict(f"{alias} of {model.name} was moved by someone else meanwhile; reload and try again")
     session.add(AliasHistory(model_id=model.id, alias=alias, action=action,
                              from_version_id=current.id if current else None, to_version_id=target.id,
-                             reverts_id=reverts_id, actor=actor, reason=reason, at=utcnow(),
+                             reverts_id=reverts_id, actor=actor, reason=reason, at=utcnow(), details=details,
                              from_metrics=current.metrics if current else {}, to_metrics=target.metrics))
     session.flush()
     return {"model_name": model.name, "alias": alias, "version": target.version,
@@ -69,7 +73,8 @@ def _move(session: Session, model: RegisteredModel, alias: str, target: ModelVer
 
 
 def promote(session: Session, name: str, alias: str, version: int, *, reason: str, actor: str | None = None,
-            expected_version: int | None = None, action: str = "promote") -> dict:
+            expected_version: int | None = None, action: str = "promote",
+            details: dict[str, Any] | None = None) -> dict:
     """Point ``alias`` at ``version`` (a live version of this model)."""
     reason = _check(alias, reason)
     model = _model(session, name)
@@ -81,7 +86,7 @@ def promote(session: Session, name: str, alias: str, version: int, *, reason: st
         raise NotFound(f"model {name!r} has no version {version}")
     if target.archived_at is not None:
         raise Conflict(f"{name} v{version} is archived and cannot be promoted")
-    return _move(session, model, alias, target, action, actor, reason, expected_version)
+    return _move(session, model, alias, target, action, actor, reason, expected_version, details=details)
 
 
 def rollback(session: Session, name: str, alias: str, *, reason: str, actor: str | None = None,
@@ -96,7 +101,7 @@ def rollback(session: Session, name: str, alias: str, *, reason: str, actor: str
     undone = set(session.scalars(select(AliasHistory.reverts_id).where(
         AliasHistory.model_id == model.id, AliasHistory.alias == alias, AliasHistory.reverts_id.is_not(None))))
     moves = session.scalars(select(AliasHistory).where(
-        AliasHistory.model_id == model.id, AliasHistory.alias == alias, AliasHistory.action != "rollback")
+        AliasHistory.model_id == model.id, AliasHistory.alias == alias, AliasHistory.action.in_(MOVES))
         .order_by(AliasHistory.id.desc()))
     last = next((m for m in moves if m.id not in undone and m.to_version_id == row.version_id), None)
     if last is None or last.from_version_id is None:
@@ -129,7 +134,8 @@ def history(session: Session, name: str, alias: str | None = None) -> list[dict[
              "from_version": refs[r.from_version_id]["version"] if r.from_version_id else None,
              "to_version": refs[r.to_version_id]["version"], "actor": r.actor, "reason": r.reason,
              "at": r.at.isoformat().replace("+00:00", "Z"), "from_metrics": _headline(r.from_metrics),
-             "to_metrics": _headline(r.to_metrics), "reverts": r.reverts_id} for r in rows]
+             "to_metrics": _headline(r.to_metrics), "reverts": r.reverts_id, "details": r.details}
+            for r in rows]
 
 
 def resolve_alias(session: Session, name: str, alias: str) -> ModelVersion:

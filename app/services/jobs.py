@@ -47,14 +47,16 @@ class ClaimedJob:
     attempt: int
     created_by: str | None
     queue: str = "cpu"
+    type: str = "train"
+    schedule_id: int | None = None
 
 
 def add_event(session: Session, job_id: str, kind: str, **payload: Any) -> None:
     session.add(JobEvent(job_id=job_id, kind=kind, payload=payload, at=utcnow()))
 
 
-def _validate(session: Session, raw: Mapping[str, Any]) -> tuple[KindSpec, Dataset, dict[str, Any], str, str,
-                                                               dict[str, Any]]:
+def validate_train_request(session: Session, raw: Mapping[str, Any]
+                           ) -> tuple[KindSpec, Dataset, dict[str, Any], str, str, dict[str, Any]]:
     """Check a training request; returns (spec, dataset, params, model name, queue, resolved refs).
 
     Every problem is collected before raising, so the caller can show them all at once.
@@ -148,7 +150,7 @@ def submit_train_job(session: Session, raw: Mapping[str, Any], *, created_by: st
         existing = session.scalars(select(Job).where(Job.idempotency_key == idempotency_key)).first()
         if existing is not None:
             return get_job(session, existing.id), False
-    spec, dataset, params, model_name, queue, refs = _validate(session, raw)
+    spec, dataset, params, model_name, queue, refs = validate_train_request(session, raw)
     jobs_to_add: list[Job] = []
     if spec.name == "hierarchical":
         reuse: ModelVersion | None = refs.get("embedding")
@@ -216,7 +218,7 @@ def claim_job(session: Session, job_id: str, worker: str) -> ClaimedJob | None:
     add_event(session, job_id, "status", status="running", worker=worker, attempt=job.attempt)
     return ClaimedJob(job.id, job.kind, job.model_name, dict(job.params), dataset.id, dataset.kind,
                       dataset.source, dataset.path, dict(dataset.schema), dataset.sha256,
-                      job.input_version_id, job.attempt, job.created_by, job.queue)
+                      job.input_version_id, job.attempt, job.created_by, job.queue, job.type, job.schedule_id)
 
 
 def record_progress(session: Session, job_id: str, attempt: int, *, epoch: int, total_epochs: int,

@@ -10,7 +10,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Conflict, NotFound
-from app.models import Artifact, Dataset, Job, ModelAlias, ModelVersion, RegisteredModel, utcnow
+from app.models import Artifact, Dataset, Job, ModelAlias, ModelVersion, RegisteredModel, Schedule, utcnow
+from app.services.gate import Measured, apply_gate
 from app.services.jobs import add_event, release_dependents, version_refs
 from app.services.views import VersionView
 from app.storage import StoredFile
@@ -39,11 +40,13 @@ class Registered:
 
 
 def register_version(session: Session, job_id: str, attempt: int, files: Sequence[StoredFile],
-                     metrics: Mapping[str, Any], framework: Mapping[str, Any]) -> Registered | None:
+                     metrics: Mapping[str, Any], framework: Mapping[str, Any],
+                     gate_measured: Measured | None = None) -> Registered | None:
     """Record a finished job's version, mark the job succeeded and release the jobs waiting for it.
 
-    One transaction. Returns None (and writes nothing) when this attempt no longer owns
-    the job: a duplicate or stale worker can never register a second version.
+    One transaction; a scheduled job's gate decision (and promotion) is part of it. Returns
+    None (and writes nothing) when this attempt no longer owns the job: a duplicate or stale
+    worker can never register a second version.
     """
     job = session.scalars(
         select(Job).where(Job.id == job_id, Job.status == "running", Job.attempt == attempt)
@@ -83,6 +86,13 @@ def register_version(session: Session, job_id: str, attempt: int, files: Sequenc
     add_event(session, job_id, "status", status="succeeded", version=version.version,
               model_name=model.name)
     released = release_dependents(session, job_id, version.id)
+    schedule = session.get(Schedule, job.schedule_id) if job.schedule_id else None
+    if schedule is not None:
+        details = apply_gate(session, schedule, model.name, version,
+                             gate_measured or Measured(None, None, "not measured"))
+        add_event(session, job_id, "log", message=f"gate: {details['decision']} "
+                  f"({details['policy']['metric']} {details['challenger_metric']} vs champion "
+                  f"{details['champion_metric']}, {details['champion_metric_source']})")
     session.flush()
     return Registered(_view(session, model, version), released)
 

@@ -1,0 +1,65 @@
+"""Measure the champion on the challenger's held-out test rows, for a scheduled job's gate.
+
+A recorded metric is reused only when the champion was trained on the very same data
+(same sha256, hence the same fixed test rows); otherwise the champion's model.keras is
+loaded (checksum verified, safe mode) and evaluated on this job's test rows.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from app.data.split import split_indices
+from app.domain.errors import NotFound
+from app.models import Schedule
+from app.runtime import Runtime
+from app.services import aliases, registry
+from app.services.gate import Measured
+from app.services.jobs import ClaimedJob
+
+log = logging.getLogger(__name__)
+
+
+def measure_champion(rt: Runtime, claimed: ClaimedJob, data) -> Measured | None:
+    if claimed.schedule_id is None:
+        return None
+    with rt.session() as session:
+        schedule = session.get(Schedule, claimed.schedule_id)
+        if schedule is None:
+            return None
+        metric = schedule.metric
+        try:
+            holder = aliases.resolve_alias(session, claimed.model_name, schedule.alias)
+        except NotFound:
+            return Measured(None, None, "none")
+        champion = registry.get_version_by_id(session, holder.id)
+    recorded = champion.metrics.get(metric)
+    recorded = float(recorded) if isinstance(recorded, int | float) else None
+    if champion.dataset_sha256 == claimed.dataset_sha256:
+        return Measured(holder.id, recorded, "recorded (same data, same test rows)")
+    artifact = champion.artifact("model.keras")
+    if artifact is None:  # word2vec: its scores use fixed benchmark files, not the dataset's rows
+        return Measured(holder.id, recorded, "recorded (the metric does not depend on the dataset)")
+    classes = champion.metrics.get("class_names")
+    if classes is not None and list(classes) != list(getattr(data, "class_names", classes)):
+        return Measured(holder.id, None, "the champion predicts other classes than the new data has")
+    import keras
+
+    from workers.trainers.evaluate import classification_metrics
+
+    model = keras.models.load_model(rt.store.verified(artifact.path, artifact.sha256), safe_mode=True)
+    x_test, y_test = test_rows(data)
+    value = classification_metrics(model, x_test, y_test, list(data.class_names)).get(metric)
+    log.info("gate: champion v%d re-evaluated on the new test rows: %s=%s", champion.version, metric, value)
+    return Measured(holder.id, float(value) if value is not None else None, "re-evaluated on the new test rows")
+
+
+def test_rows(data):
+    """(x, y) of the fixed held-out rows, shaped as the saved models take them."""
+    test = split_indices(data.y, seed=0, validation_fraction=0.0).test
+    if hasattr(data, "texts"):
+        import tensorflow as tf
+
+        return tf.constant([[data.texts[i]] for i in test], dtype=tf.string), data.y[test]
+    return np.asarray(data.X)[test], data.y[test]
