@@ -199,3 +199,14 @@ def run_job(client, body: dict[str, Any], timeout: float = 240.0) -> dict[str, A
     done = wait_for_job(client, r.get_json()["id"], timeout=timeout)
     assert done["status"] == "succeeded", done["error"]
     return done
+
+
+def start_beat(settings: Settings, tmp: Path, name: str, **env: str) -> WorkerProcess:
+    """A real ``celery beat`` process (it runs the reconciler and the schedule firer)."""
+    cmd = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "beat", "--loglevel", "INFO",
+           "--schedule", str(tmp / f"beat-{name}")]
+    log_path = tmp / f"beat-{name}.log"
+    fh = open(log_path, "wb")
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env={**settings_env(settings), **env}, stdout=fh,
+                            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
+    return WorkerProcess(proc, log_path)

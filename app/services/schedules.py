@@ -44,6 +44,20 @@ def next_times(cron: str, timezone: str, after: datetime, n: int = 5) -> list[da
     return [it.get_next(datetime).astimezone(UTC) for _ in range(n)]
 
 
+def preview(cron: str, timezone: str, now: datetime) -> list[datetime]:
+    """The next five due times, or the field errors of a bad cron or zone."""
+    errors = {}
+    if not isinstance(cron, str) or len(cron.split()) != 5 or not croniter.is_valid(cron):
+        errors["cron"] = "a 5-field cron expression (minute hour day month weekday), e.g. '0 3 * * *'"
+    try:
+        _zone(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["timezone"] = f"unknown time zone {timezone!r}"
+    if errors:
+        raise Invalid(errors)
+    return next_times(cron, timezone, now)
+
+
 def _latest_due(cron: str, timezone: str, now: datetime) -> datetime:
     """The last due time at or before ``now``."""
     local = now.astimezone(_zone(timezone)).replace(microsecond=0) + timedelta(seconds=1)
@@ -243,7 +257,7 @@ def fire(session: Session, schedule_id: int, now: datetime) -> Fired | None:
     if s is None or not s.enabled or s.next_due_at is None or s.next_due_at > now:
         return None
     latest = max(_latest_due(s.cron, s.timezone, now), s.next_due_at)
-    missed = _count_between(s, s.next_due_at, latest)
+    missed = 1 + _count_between(s, s.next_due_at, latest) if s.next_due_at < latest else 0
     following = next_times(s.cron, s.timezone, now, 1)[0]
     advanced = session.execute(update(Schedule).where(Schedule.id == s.id, Schedule.next_due_at == s.next_due_at)
                                .values(next_due_at=following).execution_options(synchronize_session=False))
