@@ -46,7 +46,7 @@ def _history(client, model):
 
 
 def test_gate_promotes_a_better_challenger_and_keeps_a_worse_one(sqlite_stack):
-    c, rt = sqlite_stack.client, sqlite_stack.runtime
+    c = sqlite_stack.client
     every = np.arange(150)
     assert upload(c, "gate-iris", "tabular", _iris_csv(every[::2], 1)).status_code == 201
     r = c.post("/api/v1/schedules", json={"name": "gate", "model_name": "gated", "kind": "mlp",
@@ -125,13 +125,10 @@ def test_two_beats_fire_each_due_time_exactly_once(stack):
         for _ in range(2):  # two forced due times, each seen by both beats
             before = utcnow()
             _due_now(rt, sid)
-            def started():
-                with rt.session() as session:
-                    return session.scalars(select(ScheduleRun).where(ScheduleRun.schedule_id == sid,
-                                                                     ScheduleRun.fired_at >= before)).first()
-            run = wait_until(started, timeout=30, what="a beat to fire the schedule")
+            run = wait_until(lambda since=before: _fired_since(rt, sid, since), timeout=30,
+                             what="a beat to fire the schedule")
             wait_for_job(c, run.job_id, timeout=120)
-            wait_until(lambda: _outcome(rt, run.id), timeout=30, what="the run to be settled")
+            wait_until(lambda run_id=run.id: _outcome(rt, run_id), timeout=30, what="the run to be settled")
         with rt.session() as session:
             runs = session.scalars(select(ScheduleRun).where(ScheduleRun.schedule_id == sid)).all()
             job_ids = session.scalars(select(Job.id).where(Job.schedule_id == sid)).all()
@@ -142,6 +139,12 @@ def test_two_beats_fire_each_due_time_exactly_once(stack):
     finally:
         for b in beats:
             b.stop()
+
+
+def _fired_since(rt, schedule_id, since):
+    with rt.session() as session:
+        return session.scalars(select(ScheduleRun).where(ScheduleRun.schedule_id == schedule_id,
+                                                         ScheduleRun.fired_at >= since)).first()
 
 
 def _outcome(rt, run_id):
