@@ -21,7 +21,7 @@ from app.db import make_engine, make_session_factory, session_scope
 from app.dispatch import Dispatcher
 from app.domain.errors import Invalid
 from app.models import utcnow
-from app.services import jobs, lifecycle, schedules, uploads
+from app.services import batch, jobs, lifecycle, schedules, uploads
 from app.services.views import DatasetView, JobView
 from app.serving.predictor import ModelCache
 from app.storage import LocalStore
@@ -50,10 +50,21 @@ class Runtime:
     def submit_train(self, raw: Mapping[str, Any], *, created_by: str | None = None,
                      idempotency_key: str | None = None) -> tuple[JobView, bool]:
         """Commit the job, then ring the doorbell: never the other way round."""
+        return self._submit(jobs.submit_train_job, raw, created_by, idempotency_key)
+
+    def submit_infer(self, raw: Mapping[str, Any], *, created_by: str | None = None,
+                     idempotency_key: str | None = None) -> tuple[JobView, bool]:
+        """A batch-inference job; its model version is resolved now and recorded."""
+        def submit(session, raw, **kw):
+            return batch.submit_infer_job(session, raw, default_chunk_rows=self.settings.batch_chunk_rows, **kw)
+
+        return self._submit(submit, raw, created_by, idempotency_key)
+
+    def _submit(self, submit, raw: Mapping[str, Any], created_by: str | None,
+                idempotency_key: str | None) -> tuple[JobView, bool]:
         try:
             with self.session() as session:
-                job, created = jobs.submit_train_job(session, raw, created_by=created_by,
-                                                     idempotency_key=idempotency_key)
+                job, created = submit(session, raw, created_by=created_by, idempotency_key=idempotency_key)
                 to_ring = jobs.dispatchable(session, job.id) if created else []
         except IntegrityError:
             if not idempotency_key:
@@ -90,6 +101,7 @@ class Runtime:
             reaped = lifecycle.reap_lost(session, timedelta(seconds=s.lease_s), s.max_attempts)
         for job_id in reaped.failed + reaped.cancelled:
             self.store.remove_tree(f"checkpoints/{job_id}")
+            self.store.remove_tree(f"batch/{job_id}")
         rung = self.ring(reaped.requeued)
         live = live_message_ids(s.redis_url, jobs.QUEUES, unacked_grace_s=s.lease_s)
         if live is None:

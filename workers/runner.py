@@ -21,6 +21,7 @@ from app.data.load import load_dataset
 from app.runtime import Runtime
 from app.services import jobs, lifecycle, registry
 from app.services.jobs import ClaimedJob
+from workers.batch import run_infer
 from workers.checkpoints import Checkpoints
 from workers.gate import measure_champion
 from workers.lease import Lease
@@ -76,7 +77,10 @@ def run_train_job(rt: Runtime, job_id: str, worker: str) -> str:
     outcome = "failed"
     try:
         with lease:
-            outcome = _train_and_register(rt, claimed, lease, checkpoints, scratch)
+            if claimed.type == "infer":
+                outcome = run_infer(rt, claimed, lease, _Reporter(rt, lease), scratch)
+            else:
+                outcome = _train_and_register(rt, claimed, lease, checkpoints, scratch)
     except Fenced:
         log.warning("job %s: attempt %d was fenced off; writing nothing", job_id, claimed.attempt)
         outcome = "fenced"
@@ -98,6 +102,8 @@ def run_train_job(rt: Runtime, job_id: str, worker: str) -> str:
         shutil.rmtree(scratch, ignore_errors=True)
         if outcome in ("succeeded", "failed", "cancelled"):
             checkpoints.clear()
+            if claimed.type == "infer":
+                rt.store.remove_tree(f"batch/{job_id}")  # the chunk parts a retry would have resumed from
         if outcome in ("fenced", "failed", "cancelled"):
             rt.store.remove_tree(f"artifacts/{job_id}/a{claimed.attempt}")
     return outcome

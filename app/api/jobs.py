@@ -6,12 +6,15 @@ from flask import jsonify, request, url_for
 from app.api import bp
 from app.api.parse import int_arg, json_object
 from app.domain.errors import Invalid
-from app.http import runtime
-from app.services import jobs, lifecycle
+from app.http import runtime, send_artifact
+from app.services import batch, jobs, lifecycle
 
 
-def _job_json(job) -> dict:
+def _job_json(job, outputs=None) -> dict:
     out = job.to_dict()
+    if outputs is not None:
+        out["outputs"] = [{**o.to_dict(), "url": url_for("api.download_output", job_id=job.id, name=o.name)}
+                          for o in outputs]
     out["url"] = url_for("api.get_job", job_id=job.id, _external=False)
     if job.version is not None:
         out["version_url"] = url_for("api.get_version", name=job.model_name, version=job.version)
@@ -23,12 +26,13 @@ def submit_job():
     """Submit a training job; 201 with the job, or 200 with the first job for a repeated Idempotency-Key."""
     body = json_object()
     job_type = body.get("type", "train")
-    if job_type != "train":
-        raise Invalid({"type": "only 'train' jobs exist yet"})
+    if job_type not in ("train", "infer"):
+        raise Invalid({"type": "must be 'train' or 'infer' (batch inference)"})
     key = request.headers.get("Idempotency-Key") or body.get("idempotency_key")
     if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 128):
         raise Invalid({"idempotency_key": "must be a string of 1-128 characters"})
-    job, created = runtime().submit_train(body, idempotency_key=key)
+    submit = runtime().submit_train if job_type == "train" else runtime().submit_infer
+    job, created = submit({k: v for k, v in body.items() if k != "type"}, idempotency_key=key)
     response = jsonify(_job_json(job))
     response.status_code = 201 if created else 200
     response.headers["Location"] = url_for("api.get_job", job_id=job.id)
@@ -39,7 +43,16 @@ def submit_job():
 def get_job(job_id: str):
     with runtime().session() as session:
         job = jobs.get_job(session, job_id)
-    return jsonify(_job_json(job))
+        outputs = batch.outputs_of(session, job_id) if job.type == "infer" else None
+    return jsonify(_job_json(job, outputs))
+
+
+@bp.get("/jobs/<job_id>/outputs/<name>")
+def download_output(job_id: str, name: str):
+    """A batch job's output file (predictions.csv, predictions.parquet, errors.csv, summary.json)."""
+    with runtime().session() as session:
+        output = batch.get_output(session, job_id, name)
+    return send_artifact(output)
 
 
 @bp.get("/jobs")

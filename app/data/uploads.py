@@ -13,14 +13,14 @@ from typing import Any
 
 from app.data.formats.corpus import inspect_corpus, load_corpus
 from app.data.formats.images import inspect_images, load_images
-from app.data.formats.tabular import inspect_tabular, load_tabular
+from app.data.formats.tabular import inspect_scoring, inspect_tabular, load_tabular
 from app.data.formats.text import FORMATS, inspect_text, load_text
 from app.data.formats.textio import parse_delimiter, parse_encoding, problem
 from app.data.types import DATA_KINDS, CorpusData, ImageData, TabularData, TextData
 from app.domain.errors import Invalid
 
 UPLOAD_OPTIONS: dict[str, tuple[str, ...]] = {
-    "tabular": ("delimiter", "encoding", "label_column"),
+    "tabular": ("delimiter", "encoding", "label_column", "purpose", "key_column"),
     "images": (),
     "text": ("format", "delimiter", "encoding", "text_column", "label_column"),
     "corpus": ("encoding",),
@@ -51,7 +51,13 @@ def inspect_upload(path: Path, kind: str, options: Mapping[str, str]) -> Inspect
     path = Path(path)
     if not path.is_file():
         raise problem("no file was uploaded (or it is not a regular file)")
-    rows, schema = _INSPECTORS[kind](path, cleaned)
+    if cleaned.pop("purpose", "training") == "scoring":
+        rows, schema = inspect_scoring(path, cleaned)
+    else:
+        if "key_column" in cleaned:
+            raise Invalid({"key_column": "only files uploaded with purpose=scoring have a key column"},
+                          message="invalid upload")
+        rows, schema = _INSPECTORS[kind](path, cleaned)
     return Inspection(kind, rows, schema)
 
 
@@ -89,8 +95,16 @@ def _parse_format(value: str) -> str:
     return fmt
 
 
+def _parse_purpose(value: str) -> str:
+    """``training`` (every row checked, labels required) or ``scoring`` (for batch inference)."""
+    purpose = value.strip().lower()
+    if purpose not in ("training", "scoring"):
+        raise problem(f"{value!r} is not a purpose: use training or scoring", "purpose")
+    return purpose
+
+
 _PARSERS: dict[str, Callable[[str], str]] = {
-    "delimiter": parse_delimiter, "encoding": parse_encoding, "format": _parse_format,
+    "delimiter": parse_delimiter, "encoding": parse_encoding, "format": _parse_format, "purpose": _parse_purpose,
 }
 
 

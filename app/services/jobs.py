@@ -71,7 +71,10 @@ def validate_train_request(session: Session, raw: Mapping[str, Any]
         dataset = resolve_dataset(session, raw.get("dataset"))
     except NotFound as exc:
         errors["dataset"] = exc.message
-    if spec is not None and dataset is not None and dataset.kind not in spec.data_kinds:
+    if dataset is not None and (dataset.schema or {}).get("purpose") == "scoring":
+        errors["dataset"] = (f"{dataset.name}:{dataset.version} was uploaded for scoring (no labels are read); "
+                             "train on a dataset uploaded for training")
+    elif spec is not None and dataset is not None and dataset.kind not in spec.data_kinds:
         errors["dataset"] = (f"kind {spec.name!r} takes {' or '.join(spec.data_kinds)} data; "
                              f"{dataset.name!r} is {dataset.kind}")
     model_name = raw.get("model_name")

@@ -10,7 +10,7 @@ from app.data.types import DATA_KINDS
 from app.domain.errors import Conflict, Invalid
 from app.http import runtime, send_artifact
 from app.kinds import KINDS
-from app.services import aliases, datasets, jobs, lifecycle, registry
+from app.services import aliases, batch, datasets, jobs, lifecycle, registry
 from app.services.uploads import Upload
 from app.web import bp
 
@@ -78,7 +78,8 @@ def job_detail(job_id: str):
     with runtime().session() as session:
         job = jobs.get_job(session, job_id)
         events = jobs.job_events(session, job_id)
-    return render_template("job.html", job=job, events=events)
+        outputs = batch.outputs_of(session, job_id) if job.type == "infer" else []
+    return render_template("job.html", job=job, events=events, outputs=outputs)
 
 
 @bp.post("/jobs/<job_id>/cancel")

@@ -48,6 +48,37 @@ def inspect_tabular(path: Path, options: Mapping[str, str]) -> tuple[int, dict[s
     }
 
 
+def inspect_scoring(path: Path, options: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+    """A file to score, not to train on: header and columns are checked, rows only counted.
+
+    Rows are checked when a batch job reads them; a bad one goes to that job's errors file
+    instead of refusing the whole file. A label column, if present, is ignored.
+    """
+    encoding = resolve_encoding(path, options.get("encoding", "utf-8"))
+    label_column = options.get("label_column", "label")
+    key_column = options.get("key_column")
+    rows = 0
+    with open_lines(path, encoding) as lines:
+        csv_file = read_header(lines, options.get("delimiter"))
+        if key_column is not None:
+            found = column_index(csv_file, key_column, "key_column")
+            if isinstance(found, str):
+                raise problem(found, "key_column")
+        while (row := csv_file._next_row(lines.number + 1)) is not None:
+            if row and not (len(row) == 1 and not row[0].strip()):
+                rows += 1
+    if rows == 0:
+        raise problem("the file has a header but no data rows")
+    header = csv_file.header
+    names = [c for c in header if c not in (label_column, key_column)]
+    return rows, {
+        "format": "csv", "delimiter": csv_file.delimiter, "encoding": encoding, "purpose": "scoring",
+        "columns": header, "rows": rows, "key_column": key_column,
+        "label_column": label_column if label_column in header else None,
+        "features": [{"name": name, "type": "number"} for name in names],
+    }
+
+
 def load_tabular(path: Path, schema: Mapping[str, Any]) -> TabularData:
     """Parse the rows again into float32 features and class indices (compact arrays, no row lists)."""
     values, labels = array("f"), array("q")

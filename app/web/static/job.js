@@ -27,8 +27,14 @@
     const pct = (job.progress * 100).toFixed(1);
     document.getElementById("bar").style.width = pct + "%";
     document.getElementById("pct").textContent = pct;
-    document.getElementById("epoch").textContent = job.epoch;
-    document.getElementById("total").textContent = job.total_epochs;
+    if (job.type === "infer") {
+      const m = job.metrics || {};
+      document.getElementById("rows-done").textContent = (m.rows_done ?? m.rows ?? 0).toLocaleString("en-US");
+      document.getElementById("rows-total").textContent = (m.rows_total ?? m.rows ?? 0).toLocaleString("en-US");
+    } else {
+      document.getElementById("epoch").textContent = job.epoch;
+      document.getElementById("total").textContent = job.total_epochs;
+    }
     document.getElementById("attempt").textContent = job.attempt;
     document.getElementById("status").innerHTML = '<span class="badge badge-' + job.status + '">' + job.status + "</span>";
     if (job.started_at) {

@@ -1,0 +1,204 @@
+"""Batch-inference jobs: submit (resolving the version at once), finish, and their output files.
+
+The version is resolved when the job is submitted and recorded on it (``input_version_id``),
+so moving or rolling back an alias while the job runs does not change what it scores with.
+"""
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.domain.errors import Invalid, NotFound
+from app.models import Dataset, Job, JobOutput, ModelVersion, RegisteredModel, utcnow
+from app.services import aliases
+from app.services.datasets import resolve_dataset
+from app.services.jobs import MODEL_NAME, QUEUES, add_event, get_job
+from app.services.views import ArtifactView, JobView
+from app.storage import StoredFile
+
+# What each model kind scores: the dataset kinds it reads.
+INPUTS = {"mlp": ("tabular",), "cnn": ("images",), "rnn": ("text",), "text": ("text",),
+          "hierarchical": ("text",), "word2vec": ("corpus",)}
+MODES = ("neighbours", "vectors")
+MAX_WORDS = 10_000
+CHUNK_ROWS = (100, 1_000_000)
+
+
+def submit_infer_job(session: Session, raw: Mapping[str, Any], *, created_by: str | None = None,
+                     idempotency_key: str | None = None, default_chunk_rows: int = 50_000) -> tuple[JobView, bool]:
+    """Validate a batch-inference request and insert its job; returns (job, created)."""
+    if idempotency_key:
+        existing = session.scalars(select(Job).where(Job.idempotency_key == idempotency_key)).first()
+        if existing is not None:
+            return get_job(session, existing.id), False
+    errors: dict[str, str] = {}
+    version, resolved = _resolve(session, raw, errors)
+    params = raw.get("params") or {}
+    if not isinstance(params, Mapping):
+        errors["params"] = "must be an object"
+        params = {}
+    unknown = sorted(set(params) - {"chunk_rows", "key_column", "mode", "topn", "words"})
+    for name in unknown:
+        errors[f"params.{name}"] = "unknown parameter (chunk_rows, key_column; word2vec: mode, topn, words)"
+    chunk_rows = _int(params.get("chunk_rows", default_chunk_rows), "params.chunk_rows", *CHUNK_ROWS, errors)
+    queue = raw.get("queue") or "cpu"
+    if queue not in QUEUES:
+        errors["queue"] = f"must be one of {', '.join(QUEUES)}"
+    recorded: dict[str, Any] = {"chunk_rows": chunk_rows, **resolved}
+    dataset = None
+    if version is not None:
+        dataset = _input(session, raw, version, params, recorded, errors)
+    if errors:
+        raise Invalid(errors)
+    assert version is not None and dataset is not None
+    model_name = session.scalar(select(RegisteredModel.name).where(RegisteredModel.id == version.model_id))
+    job = Job(id=str(uuid.uuid4()), type="infer", kind=version.kind, model_name=model_name, dataset_id=dataset.id,
+              params=recorded, status="queued", queue=queue, total_epochs=0, metrics={}, created_at=utcnow(),
+              created_by=created_by, idempotency_key=idempotency_key or None, input_version_id=version.id)
+    session.add(job)
+    session.flush()
+    add_event(session, job.id, "status", status="queued", queue=queue,
+              scores_with=f"{model_name} v{version.version}", **resolved)
+    session.flush()
+    return get_job(session, job.id), True
+
+
+def _resolve(session: Session, raw: Mapping[str, Any], errors: dict[str, str]) -> tuple[ModelVersion | None, dict]:
+    """The version to score with: ``version`` if given, else ``alias`` (default ``production``)."""
+    name = raw.get("model_name")
+    if not isinstance(name, str) or not MODEL_NAME.match(name):
+        errors["model_name"] = "required: the registered model to score with"
+        return None, {}
+    number, alias = raw.get("version"), raw.get("alias")
+    if number is not None and alias is not None:
+        errors["alias"] = "give a version or an alias, not both"
+        return None, {}
+    try:
+        if number is not None:
+            if isinstance(number, bool) or not isinstance(number, int) or not 0 < number < 2**31:
+                errors["version"] = "must be a version number"
+                return None, {}
+            found = session.scalars(select(ModelVersion).join(RegisteredModel, RegisteredModel.id ==
+                                                              ModelVersion.model_id)
+                                    .where(RegisteredModel.name == name, ModelVersion.version == number)).first()
+            if found is None:
+                raise NotFound(f"model {name!r} has no version {number}")
+            resolved = {"resolved_from": f"version {number}"}
+        else:
+            alias = alias or "production"
+            if not isinstance(alias, str) or not aliases.ALIAS.match(alias):
+                errors["alias"] = "an alias name such as production or staging"
+                return None, {}
+            found = aliases.resolve_alias(session, name, alias)
+            resolved = {"resolved_from": f"alias {alias}"}
+    except NotFound as exc:
+        errors["version" if number is not None else "alias"] = exc.message
+        return None, {}
+    if found.archived_at is not None:
+        errors["version"] = f"{name} v{found.version} is archived"
+        return None, {}
+    if found.kind not in INPUTS:
+        errors["model_name"] = f"{found.kind} versions cannot be used for batch inference"
+        return None, {}
+    return found, {**resolved, "model_version": found.version}
+
+
+def _input(session: Session, raw: Mapping[str, Any], version: ModelVersion, params: Mapping[str, Any],
+           recorded: dict[str, Any], errors: dict[str, str]) -> Dataset | None:
+    """The dataset to score, checked against what the version was trained on."""
+    if version.kind == "word2vec":
+        return _word2vec_input(session, raw, version, params, recorded, errors)
+    try:
+        dataset = resolve_dataset(session, raw.get("dataset"))
+    except NotFound as exc:
+        errors["dataset"] = exc.message
+        return None
+    if dataset.kind not in INPUTS[version.kind]:
+        errors["dataset"] = (f"a {version.kind} model scores {INPUTS[version.kind][0]} data; "
+                             f"{dataset.name} is {dataset.kind}")
+        return None
+    trained_on = session.get(Dataset, version.dataset_id)
+    schema, trained = dataset.schema or {}, (trained_on.schema if trained_on else {}) or {}
+    recorded["dataset"] = f"{dataset.name}:{dataset.version}"
+    if dataset.kind == "tabular":
+        features = [f["name"] for f in trained.get("features", [])]
+        columns = schema.get("columns") or [f["name"] for f in schema.get("features", [])]
+        missing = [f for f in features if f not in columns]
+        if missing:
+            errors["dataset"] = (f"{dataset.name} lacks the feature column(s) the model was trained on: "
+                                 f"{', '.join(missing[:10])}")
+        key = params.get("key_column", schema.get("key_column"))
+        if key is not None and (not isinstance(key, str) or key not in columns):
+            errors["params.key_column"] = f"no column {key!r} in {dataset.name}"
+        recorded.update(features=features, key_column=key)
+    elif dataset.kind == "images" and schema.get("image_shape") != trained.get("image_shape"):
+        errors["dataset"] = (f"images of shape {schema.get('image_shape')}; the model takes "
+                             f"{trained.get('image_shape')}")
+    return dataset
+
+
+def _word2vec_input(session: Session, raw: Mapping[str, Any], version: ModelVersion, params: Mapping[str, Any],
+                    recorded: dict[str, Any], errors: dict[str, str]) -> Dataset | None:
+    """Word2vec scores a list of words (``params.words``) or every distinct word of a corpus dataset."""
+    mode = params.get("mode", "neighbours")
+    if mode not in MODES:
+        errors["params.mode"] = f"must be one of {', '.join(MODES)}"
+    recorded.update(mode=mode, topn=_int(params.get("topn", 10), "params.topn", 1, 100, errors))
+    words = params.get("words")
+    if words is not None:
+        if (not isinstance(words, list) or not words or len(words) > MAX_WORDS
+                or not all(isinstance(w, str) and 0 < len(w) <= 200 for w in words)):
+            errors["params.words"] = f"a list of 1-{MAX_WORDS:,} non-empty words"
+            return None
+        recorded["words"] = words
+        return session.get(Dataset, version.dataset_id)  # the corpus it was trained on, for the record
+    try:
+        dataset = resolve_dataset(session, raw.get("dataset"))
+    except NotFound as exc:
+        errors["dataset"] = exc.message + " (or give params.words)"
+        return None
+    if dataset.kind != "corpus":
+        errors["dataset"] = f"word2vec looks up the words of a corpus dataset; {dataset.name} is {dataset.kind}"
+    recorded["dataset"] = f"{dataset.name}:{dataset.version}"
+    return dataset
+
+
+def _int(value: Any, field: str, low: int, high: int, errors: dict[str, str]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        errors[field] = f"a whole number from {low:,} to {high:,}"
+        return low
+    return value
+
+
+def finish_infer(session: Session, job_id: str, attempt: int, files: Sequence[StoredFile],
+                 summary: Mapping[str, Any]) -> bool:
+    """Record the outputs and mark the job succeeded, if this attempt still owns it (one transaction)."""
+    done = session.execute(update(Job).where(Job.id == job_id, Job.status == "running", Job.attempt == attempt)
+                           .values(status="succeeded", progress=1.0, metrics=dict(summary), finished_at=utcnow())
+                           .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        return False
+    session.add_all(JobOutput(job_id=job_id, name=f.name, path=f.path, size_bytes=f.size_bytes, sha256=f.sha256,
+                              content_type=mimetypes.guess_type(f.name)[0] or "application/octet-stream")
+                    for f in files)
+    add_event(session, job_id, "status", status="succeeded", rows=summary.get("rows"),
+              errors=summary.get("errors"))
+    session.flush()
+    return True
+
+
+def outputs_of(session: Session, job_id: str) -> list[ArtifactView]:
+    rows = session.scalars(select(JobOutput).where(JobOutput.job_id == job_id).order_by(JobOutput.name)).all()
+    return [ArtifactView(o.name, o.path, o.size_bytes, o.sha256, o.content_type) for o in rows]
+
+
+def get_output(session: Session, job_id: str, name: str) -> ArtifactView:
+    found = next((o for o in outputs_of(session, job_id) if o.name == name), None)
+    if found is None:
+        raise NotFound(f"job {job_id!r} has no output {name!r}")
+    return found

@@ -1,0 +1,287 @@
+"""Runs one batch-inference job: score a dataset chunk by chunk, resumably, into CSV and Parquet.
+
+Each chunk's predictions go to a Parquet part under ``batch/<job>/`` and its bad rows to
+an errors part; a manifest written after them says how many chunks are done, so a retried
+attempt skips straight to the first unfinished chunk. Outputs are deterministic (same rows,
+same version), so a part written twice is written the same. At the end the parts are
+streamed into predictions.csv, predictions.parquet, errors.csv and summary.json, published
+under the attempt's folder and recorded with the job in one transaction.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.data import scoring
+from app.data.load import load_dataset
+from app.runtime import Runtime
+from app.services import batch, registry
+from app.services.jobs import ClaimedJob
+from workers.lease import Lease
+from workers.trainers import Progress
+from workers.trainers.base import Fenced
+
+log = logging.getLogger(__name__)
+PREDICT_BATCH = 8192
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now (Linux), in MiB."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Manifest:
+    """How far a job got: chunks done and the running totals, kept in the store between attempts."""
+
+    def __init__(self, rt: Runtime, job_id: str, scratch: Path) -> None:
+        self.rt, self.folder, self.scratch = rt, f"batch/{job_id}", scratch
+        path = rt.store.resolve(f"{self.folder}/manifest.json")
+        self.state: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {
+            "done": 0, "rows": 0, "scored": 0, "errors": 0, "labels": {}, "parts": []}
+
+    def save(self) -> None:
+        tmp = self.scratch / "manifest.json"
+        tmp.write_text(json.dumps(self.state))
+        self.rt.store.publish(tmp, f"{self.folder}/manifest.json")
+
+    def add_part(self, local: Path, name: str) -> dict[str, str]:
+        stored = self.rt.store.publish(local, f"{self.folder}/{name}")
+        local.unlink(missing_ok=True)
+        return {"path": stored.path, "sha256": stored.sha256}
+
+
+def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: Path) -> str:
+    p = claimed.params
+    with rt.session() as session:
+        version = registry.get_version_by_id(session, claimed.input_version_id)
+    started, rss_start = time.monotonic(), rss_mb()
+    manifest = Manifest(rt, claimed.id, scratch)
+    state = manifest.state
+    resumed = state["done"]
+    if resumed:
+        log.info("job %s: resuming after %d finished chunks", claimed.id, resumed)
+    scorer = _word2vec_scorer(rt, version, p) if version.kind == "word2vec" else _keras_scorer(rt, version)
+    total = _total_rows(claimed)
+    with PeakMemory() as memory:
+        for chunk in _chunks(rt, claimed, version.kind, p):
+            if chunk.index < state["done"]:
+                continue  # finished by an earlier attempt
+            lease.check()
+            _score_chunk(chunk, scorer, manifest, scratch, word2vec=version.kind == "word2vec")
+            report(Progress(epoch=0, total_epochs=0, fraction=min(state["rows"] / total, 0.99) if total else 0.0,
+                            metrics={"rows_done": state["rows"], "rows_total": total, "errors": state["errors"]}))
+    lease.check()
+    elapsed = time.monotonic() - started
+    summary = {"rows": state["rows"], "scored": state["scored"], "errors": state["errors"],
+               "label_distribution": dict(sorted(state["labels"].items())),
+               "model_name": claimed.model_name, "model_version": version.version,
+               "resolved_from": p.get("resolved_from"), "dataset": p.get("dataset"),
+               "elapsed_s": round(elapsed, 3), "rows_per_s": round(state["rows"] / elapsed, 1) if elapsed else None,
+               "peak_rss_mb": round(max(memory.peak, rss_start), 1), "rss_at_start_mb": round(rss_start, 1),
+               "resumed_after_chunks": resumed, "chunk_rows": p.get("chunk_rows")}
+    files = _assemble(state, scratch, summary, rt)
+    folder = f"artifacts/{claimed.id}/a{claimed.attempt}"
+    stored = [rt.store.publish(path, f"{folder}/{path.name}") for path in files]
+    with rt.session() as session:
+        if not batch.finish_infer(session, claimed.id, claimed.attempt, stored, summary):
+            raise Fenced(f"job {claimed.id} attempt {claimed.attempt} lost the job before finishing")
+    rt.store.remove_tree(f"batch/{claimed.id}")
+    return "succeeded"
+
+
+def _score_chunk(chunk: scoring.Chunk, scorer, manifest: Manifest, scratch: Path, word2vec: bool) -> None:
+    """Score one chunk, store its parts, then (last) the manifest that counts it as done."""
+    state = manifest.state
+    table = scorer(chunk)
+    part = scratch / f"part-{chunk.index:05d}.parquet"
+    _write_parquet(table, part)
+    errors = scratch / f"errors-{chunk.index:05d}.csv"
+    with open(errors, "w", newline="") as fh:
+        csv.writer(fh).writerows(chunk.errors)
+    state["parts"].append({"index": chunk.index, "predictions": manifest.add_part(part, part.name),
+                           "errors": manifest.add_part(errors, errors.name)})
+    state["rows"] += chunk.rows
+    state["scored"] += len(chunk.ids) - len(chunk.errors) if word2vec else table.num_rows
+    state["errors"] += len(chunk.errors)
+    if "label" in table.column_names:
+        for label, n in Counter(table.column("label").to_pylist()).items():
+            state["labels"][label] = state["labels"].get(label, 0) + n
+    state["done"] = chunk.index + 1
+    manifest.save()
+
+
+class PeakMemory:
+    """Samples this process's resident memory every 20 ms while the block runs."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss_mb())
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_mb())
+
+
+def _total_rows(claimed: ClaimedJob) -> int:
+    if claimed.params.get("words"):
+        return len(claimed.params["words"])
+    return int(claimed.dataset_schema.get("rows") or 0)
+
+
+def _chunks(rt: Runtime, claimed: ClaimedJob, kind: str, p: dict[str, Any]) -> Iterator[scoring.Chunk]:
+    size = int(p["chunk_rows"])
+    if kind == "word2vec":
+        words = p.get("words") or _corpus_words(rt, claimed)
+        yield from scoring.memory_chunks(np.array(words, dtype=object), size)
+        return
+    path = rt.store.verified(claimed.dataset_path, claimed.dataset_sha256) if claimed.dataset_path else None
+    if path is not None and claimed.dataset_kind == "tabular":
+        yield from scoring.tabular_chunks(path, claimed.dataset_schema, p["features"], p.get("key_column"), size)
+    elif path is not None and claimed.dataset_kind == "text":
+        yield from scoring.text_chunks(path, claimed.dataset_schema, None, size)
+    else:  # built-ins and image archives: in memory
+        data = load_dataset(claimed.dataset_kind, claimed.dataset_source, path, claimed.dataset_schema)
+        x = np.array(data.texts, dtype=object).reshape(-1, 1) if hasattr(data, "texts") else data.X
+        yield from scoring.memory_chunks(x, size)
+
+
+def _corpus_words(rt: Runtime, claimed: ClaimedJob) -> list[str]:
+    path = rt.store.verified(claimed.dataset_path, claimed.dataset_sha256) if claimed.dataset_path else None
+    data = load_dataset(claimed.dataset_kind, claimed.dataset_source, path, claimed.dataset_schema)
+    seen: dict[str, None] = {}
+    for doc in data.documents:
+        for word in doc.lower().split():
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+def _keras_scorer(rt: Runtime, version):
+    import keras
+    import pyarrow as pa
+
+    artifact = version.artifact("model.keras")
+    model = keras.models.load_model(rt.store.verified(artifact.path, artifact.sha256), safe_mode=True)
+    classes = [str(c) for c in version.metrics.get("class_names", [])]
+
+    def score(chunk: scoring.Chunk):
+        x = chunk.x
+        if len(chunk.ids) == 0:
+            probs = np.zeros((0, len(classes)), dtype=np.float32)
+        else:
+            if x.dtype == object:
+                import tensorflow as tf
+
+                x = tf.constant(x.tolist(), dtype=tf.string)
+            probs = np.concatenate([np.asarray(model.predict_on_batch(x[i:i + PREDICT_BATCH]))
+                                    for i in range(0, len(chunk.ids), PREDICT_BATCH)])
+        best = probs.argmax(axis=1) if len(probs) else np.zeros(0, dtype=np.int64)
+        columns: dict[str, Any] = {"row_id": pa.array(chunk.ids, type=pa.int64())}
+        if chunk.keys is not None:
+            columns["key"] = pa.array(chunk.keys, type=pa.string())
+        columns["label"] = pa.array(np.array(classes, dtype=object)[best] if len(best) else [], type=pa.string())
+        for i, name in enumerate(classes):
+            columns[f"p_{name}"] = pa.array(probs[:, i].astype(np.float32))
+        return pa.table(columns)
+
+    return score
+
+
+def _word2vec_scorer(rt: Runtime, version, p: dict[str, Any]):
+    """Neighbours or vectors of each word, from vectors.txt (plain text: nothing is unpickled)."""
+    import pyarrow as pa
+    from gensim.models import KeyedVectors
+
+    artifact = version.artifact("vectors.txt")
+    kv = KeyedVectors.load_word2vec_format(str(rt.store.verified(artifact.path, artifact.sha256)), binary=False)
+    topn = int(p.get("topn", 10))
+
+    def score(chunk: scoring.Chunk):
+        ids, words, ranks, neighbours, sims, vectors = [], [], [], [], [], []
+        for row_id, word in zip(chunk.ids, chunk.x, strict=True):
+            if word not in kv.key_to_index:
+                chunk.errors.append((row_id, f"{word!r} is not in the vocabulary"))
+                continue
+            if p.get("mode") == "vectors":
+                ids.append(row_id)
+                words.append(word)
+                vectors.append(kv[word])
+                continue
+            for rank, (other, sim) in enumerate(kv.most_similar(word, topn=topn), start=1):
+                ids.append(row_id)
+                words.append(word)
+                ranks.append(rank)
+                neighbours.append(other)
+                sims.append(sim)
+        columns: dict[str, Any] = {"row_id": pa.array(ids, type=pa.int64()), "word": pa.array(words, pa.string())}
+        if p.get("mode") == "vectors":
+            matrix = np.array(vectors, dtype=np.float32).reshape(-1, kv.vector_size)
+            for i in range(kv.vector_size):
+                columns[f"v{i}"] = pa.array(matrix[:, i])
+        else:
+            columns.update(rank=pa.array(ranks, pa.int32()), neighbour=pa.array(neighbours, pa.string()),
+                           similarity=pa.array(sims, pa.float32()))
+        return pa.table(columns)
+
+    return score
+
+
+def _write_parquet(table, path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path)
+
+
+def _assemble(state: dict[str, Any], scratch: Path, summary: dict[str, Any], rt: Runtime) -> list[Path]:
+    """Stream the parts, in chunk order, into the final files (one part in memory at a time)."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    parts = sorted(state["parts"], key=lambda part: part["index"])
+    out_csv, out_parquet = scratch / "predictions.csv", scratch / "predictions.parquet"
+    out_errors, out_summary = scratch / "errors.csv", scratch / "summary.json"
+    csv_writer = parquet_writer = None
+    with open(out_errors, "w", newline="") as errors_fh:
+        csv.writer(errors_fh).writerow(["row_id", "reason"])
+        for part in parts:
+            table = pq.read_table(rt.store.verified(part["predictions"]["path"], part["predictions"]["sha256"]))
+            if parquet_writer is None:
+                parquet_writer = pq.ParquetWriter(out_parquet, table.schema)
+                csv_writer = pacsv.CSVWriter(str(out_csv), table.schema)
+            parquet_writer.write_table(table)
+            csv_writer.write_table(table)
+            with open(rt.store.verified(part["errors"]["path"], part["errors"]["sha256"]), newline="") as fh:
+                errors_fh.write(fh.read())
+    if parquet_writer is not None:
+        parquet_writer.close()
+        csv_writer.close()
+    else:  # nothing to score: still leave the files a user expects
+        out_csv.write_text("row_id,label\n")
+        import pyarrow as pa
+
+        pq.write_table(pa.table({"row_id": pa.array([], pa.int64())}), out_parquet)
+    out_summary.write_text(json.dumps(summary, indent=2))
+    return [out_csv, out_parquet, out_errors, out_summary]
