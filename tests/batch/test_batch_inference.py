@@ -147,3 +147,49 @@ def test_word2vec_neighbours_and_vectors(sqlite_stack):
     assert vectors["metrics"]["scored"] > 100
     first = next(csv.DictReader(io.StringIO(_download(c, vectors, "predictions.csv").decode())))
     assert len([k for k in first if k.startswith("v")]) == 16
+
+
+def _big_csv(path, n: int, bad_every: int) -> set[int]:
+    """Write ``n`` rows straight to disk (never all in memory); every ``bad_every``-th row is broken."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    bad = set()
+    with open(path, "w") as fh:
+        fh.write(",".join(["id", *FEATURES]) + "\n")
+        for start in range(0, n, 100_000):
+            x = IRIS.data[rng.integers(0, 150, size=min(100_000, n - start))]
+            lines = []
+            for offset, row in enumerate(x):
+                i = start + offset + 1
+                if i % bad_every == 0:
+                    bad.add(i)
+                    lines.append(f"r{i},{row[0]:.1f},not-a-number,{row[2]:.1f},{row[3]:.1f}")
+                else:
+                    lines.append(f"r{i},{row[0]:.1f},{row[1]:.1f},{row[2]:.1f},{row[3]:.1f}")
+            fh.write("\n".join(lines) + "\n")
+    return bad
+
+
+def test_a_million_rows_in_flat_memory(scorer, tmp_path):
+    """1,000,000 rows: every row accounted for, planted bad rows listed, peak memory within 1.3x of 100,000 rows."""
+    c = scorer
+    peaks = {}
+    for n in (100_000, 1_000_000):
+        path = tmp_path / f"rows-{n}.csv"
+        bad = _big_csv(path, n, bad_every=99_991)
+        with open(path, "rb") as fh:
+            r = c.post(f"/api/v1/datasets?name=rows-{n}&kind=tabular&purpose=scoring&key_column=id", data=fh,
+                       content_type="text/csv")
+        assert r.status_code == 201, r.get_json()
+        path.unlink()
+        done = run_job(c, {"type": "infer", "model_name": "scorer", "version": 1, "dataset": f"rows-{n}",
+                           "params": {"chunk_rows": 50_000}}, timeout=600)
+        s = done["metrics"]
+        assert (s["rows"], s["scored"], s["errors"]) == (n, n - len(bad), len(bad))
+        errors = list(csv.DictReader(io.StringIO(_download(c, done, "errors.csv").decode())))
+        assert {int(e["row_id"]) for e in errors} == bad
+        peaks[n] = s["peak_rss_mb"]
+        print(f"{n:,} rows: {s['rows_per_s']:,.0f} rows/s, peak RSS {s['peak_rss_mb']} MiB "
+              f"(at start {s['rss_at_start_mb']} MiB)")
+    assert peaks[1_000_000] <= 1.3 * peaks[100_000], peaks

@@ -276,3 +276,40 @@ def test_soft_time_limit_checkpoints_and_fails_with_the_reason(tmp_path):
         assert cpu["last_completed"]["worker"].startswith("w1@") and cpu["depth"] == 0
     finally:
         c.close()
+
+
+def test_kill_9_mid_batch_job_resumes_from_the_last_finished_chunk(cluster):
+    """A batch-inference job killed mid-way goes on from its last finished chunk; every row once."""
+    import csv
+    import io
+
+    c = cluster
+    w = c.start_worker()
+    c.start_beat()
+    client = c.client
+    model = c.submit("batch-model", epochs=2)
+    assert c.wait_done(model)["status"] == "succeeded"
+    n = 60_000
+    from sklearn.datasets import load_digits
+
+    lines = ["id," + ",".join(load_digits().feature_names)]
+    lines += [f"k{i}," + ",".join(str((i * 7 + j) % 17) for j in range(64)) for i in range(1, n + 1)]
+    r = client.post("/api/v1/datasets?name=batch-rows&kind=tabular&purpose=scoring&key_column=id",
+                    data="\n".join(lines).encode(), content_type="text/csv")
+    assert r.status_code == 201, r.get_json()
+    r = client.post("/api/v1/jobs", json={"type": "infer", "model_name": "batch-model", "version": 1,
+                                          "dataset": "batch-rows", "params": {"chunk_rows": 100}})
+    assert r.status_code == 201, r.get_json()
+    job = r.get_json()["id"]
+    wait_until(lambda: c.job(job)["metrics"].get("rows_done", 0) >= 5_000, timeout=120, interval=0.05,
+               what="the batch job to finish some chunks")
+    c.kill_child(w)
+    done = c.wait_done(job)
+    record_summary(SUMMARY_DIR, "kill -9 mid batch job", c.faults, 1, int(done["status"] != "succeeded"), 0)
+    assert done["status"] == "succeeded", done["error"]
+    m = done["metrics"]
+    assert m["resumed_after_chunks"] >= 50 and (m["rows"], m["scored"]) == (n, n)
+    out = next(o for o in done["outputs"] if o["name"] == "predictions.csv")
+    ids = [int(row["row_id"]) for row in csv.DictReader(io.StringIO(client.get(out["url"]).get_data(as_text=True)))]
+    assert ids == list(range(1, n + 1))  # every row exactly once, in order
+    assert not (c.settings.models_store / "batch" / job).exists()
