@@ -7,28 +7,39 @@ from flask import jsonify, request
 
 from app.api import bp
 from app.api.parse import int_arg, json_object
-from app.domain.errors import Conflict, Invalid
+from app.domain.errors import Conflict
 from app.http import runtime
 from app.services import registry
 from app.serving.inputs import parse_instances
-from app.serving.predictor import predict
+from app.serving.predictor import predict, word2vec_answer
 
 
 @bp.post("/models/<name>/predict")
 def predict_endpoint(name: str):
-    """{"instances": [...]} -> predictions from the ``production`` version (``?alias=``, ``?version=``)."""
+    """{"instances": [...]} -> predictions from the ``production`` version (``?alias=``, ``?version=``).
+
+    Word2vec versions answer {"most_similar": [words], "topn": n} and {"vectors": [words]} instead.
+    The alias is read from the database on every call, so a promotion or rollback is served at once.
+    """
     body = json_object()
     version = int_arg("version", 0) or None
     with runtime().session() as session:
         target = registry.serving_target(session, name, request.args.get("alias"), version)
     v = target.version
+    limit = runtime().settings.predict_max_instances
+    started = time.perf_counter()
     if v.kind == "word2vec":
-        raise Invalid({"model": f"{name} is a word2vec model: it has vectors, not predictions"})
+        artifact = v.artifact("vectors.txt")
+        if artifact is None:
+            raise Conflict(f"{name} v{v.version} has no vectors.txt artifact")
+        kv = runtime().models.get(runtime().store, artifact.path, artifact.sha256, loader="vectors")
+        return jsonify({"model_name": name, "version": v.version, "answered_by": target.answered_by,
+                        **word2vec_answer(kv, body, limit),
+                        "elapsed_ms": round((time.perf_counter() - started) * 1000, 2)})
     artifact = v.artifact("model.keras")
     if artifact is None:
         raise Conflict(f"{name} v{v.version} has no model.keras artifact")
-    x = parse_instances(v.kind, target.dataset_schema, body.get("instances"))
-    started = time.perf_counter()
+    x = parse_instances(v.kind, target.dataset_schema, body.get("instances"), limit)
     model = runtime().models.get(runtime().store, artifact.path, artifact.sha256)
     predictions = predict(model, x, v.metrics.get("class_names") or
                           target.dataset_schema.get("label", {}).get("classes", []))

@@ -17,8 +17,11 @@ class ModelCache:
         self._models: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, store: LocalStore, rel: str, sha256: str) -> Any:
-        """The loaded model of the file ``rel``; a file failing its checksum is refused (409), never loaded."""
+    def get(self, store: LocalStore, rel: str, sha256: str, loader: str = "keras") -> Any:
+        """The loaded model of the file ``rel``; a file failing its checksum is refused (409), never loaded.
+
+        ``loader`` is "keras" (model.keras, safe mode) or "vectors" (word2vec's vectors.txt, plain text).
+        """
         key = (rel, sha256)
         with self._lock:
             if key in self._models:
@@ -28,9 +31,14 @@ class ModelCache:
             path = store.verified(rel, sha256)
         except Tampered as exc:
             raise Conflict(f"{exc}: refusing to load it") from None
-        import keras  # first prediction only: the web process does not import TensorFlow at start-up
+        if loader == "vectors":
+            from gensim.models import KeyedVectors  # plain text: nothing user-made is ever unpickled
 
-        model = keras.models.load_model(path, safe_mode=True)
+            model = KeyedVectors.load_word2vec_format(str(path), binary=False)
+        else:
+            import keras  # first prediction only: the web process does not import TensorFlow at start-up
+
+            model = keras.models.load_model(path, safe_mode=True)
         with self._lock:
             self._models[key] = model
             while len(self._models) > self.size:
@@ -53,4 +61,31 @@ def predict(model: Any, x, class_names: list[str]) -> list[dict[str, Any]]:
         out.append({"label": class_names[best] if best < len(class_names) else str(best),
                     "probabilities": {(class_names[i] if i < len(class_names) else str(i)): round(float(p), 6)
                                       for i, p in enumerate(row)}})
+    return out
+
+
+def word2vec_answer(kv: Any, body: dict[str, Any], max_words: int) -> dict[str, Any]:
+    """``{"most_similar": [words], "topn": n}`` and/or ``{"vectors": [words]}`` against loaded vectors."""
+    from app.domain.errors import Invalid
+
+    queries = {k: body.get(k) for k in ("most_similar", "vectors") if body.get(k) is not None}
+    if not queries:
+        raise Invalid({"most_similar": "a word2vec model answers most_similar and/or vectors: lists of words"})
+    topn = body.get("topn", 10)
+    if isinstance(topn, bool) or not isinstance(topn, int) or not 1 <= topn <= 100:
+        raise Invalid({"topn": "a whole number from 1 to 100"})
+    out: dict[str, Any] = {}
+    for field, words in queries.items():
+        if not isinstance(words, list) or not words or len(words) > max_words:
+            raise Invalid({field: f"a list of 1-{max_words} words"})
+        for i, word in enumerate(words):
+            if not isinstance(word, str) or not word:
+                raise Invalid({f"{field}[{i}]": "must be a non-empty string"})
+            if word not in kv.key_to_index:
+                raise Invalid({f"{field}[{i}]": f"{word[:60]!r} is not in the vocabulary"})
+        if field == "most_similar":
+            out[field] = {w: [{"word": o, "similarity": round(float(sim), 6)} for o, sim in
+                              kv.most_similar(w, topn=topn)] for w in words}
+        else:
+            out[field] = {w: [round(float(v), 6) for v in kv[w]] for w in words}
     return out

@@ -61,3 +61,34 @@ def test_predict_raw_text(sqlite_stack, model_name):
     assert r.status_code == 200, r.get_data(as_text=True)
     assert [p["label"] for p in r.get_json()["predictions"]] == ["pos", "neg"]
     assert c.post(f"/api/v1/models/{model_name}/predict", json={"instances": [""]}).status_code == 422
+
+
+def test_promote_and_roll_back_change_who_answers_without_a_restart(sqlite_stack, model_name):
+    c = sqlite_stack.client
+    for epochs in (1, 2):
+        run_job(c, {"kind": "mlp", "dataset": "iris", "model_name": model_name, "params": {"epochs": epochs}})
+    url = f"/api/v1/models/{model_name}/predict"
+    rows = {"instances": [load_iris().data[0].tolist()]}
+    c.post(f"/api/v1/models/{model_name}/aliases/production", json={"version": 1, "reason": "first"})
+    assert c.post(url, json=rows).get_json()["version"] == 1
+    c.post(f"/api/v1/models/{model_name}/aliases/production", json={"version": 2, "reason": "better"})
+    assert c.post(url, json=rows).get_json()["version"] == 2
+    c.post(f"/api/v1/models/{model_name}/aliases/production/rollback", json={"reason": "worse in the field"})
+    answer = c.post(url, json=rows).get_json()
+    assert answer["version"] == 1 and answer["answered_by"] == "alias production"
+
+
+def test_word2vec_answers_most_similar_and_vectors(sqlite_stack, model_name):
+    c = sqlite_stack.client
+    run_job(c, {"kind": "word2vec", "dataset": "lee_background", "model_name": model_name,
+                "params": {"epochs": 1, "vector_size": 12, "min_count": 2}})
+    c.post(f"/api/v1/models/{model_name}/aliases/production", json={"version": 1, "reason": "first"})
+    url = f"/api/v1/models/{model_name}/predict"
+    r = c.post(url, json={"most_similar": ["government"], "vectors": ["the"], "topn": 4})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert len(body["most_similar"]["government"]) == 4 and len(body["vectors"]["the"]) == 12
+    assert body["most_similar"]["government"][0]["similarity"] <= 1
+    bad = c.post(url, json={"most_similar": ["zzznotaword"]})
+    assert bad.status_code == 422 and "most_similar[0]" in bad.get_json()["fields"]
+    assert c.post(url, json={"instances": [[1]]}).status_code == 422
