@@ -14,7 +14,6 @@ import json
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -75,24 +74,41 @@ def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: P
         log.info("job %s: resuming after %d finished chunks", claimed.id, resumed)
     scorer = _word2vec_scorer(rt, version, p) if version.kind == "word2vec" else _keras_scorer(rt, version)
     total = _total_rows(claimed)
+    outputs = Outputs(scratch)
+    for part in sorted(state["parts"], key=lambda part: part["index"]):  # an earlier attempt's chunks
+        outputs.add_part(rt, part)
+    loop_started = time.monotonic()
+    phases = dict.fromkeys(("read", "score", "write", "keep"), 0.0)  # where the time went, in the summary
     with PeakMemory() as memory:
+        tick = time.monotonic()
         for chunk in _chunks(rt, claimed, version.kind, p):
             if chunk.index < state["done"]:
+                tick = time.monotonic()
                 continue  # finished by an earlier attempt
+            tick = _lap(phases, "read", tick)
             lease.check()
-            _score_chunk(chunk, scorer, manifest, scratch, word2vec=version.kind == "word2vec")
+            table = scorer(chunk)
+            tick = _lap(phases, "score", tick)
+            outputs.add(table, chunk.errors)
+            tick = _lap(phases, "write", tick)
+            _store_chunk(chunk, table, manifest, scratch, word2vec=version.kind == "word2vec")
             report(Progress(epoch=0, total_epochs=0, fraction=min(state["rows"] / total, 0.99) if total else 0.0,
                             metrics={"rows_done": state["rows"], "rows_total": total, "errors": state["errors"]}))
+            tick = _lap(phases, "keep", tick)
     lease.check()
+    loop = time.monotonic() - loop_started
+    new_rows = state["rows"] - sum(part.get("rows", 0) for part in state["parts"] if part["index"] < resumed)
     elapsed = time.monotonic() - started
     summary = {"rows": state["rows"], "scored": state["scored"], "errors": state["errors"],
                "label_distribution": dict(sorted(state["labels"].items())),
                "model_name": claimed.model_name, "model_version": version.version,
                "resolved_from": p.get("resolved_from"), "dataset": p.get("dataset"),
                "elapsed_s": round(elapsed, 3), "rows_per_s": round(state["rows"] / elapsed, 1) if elapsed else None,
+               "scoring_rows_per_s": round(new_rows / loop, 1) if loop else None,
                "peak_rss_mb": round(max(memory.peak, rss_start), 1), "rss_at_start_mb": round(rss_start, 1),
-               "resumed_after_chunks": resumed, "chunk_rows": p.get("chunk_rows")}
-    files = _assemble(state, scratch, summary, rt)
+               "resumed_after_chunks": resumed, "chunk_rows": p.get("chunk_rows"),
+               "phase_s": {k: round(v, 3) for k, v in phases.items()}}
+    files = outputs.close(summary)
     folder = f"artifacts/{claimed.id}/a{claimed.attempt}"
     stored = [rt.store.publish(path, f"{folder}/{path.name}") for path in files]
     with rt.session() as session:
@@ -102,25 +118,80 @@ def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: P
     return "succeeded"
 
 
-def _score_chunk(chunk: scoring.Chunk, scorer, manifest: Manifest, scratch: Path, word2vec: bool) -> None:
-    """Score one chunk, store its parts, then (last) the manifest that counts it as done."""
+def _lap(phases: dict[str, float], name: str, since: float) -> float:
+    now = time.monotonic()
+    phases[name] += now - since
+    return now
+
+
+def _store_chunk(chunk: scoring.Chunk, table, manifest: Manifest, scratch: Path, word2vec: bool) -> None:
+    """Keep the chunk's parts in the store for a retry, then (last) the manifest that counts it as done."""
+    import pyarrow.compute as pc
+
     state = manifest.state
-    table = scorer(chunk)
     part = scratch / f"part-{chunk.index:05d}.parquet"
     _write_parquet(table, part)
     errors = scratch / f"errors-{chunk.index:05d}.csv"
     with open(errors, "w", newline="") as fh:
         csv.writer(fh).writerows(chunk.errors)
-    state["parts"].append({"index": chunk.index, "predictions": manifest.add_part(part, part.name),
+    state["parts"].append({"index": chunk.index, "rows": chunk.rows, "predictions": manifest.add_part(part, part.name),
                            "errors": manifest.add_part(errors, errors.name)})
     state["rows"] += chunk.rows
     state["scored"] += len(chunk.ids) - len(chunk.errors) if word2vec else table.num_rows
     state["errors"] += len(chunk.errors)
-    if "label" in table.column_names:
-        for label, n in Counter(table.column("label").to_pylist()).items():
-            state["labels"][label] = state["labels"].get(label, 0) + n
+    if "label" in table.column_names and table.num_rows:
+        for item in pc.value_counts(table.column("label")).to_pylist():
+            state["labels"][item["values"]] = state["labels"].get(item["values"], 0) + item["counts"]
     state["done"] = chunk.index + 1
     manifest.save()
+
+
+class Outputs:
+    """predictions.csv, predictions.parquet and errors.csv, written as chunks arrive, in chunk order."""
+
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+        self.csv_path, self.parquet_path = scratch / "predictions.csv", scratch / "predictions.parquet"
+        self.errors_path = scratch / "errors.csv"
+        self._errors_fh = open(self.errors_path, "w", newline="")
+        self._errors = csv.writer(self._errors_fh)
+        self._errors.writerow(["row_id", "reason"])
+        self._csv = self._parquet = None
+
+    def add(self, table, errors: list[tuple[int, str]]) -> None:
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.parquet_path, table.schema)
+            self._csv = pacsv.CSVWriter(str(self.csv_path), table.schema)
+        self._parquet.write_table(table)
+        self._csv.write_table(table)
+        self._errors.writerows(errors)
+
+    def add_part(self, rt: Runtime, part: dict[str, Any]) -> None:
+        """A chunk finished by an earlier attempt, read back from the store (checksums verified)."""
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(rt.store.verified(part["predictions"]["path"], part["predictions"]["sha256"]))
+        with open(rt.store.verified(part["errors"]["path"], part["errors"]["sha256"]), newline="") as fh:
+            errors = [(int(row_id), reason) for row_id, reason in csv.reader(fh)]
+        self.add(table, errors)
+
+    def close(self, summary: dict[str, Any]) -> list[Path]:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._errors_fh.close()
+        if self._parquet is not None:
+            self._parquet.close()
+            self._csv.close()
+        else:  # nothing to score: still leave the files a user expects
+            self.csv_path.write_text("row_id,label\n")
+            pq.write_table(pa.table({"row_id": pa.array([], pa.int64())}), self.parquet_path)
+        summary_path = self.scratch / "summary.json"
+        summary_path.write_text(json.dumps(summary, indent=2))
+        return [self.csv_path, self.parquet_path, self.errors_path, summary_path]
 
 
 class PeakMemory:
@@ -199,9 +270,9 @@ def _keras_scorer(rt: Runtime, version):
             probs = np.concatenate([np.asarray(model.predict_on_batch(x[i:i + PREDICT_BATCH]))
                                     for i in range(0, len(chunk.ids), PREDICT_BATCH)])
         best = probs.argmax(axis=1) if len(probs) else np.zeros(0, dtype=np.int64)
-        columns: dict[str, Any] = {"row_id": pa.array(chunk.ids, type=pa.int64())}
+        columns: dict[str, Any] = {"row_id": pa.array(np.asarray(chunk.ids, dtype=np.int64))}
         if chunk.keys is not None:
-            columns["key"] = pa.array(chunk.keys, type=pa.string())
+            columns["key"] = chunk.keys if isinstance(chunk.keys, pa.Array) else pa.array(chunk.keys, pa.string())
         columns["label"] = pa.array(np.array(classes, dtype=object)[best] if len(best) else [], type=pa.string())
         for i, name in enumerate(classes):
             columns[f"p_{name}"] = pa.array(probs[:, i].astype(np.float32))
@@ -253,35 +324,3 @@ def _write_parquet(table, path: Path) -> None:
     import pyarrow.parquet as pq
 
     pq.write_table(table, path)
-
-
-def _assemble(state: dict[str, Any], scratch: Path, summary: dict[str, Any], rt: Runtime) -> list[Path]:
-    """Stream the parts, in chunk order, into the final files (one part in memory at a time)."""
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
-
-    parts = sorted(state["parts"], key=lambda part: part["index"])
-    out_csv, out_parquet = scratch / "predictions.csv", scratch / "predictions.parquet"
-    out_errors, out_summary = scratch / "errors.csv", scratch / "summary.json"
-    csv_writer = parquet_writer = None
-    with open(out_errors, "w", newline="") as errors_fh:
-        csv.writer(errors_fh).writerow(["row_id", "reason"])
-        for part in parts:
-            table = pq.read_table(rt.store.verified(part["predictions"]["path"], part["predictions"]["sha256"]))
-            if parquet_writer is None:
-                parquet_writer = pq.ParquetWriter(out_parquet, table.schema)
-                csv_writer = pacsv.CSVWriter(str(out_csv), table.schema)
-            parquet_writer.write_table(table)
-            csv_writer.write_table(table)
-            with open(rt.store.verified(part["errors"]["path"], part["errors"]["sha256"]), newline="") as fh:
-                errors_fh.write(fh.read())
-    if parquet_writer is not None:
-        parquet_writer.close()
-        csv_writer.close()
-    else:  # nothing to score: still leave the files a user expects
-        out_csv.write_text("row_id,label\n")
-        import pyarrow as pa
-
-        pq.write_table(pa.table({"row_id": pa.array([], pa.int64())}), out_parquet)
-    out_summary.write_text(json.dumps(summary, indent=2))
-    return [out_csv, out_parquet, out_errors, out_summary]

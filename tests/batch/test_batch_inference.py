@@ -190,6 +190,6 @@ def test_a_million_rows_in_flat_memory(scorer, tmp_path):
         errors = list(csv.DictReader(io.StringIO(_download(c, done, "errors.csv").decode())))
         assert {int(e["row_id"]) for e in errors} == bad
         peaks[n] = s["peak_rss_mb"]
-        print(f"{n:,} rows: {s['rows_per_s']:,.0f} rows/s, peak RSS {s['peak_rss_mb']} MiB "
-              f"(at start {s['rss_at_start_mb']} MiB)")
+        print(f"{n:,} rows: {s['rows_per_s']:,.0f} rows/s (loop {s['scoring_rows_per_s']:,.0f}, {s['phase_s']}), "
+              f"peak RSS {s['peak_rss_mb']} MiB (at start {s['rss_at_start_mb']} MiB)")
     assert peaks[1_000_000] <= 1.3 * peaks[100_000], peaks

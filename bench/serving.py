@@ -1,0 +1,63 @@
+"""(g) predict API single-row latency p50/p99 and throughput, next to the loaded model called directly.
+
+Platform: ``POST /api/v1/models/<name>/predict`` with one iris row against gunicorn (2 sync
+workers), N sequential calls after a warm-up (which loads the model into each web worker),
+then throughput with 4 client threads. Baseline (the floor): ``model.predict_on_batch`` on one
+row, N times, in ``bench/bare_predict.py --single``.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from app.config import PROJECT_ROOT
+from bench.report import Row
+from bench.stack import Stack
+
+ROW = {"instances": [[5.1, 3.5, 1.4, 0.2]]}
+
+
+def run(stack: Stack, n: int) -> list[Row]:
+    stack.start_worker()
+    job = stack.submit({"kind": "mlp", "dataset": "iris", "model_name": "bench-serve", "params": {"epochs": 3}})
+    stack.wait_job(job["id"], interval=0.2)
+    stack.http.post(f"{stack.base}/api/v1/models/bench-serve/aliases/production",
+                    json={"version": 1, "reason": "bench"}, timeout=30).raise_for_status()
+    url = f"{stack.base}/api/v1/models/bench-serve/predict"
+    session = requests.Session()
+    for _ in range(20):  # both gunicorn workers load the model
+        session.post(url, json=ROW, timeout=60).raise_for_status()
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        session.post(url, json=ROW, timeout=30).raise_for_status()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+
+    def burst(count: int) -> None:
+        s = requests.Session()
+        for _ in range(count):
+            s.post(url, json=ROW, timeout=30).raise_for_status()
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(burst, [n // 4] * 4))
+    per_s = (n // 4 * 4) / (time.perf_counter() - t0)
+    model_path = stack.settings.models_store / "artifacts" / job["id"] / "a1" / "model.keras"
+    proc = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "bare_predict.py"), "--model",
+                           str(model_path), "--single", str(n)], env=stack.env(), capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-2000:])
+    bare = json.loads(proc.stdout.strip().splitlines()[-1])
+    p50, p99 = statistics.median(times), times[int(len(times) * 0.99) - 1]
+    return [
+        Row("g", f"predict p50 ms, 1 row (N={n})", p50, bare["p50_ms"], "predict_on_batch"),
+        Row("g", "predict p99 ms", p99, bare["p99_ms"], "predict_on_batch"),
+        Row("g", "predict calls/s, 4 client threads", per_s, bare["per_s"], "predict_on_batch (1 thread)"),
+    ]
