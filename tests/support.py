@@ -199,3 +199,14 @@ def run_job(client, body: dict[str, Any], timeout: float = 240.0) -> dict[str, A
     done = wait_for_job(client, r.get_json()["id"], timeout=timeout)
     assert done["status"] == "succeeded", done["error"]
     return done
+
+
+def admin_token(runtime) -> str:
+    """A fresh API token of an admin account (made on first use) for tests that build their own app."""
+    from app.services import accounts, tokens
+
+    with runtime.session() as session:
+        if "test-admin" not in {u.username for u in accounts.list_users(session)}:
+            accounts.create_user(session, "test-admin", "admin-password-for-tests", "admin")
+        _, token = tokens.create_token(session, "test-admin", "tests")
+    return token

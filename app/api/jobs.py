@@ -5,6 +5,7 @@ from flask import jsonify, request, url_for
 
 from app.api import bp
 from app.api.parse import int_arg, json_object
+from app.auth.guard import actor, require_owner_or_admin
 from app.domain.errors import Invalid
 from app.http import runtime
 from app.services import jobs, lifecycle
@@ -28,7 +29,7 @@ def submit_job():
     key = request.headers.get("Idempotency-Key") or body.get("idempotency_key")
     if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 128):
         raise Invalid({"idempotency_key": "must be a string of 1-128 characters"})
-    job, created = runtime().submit_train(body, idempotency_key=key)
+    job, created = runtime().submit_train(body, created_by=actor(), idempotency_key=key)
     response = jsonify(_job_json(job))
     response.status_code = 201 if created else 200
     response.headers["Location"] = url_for("api.get_job", job_id=job.id)
@@ -70,5 +71,6 @@ def job_events(job_id: str):
 def cancel_job(job_id: str):
     """Cancel: at once if waiting or queued; at the running job's next batch otherwise (202)."""
     with runtime().session() as session:
-        job = lifecycle.request_cancel(session, job_id)
+        require_owner_or_admin(jobs.get_job(session, job_id).created_by, "cancel this job")
+        job = lifecycle.request_cancel(session, job_id, actor=actor())
     return jsonify(_job_json(job)), 202 if job.status == "running" else 200

@@ -27,7 +27,8 @@ def predict_endpoint(name: str):
     artifact = v.artifact("model.keras")
     if artifact is None:
         raise Conflict(f"{name} v{v.version} has no model.keras artifact")
-    x = parse_instances(v.kind, target.dataset_schema, body.get("instances"))
+    x = parse_instances(v.kind, target.dataset_schema, body.get("instances"),
+                        runtime().settings.max_predict_instances)
     started = time.perf_counter()
     model = runtime().models.get(runtime().store, artifact.path, artifact.sha256)
     predictions = predict(model, x, v.metrics.get("class_names") or

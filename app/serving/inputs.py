@@ -11,12 +11,16 @@ from app.domain.errors import Invalid
 MAX_INSTANCES = 1000
 
 
-def parse_instances(kind: str, schema: dict[str, Any], instances: Any) -> np.ndarray:
-    """Validate every instance and build the array the model takes; errors name the instance."""
+def parse_instances(kind: str, schema: dict[str, Any], instances: Any,
+                    max_instances: int = MAX_INSTANCES) -> np.ndarray:
+    """Validate every instance and build the array the model takes; errors name the instance.
+
+    ``max_instances`` (the MAX_PREDICT_INSTANCES setting) bounds one call's work and memory.
+    """
     if not isinstance(instances, list) or not instances:
         raise Invalid({"instances": "required: a non-empty list"})
-    if len(instances) > MAX_INSTANCES:
-        raise Invalid({"instances": f"at most {MAX_INSTANCES} instances per call, got {len(instances)}"})
+    if len(instances) > max_instances:
+        raise Invalid({"instances": f"at most {max_instances} instances per call, got {len(instances)}"})
     if kind in ("rnn", "text", "hierarchical"):
         return _texts(instances)
     if kind == "cnn":

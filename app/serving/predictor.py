@@ -5,7 +5,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from app.domain.errors import Conflict
+from app.domain.errors import TamperedArtifact
 from app.storage import LocalStore, Tampered
 
 
@@ -27,7 +27,7 @@ class ModelCache:
         try:
             path = store.verified(rel, sha256)
         except Tampered as exc:
-            raise Conflict(f"{exc}: refusing to load it") from None
+            raise TamperedArtifact(f"{exc}: refusing to load it", rel) from None
         import keras  # first prediction only: the web process does not import TensorFlow at start-up
 
         model = keras.models.load_model(path, safe_mode=True)
