@@ -37,9 +37,10 @@ class InsecureSecretKey(RuntimeError):
 def _check_secret_key(settings: Settings) -> None:
     if settings.testing or settings.debug:
         return
-    if not settings.secret_key or settings.secret_key == DEFAULT_SECRET_KEY or len(settings.secret_key) < 16:
+    key = settings.secret_key or ""
+    if key in (DEFAULT_SECRET_KEY, "change-me", "changeme", "secret") or len(key) < 16:
         raise InsecureSecretKey(
-            "SECRET_KEY is missing, the development default or shorter than 16 characters: set SECRET_KEY "
+            "SECRET_KEY is missing, a placeholder or shorter than 16 characters: set SECRET_KEY "
             "(scripts/run.sh generates one in var/secret_key), or FLASK_DEBUG=1 for local development")
 
 
