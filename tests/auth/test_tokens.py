@@ -82,8 +82,8 @@ def test_a_token_acts_with_its_accounts_role(db_stack, model_name):
 def test_members_cancel_their_own_jobs_admins_anyones(db_stack, model_name):
     body = {"kind": "mlp", "dataset": "iris", "model_name": model_name, "params": {"epochs": 1}}
     admins = db_stack.client.post("/api/v1/jobs", json=body).get_json()
-    members = db_stack.client_as("member").post("/api/v1/jobs", json={**body, "model_name": model_name + "b"}).get_json()
     member = db_stack.client_as("member")
+    members = member.post("/api/v1/jobs", json={**body, "model_name": model_name + "b"}).get_json()
     r = member.post(f"/api/v1/jobs/{admins['id']}/cancel")
     assert r.status_code == 403 and "creator or an admin" in r.get_json()["message"]
     assert member.post(f"/api/v1/jobs/{members['id']}/cancel").status_code == 200
