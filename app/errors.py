@@ -15,8 +15,8 @@ from app.services import audit
 def _respond(code: int, error: str, message: str, fields: dict[str, str] | None = None):
     if request.path.startswith("/api/"):
         body: dict[str, object] = {"error": error, "message": message}
-        if fields is not None:
-            body["fields"] = fields
+        if fields is not None:  # keys come from user input (option names): always strings, never None
+            body["fields"] = {str(k): v for k, v in fields.items()}
         return jsonify(body), code
     return render_template("error.html", code=code, message=message), code
 

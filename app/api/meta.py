@@ -65,7 +65,8 @@ def upload_dataset():
         fields, stream = request.args, request.stream
     upload = uploads.Upload(
         name=fields.get("name", ""), kind=fields.get("kind", ""),
-        options={k: v for k, v in fields.items() if k not in ("name", "kind", "description") and v != ""},
+        options={k: v for k, v in fields.items()
+                 if k and k not in ("name", "kind", "description") and v != ""},
         description=fields.get("description") or None, created_by=actor())
     view = runtime().upload_dataset(upload, stream)
     response = jsonify(view.to_dict())
