@@ -138,3 +138,14 @@ def test_a_role_too_low_gets_the_403_page(db_stack):
     assert page.status_code == 403 and "member role" in text and "Back to jobs" in text
     api = db_stack.client_as("viewer").post("/api/v1/jobs", json={})
     assert api.status_code == 403 and api.get_json()["error"] == "forbidden"
+
+
+def test_pages_offer_only_what_the_role_may_do(db_stack, model_name):
+    job = db_stack.client.post("/api/v1/jobs", json={"kind": "mlp", "dataset": "iris", "model_name": model_name,
+                                                     "params": {"epochs": 1}}).get_json()
+    viewer = db_stack.browser_client("viewer").get(f"/jobs/{job['id']}").get_data(as_text=True)
+    member = db_stack.browser_client("member").get(f"/jobs/{job['id']}").get_data(as_text=True)
+    admin = db_stack.browser_client("admin").get(f"/jobs/{job['id']}").get_data(as_text=True)
+    assert "cancel-form" not in viewer and "cancel-form" not in member and "cancel-form" in admin
+    assert "New training job" not in viewer and "New training job" in member
+    assert "Audit" not in member and "Audit" in admin
