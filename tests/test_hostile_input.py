@@ -135,3 +135,22 @@ def test_nothing_is_deserialised_unsafely():
         if name in ("np.load", "numpy.load"):
             assert kwargs.get("allow_pickle") == "False", f"{path}:{call.lineno}: np.load must refuse pickles"
     assert found_keras >= 2
+
+
+def test_a_tampered_dataset_is_refused_by_the_worker_and_audited(sqlite_stack, model_name):
+    """The worker checks an uploaded dataset's sha256 before training on it (serving: tests/api/test_predict.py)."""
+    from app.services import audit
+    from tests.support import train_body, upload, wait_for_job
+
+    c = sqlite_stack.client
+    rows = "a,b,label\n" + "\n".join(f"{i},{i % 3},{'x' if i % 2 else 'y'}" for i in range(60))
+    assert upload(c, f"t-{model_name}", "tabular", rows.encode()).status_code == 201
+    (path,) = (sqlite_stack.runtime.store.root / "datasets" / f"t-{model_name}" / "v1").glob("data.*")
+    path.write_bytes(path.read_bytes().replace(b"label", b"lab3l"))
+    job = c.post("/api/v1/jobs", json=train_body(model_name, dataset=f"t-{model_name}")).get_json()
+    done = wait_for_job(c, job["id"])
+    assert done["status"] == "failed" and "refused a tampered input" in done["error"]
+    assert "fails its checksum" in done["error"]
+    with sqlite_stack.runtime.session() as s:
+        logged = [e for e in audit.entries(s, action="artifact.tampered") if e.detail.get("job") == job["id"]]
+    assert logged and logged[0].detail["job_created_by"] == "test-admin"
