@@ -119,6 +119,9 @@ def create_user():
 def update_user(username: str):
     """Change a user's role, or disable / enable the account (a disabled one can neither sign in nor use tokens)."""
     form = request.form
+    me = current_user()
+    if username == me.username and (form.get("disabled") == "1" or form.get("role") not in (None, "", "admin")):
+        return _users_page({"username": "you cannot disable or demote your own account (ask another admin)"}, 409)
     try:
         with runtime().session() as s:
             if form.get("role"):

@@ -90,3 +90,19 @@ def test_members_cancel_their_own_jobs_admins_anyones(db_stack, model_name):
     assert db_stack.client.post(f"/api/v1/jobs/{admins['id']}/cancel").status_code == 200
     browser = db_stack.browser_client("member")
     assert browser.post(f"/jobs/{admins['id']}/cancel", data={"csrf_token": browser.csrf}).status_code == 403
+
+
+def test_admins_manage_users_on_the_users_page(db_stack):
+    admin = db_stack.browser_client("admin")
+    r = admin.post("/admin/users", data={"username": "newbie", "password": "newbie-password", "role": "viewer",
+                                         "csrf_token": admin.csrf})
+    assert r.status_code == 303
+    assert admin.post("/admin/users", data={"username": "newbie", "password": "newbie-password",
+                                            "csrf_token": admin.csrf}).status_code == 409
+    assert admin.post("/admin/users/newbie", data={"role": "member", "csrf_token": admin.csrf}).status_code == 303
+    assert admin.post("/admin/users/newbie", data={"disabled": "1", "csrf_token": admin.csrf}).status_code == 303
+    page = admin.get("/admin/users").get_data(as_text=True)
+    assert "newbie" in page and "disabled" in page
+    me = admin.post("/admin/users/test-admin", data={"disabled": "1", "csrf_token": admin.csrf})
+    assert me.status_code == 409 and "your own account" in me.get_data(as_text=True)
+    assert admin.post("/admin/users/test-admin", data={"role": "viewer", "csrf_token": admin.csrf}).status_code == 409
