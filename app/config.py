@@ -30,8 +30,7 @@ class Settings:
     # Seconds a queued job may wait for a worker before the reconciler rings again.
     redispatch_after_s: int = 120
     reconcile_interval_s: float = 30
-    # Instances one predict call may carry; rows per chunk of a batch-inference job.
-    predict_max_instances: int = 1000
+    # Rows per chunk of a batch-inference job (memory stays flat: one chunk at a time).
     batch_chunk_rows: int = 50_000
     # How often beat looks for due schedules (and settles finished scheduled runs).
     schedule_tick_s: float = 5
@@ -52,6 +51,18 @@ class Settings:
     register_retry_s: float = 300.0
     # Jobs a worker child runs before it is replaced (1 frees GPU memory between jobs; 0 = never).
     max_jobs_per_child: int = 0
+    # Requests other than uploads are capped at this size (JSON, forms); uploads at max_upload_bytes.
+    max_request_bytes: int = 16 * 1024 * 1024
+    # Rows a single predict call may score.
+    max_predict_instances: int = 1000
+    # Failed sign-ins allowed per account and per client address within the window (then 429).
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_s: int = 900
+    # Signed-in sessions last this long; set SESSION_COOKIE_SECURE=1 behind a TLS-terminating proxy.
+    session_lifetime_s: int = 12 * 3600
+    session_cookie_secure: bool = False
+    debug: bool = False
     testing: bool = False
 
     @classmethod
@@ -67,6 +78,10 @@ class Settings:
             values["models_store"] = Path(env["MODELS_STORE"]).resolve()
         if env.get("SECRET_KEY"):
             values["secret_key"] = env["SECRET_KEY"]
+        if env.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes"):
+            values["debug"] = True
+        if env.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
+            values["session_cookie_secure"] = True
         for var, name, cast in _NUMERIC:
             if env.get(var):
                 values[name] = cast(env[var])
@@ -98,6 +113,11 @@ _NUMERIC: tuple[tuple[str, str, type], ...] = (
     ("REGISTER_RETRY_S", "register_retry_s", float),
     ("MAX_JOBS_PER_CHILD", "max_jobs_per_child", int),
     ("SCHEDULE_TICK_S", "schedule_tick_s", float),
-    ("PREDICT_MAX_INSTANCES", "predict_max_instances", int),
     ("BATCH_CHUNK_ROWS", "batch_chunk_rows", int),
+    ("MAX_REQUEST_BYTES", "max_request_bytes", int),
+    ("MAX_PREDICT_INSTANCES", "max_predict_instances", int),
+    ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "login_max_failures_per_account", int),
+    ("LOGIN_MAX_FAILURES_PER_ADDRESS", "login_max_failures_per_address", int),
+    ("LOGIN_WINDOW_S", "login_window_s", int),
+    ("SESSION_LIFETIME_S", "session_lifetime_s", int),
 )

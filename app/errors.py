@@ -5,17 +5,18 @@ anything unexpected is logged with its traceback and answered with a 500 in the 
 """
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.domain.errors import DomainError, Invalid
+from app.domain.errors import DomainError, Invalid, TamperedArtifact
+from app.services import audit
 
 
 def _respond(code: int, error: str, message: str, fields: dict[str, str] | None = None):
     if request.path.startswith("/api/"):
         body: dict[str, object] = {"error": error, "message": message}
-        if fields is not None:
-            body["fields"] = fields
+        if fields is not None:  # keys come from user input (option names): always strings, never None
+            body["fields"] = {str(k): v for k, v in fields.items()}
         return jsonify(body), code
     return render_template("error.html", code=code, message=message), code
 
@@ -23,6 +24,8 @@ def _respond(code: int, error: str, message: str, fields: dict[str, str] | None 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
+        if isinstance(exc, TamperedArtifact):
+            _audit_tampered(exc)
         return _respond(exc.status_code, type(exc).__name__.lower(), exc.message,
                         exc.fields if isinstance(exc, Invalid) else None)
 
@@ -33,3 +36,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         return _respond(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+
+
+def _audit_tampered(exc: TamperedArtifact) -> None:
+    """A refused, tampered artifact is a security event: keep it in the audit log, not only in a response."""
+    current_app.logger.error("tampered artifact refused: %s", exc.message)
+    user = g.get("user")
+    with current_app.extensions["trainyard"].session() as session:
+        audit.record(session, user.username if user else None, "artifact.tampered", exc.path,
+                     address=request.remote_addr, detail={"path": request.path, "error": exc.message[:500]})

@@ -4,7 +4,10 @@ Imports Flask; nothing here imports TensorFlow or opens a connection.
 """
 from __future__ import annotations
 
-from flask import Flask
+from datetime import timedelta
+
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 
 from app.config import DEFAULT_SECRET_KEY, Settings
 from app.errors import register_error_handlers
@@ -14,28 +17,65 @@ from app.runtime import Runtime
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app: check settings, wire the runtime, register blueprints and errors."""
     settings = settings or Settings.from_env()
+    _check_secret_key(settings)
     app = Flask(__name__, static_folder="web/static")
     _configure(app, settings)
     app.extensions["trainyard"] = Runtime.build(settings)
     if not settings.testing:
         _check_schema_before_serving(app)
     _register_blueprints(app)
+    _install_auth(app)
     register_error_handlers(app)
     _register_commands(app)
     return app
+
+
+class InsecureSecretKey(RuntimeError):
+    """Outside debug and test mode, a missing or default SECRET_KEY would let anyone forge sessions."""
+
+
+def _check_secret_key(settings: Settings) -> None:
+    if settings.testing or settings.debug:
+        return
+    key = settings.secret_key or ""
+    if key in (DEFAULT_SECRET_KEY, "change-me", "changeme", "secret") or len(key) < 16:
+        raise InsecureSecretKey(
+            "SECRET_KEY is missing, a placeholder or shorter than 16 characters: set SECRET_KEY "
+            "(scripts/run.sh generates one in var/secret_key), or FLASK_DEBUG=1 for local development")
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS (or SESSION_COOKIE_SECURE says so)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+# Endpoints whose body is an upload: they get the upload limit instead of the request limit.
+UPLOAD_ENDPOINTS = ("api.upload_dataset", "web.upload_dataset")
 
 
 def _configure(app: Flask, settings: Settings) -> None:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,
-        # Uploads stream to disk; this caps a request (the upload itself is checked while streaming).
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 1024 * 1024,
+        # Every request is capped; uploads stream to disk under their own, larger cap (checked while streaming).
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
         MAX_FORM_MEMORY_SIZE=1024 * 1024,
         JSON_SORT_KEYS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_lifetime_s),
     )
+    app.session_interface = _SessionInterface()
     if settings.secret_key == DEFAULT_SECRET_KEY:
         app.logger.warning("SECRET_KEY is the development default; set SECRET_KEY in production")
+
+    @app.before_request
+    def _upload_limit():
+        if request.endpoint in UPLOAD_ENDPOINTS:
+            request.max_content_length = settings.max_upload_bytes + 1024 * 1024
 
 
 def _check_schema_before_serving(app: Flask) -> None:
@@ -70,6 +110,14 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+
+
+def _install_auth(app: Flask) -> None:
+    from app.auth import bp as auth_bp
+    from app.auth import guard
+
+    app.register_blueprint(auth_bp)
+    guard.install(app)
 
 
 def _register_commands(app: Flask) -> None:

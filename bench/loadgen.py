@@ -53,10 +53,11 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
-def wrk(url: str, seconds: float, connections: int, threads: int = 2) -> Load:
+def wrk(url: str, seconds: float, connections: int, threads: int = 2, headers: dict[str, str] | None = None) -> Load:
     """Run ``wrk --latency`` (no Lua) against one URL and parse its summary."""
+    extra = [arg for k, v in (headers or {}).items() for arg in ("-H", f"{k}: {v}")]
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-                          "--latency", "--timeout", "10s", url],
+                          "--latency", "--timeout", "10s", *extra, url],
                          capture_output=True, text=True, check=True).stdout
     total = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out)
     if total is None:
@@ -70,7 +71,8 @@ def wrk(url: str, seconds: float, connections: int, threads: int = 2) -> Load:
 
 
 def hammer(host: str, port: int, make: RequestFn, threads: int, *, total: int | None = None,
-           seconds: float | None = None, ok: tuple[int, ...] = (200,)) -> Load:
+           seconds: float | None = None, ok: tuple[int, ...] = (200,),
+           headers: dict[str, str] | None = None) -> Load:
     """``threads`` keep-alive clients send ``make(i)`` until ``total`` requests or ``seconds`` pass."""
     counter = itertools.count()
     latencies: list[float] = []
@@ -88,10 +90,10 @@ def hammer(host: str, port: int, make: RequestFn, threads: int, *, total: int | 
             if (total is not None and i >= total) or time.perf_counter() > deadline:
                 break
             method, path, body = make(i)
-            headers = {"Content-Type": "application/json"} if body is not None else {}
+            sent = {**(headers or {}), **({"Content-Type": "application/json"} if body is not None else {})}
             t0 = time.perf_counter()
             try:
-                conn.request(method, path, body=body, headers=headers)
+                conn.request(method, path, body=body, headers=sent)
                 resp = conn.getresponse()
                 resp.read()
                 bad += resp.status not in ok

@@ -69,9 +69,9 @@ def seed_jobs(stack: Stack, n: int) -> list[str]:
 def measure(stack: Stack, paths: list[str], seconds: float) -> Load:
     """Load one endpoint: wrk on the first path if installed, else the threaded client over all paths."""
     if have_wrk():
-        return wrk(stack.base + paths[0], seconds, CONNECTIONS)
+        return wrk(stack.base + paths[0], seconds, CONNECTIONS, headers=stack.auth)
     return hammer("127.0.0.1", stack.port, lambda i: ("GET", paths[i % len(paths)], None),
-                  CONNECTIONS, seconds=seconds)
+                  CONNECTIONS, seconds=seconds, headers=stack.auth)
 
 
 def _mean(loads: list[Load], attr: str) -> float:

@@ -19,7 +19,7 @@ from app.config import PROJECT_ROOT, Settings
 from app.migrate import upgrade
 from app.runtime import Runtime
 from app.services.datasets import ensure_builtin_datasets
-from tests.support import free_port, wait_until
+from tests.support import admin_token, free_port, wait_until
 
 PY = sys.executable
 DONE = ("succeeded", "failed", "cancelled")
@@ -39,13 +39,15 @@ class Stack:
     port: int = field(default_factory=free_port)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     http: requests.Session = field(default_factory=requests.Session)
+    # Authorization header of an admin's API token, made by prepare(); every request of the benchmarks sends it.
+    auth: dict[str, str] = field(default_factory=dict)
 
     @property
     def settings(self) -> Settings:
         """The settings every process of this stack shares."""
         return Settings(database_url=f"sqlite:///{self.tmp / 'bench.db'}",
                         redis_url=f"redis://127.0.0.1:6379/{self.redis_db}",
-                        models_store=self.tmp / "store", secret_key="bench-secret")
+                        models_store=self.tmp / "store", secret_key="bench-secret-key-not-for-production")
 
     @property
     def base(self) -> str:
@@ -75,6 +77,8 @@ class Stack:
         rt = Runtime.build(self.settings)
         with rt.session() as session:
             ensure_builtin_datasets(session)
+        self.auth = {"Authorization": f"Bearer {admin_token(rt)}"}
+        self.http.headers.update(self.auth)
         rt.engine.dispose()
 
     def start(self, name: str, args: list[str]) -> None:

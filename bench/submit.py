@@ -23,7 +23,7 @@ BODY = json.dumps({"kind": "mlp", "dataset": "iris", "model_name": "bench-submit
 def post_jobs(stack: Stack, total: int) -> Load:
     """``total`` POSTs from ``THREADS`` threads; only 201 counts as success."""
     return hammer("127.0.0.1", stack.port, lambda _i: ("POST", "/api/v1/jobs", BODY), THREADS,
-                  total=total, ok=(201,))
+                  total=total, ok=(201,), headers=stack.auth)
 
 
 def get_constant(stack: Stack, total: int) -> Load:

@@ -88,6 +88,18 @@ stop_started_redis() {
   fi
 }
 
+ensure_secret_key() {
+  # SECRET_KEY signs session cookies: the app refuses to start without a real one (outside debug/test).
+  # Generated once into var/secret_key (readable by this user only) and reused on every start.
+  if [ -n "${SECRET_KEY:-}" ]; then return; fi
+  if [ ! -s "$VAR/secret_key" ]; then
+    say "generating a SECRET_KEY in var/secret_key (keep it: changing it signs everyone out)"
+    (umask 077 && "$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(48))' > "$VAR/secret_key")
+  fi
+  SECRET_KEY="$(cat "$VAR/secret_key")"
+  export SECRET_KEY
+}
+
 prepare_environment() {
   # What both commands need first: the virtual environment and a Redis (stopped on exit if we started it).
   cd "$ROOT"

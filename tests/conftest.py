@@ -6,10 +6,11 @@ database and one worker per test session, and tests use unique model names.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from app import create_app
 from app.config import Settings
 from app.migrate import upgrade
 from app.runtime import Runtime
+from app.services import accounts, tokens
 from app.services.datasets import ensure_builtin_datasets
 from tests.support import (
     WorkerProcess,
@@ -63,10 +65,57 @@ class Stack:
     app: object
     tmp: Path
     worker: WorkerProcess | None = None
+    # role -> (username, password, API token) of the test account made for it on first use
+    accounts: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+
+    def account(self, role: str) -> tuple[str, str, str]:
+        """(username, password, token) of this stack's account with ``role``, created on first use."""
+        if role not in self.accounts:
+            username, password = f"test-{role}", f"{role}-password-{uuid.uuid4().hex[:8]}"
+            with self.runtime.session() as session:
+                accounts.create_user(session, username, password, role)
+                _, token = tokens.create_token(session, username, "tests")
+            self.accounts[role] = (username, password, token)
+        return self.accounts[role]
 
     @property
     def client(self):
+        """A test client signed in as an admin (Bearer token): existing tests need not know about auth."""
+        return self.client_as("admin")
+
+    def client_as(self, role: str):
+        """A test client whose every request carries the token of an account with ``role``."""
+        c = self.app.test_client()
+        c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {self.account(role)[2]}"
+        return c
+
+    def auth(self, role: str = "admin") -> dict[str, str]:
+        """Headers that authenticate as ``role``, for a client of another app built on this stack."""
+        return {"Authorization": f"Bearer {self.account(role)[2]}"}
+
+    @property
+    def anon_client(self):
         return self.app.test_client()
+
+    def browser_client(self, role: str):
+        """A client signed in through the login form, like a browser: session cookie, and CSRF tokens to send.
+
+        ``client.csrf`` holds the session's CSRF token for POSTs (a form field or the X-CSRF-Token header).
+        """
+        username, password, _ = self.account(role)
+        c = self.app.test_client()
+        c.csrf = csrf_from(c.get("/login").get_data(as_text=True))
+        r = c.post("/login", data={"username": username, "password": password, "csrf_token": c.csrf})
+        assert r.status_code == 303, r.get_data(as_text=True)[:500]
+        c.csrf = csrf_from(c.get("/account").get_data(as_text=True))  # a new session, a new token
+        return c
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token in a rendered page's forms."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
 
 
 def _make_stack(backend: str, slot: int, tmp: Path) -> tuple[Stack, callable]:

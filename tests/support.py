@@ -210,3 +210,14 @@ def start_beat(settings: Settings, tmp: Path, name: str, **env: str) -> WorkerPr
     proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env={**settings_env(settings), **env}, stdout=fh,
                             stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
     return WorkerProcess(proc, log_path)
+
+
+def admin_token(runtime) -> str:
+    """A fresh API token of an admin account (made on first use) for tests that build their own app."""
+    from app.services import accounts, tokens
+
+    with runtime.session() as session:
+        if "test-admin" not in {u.username for u in accounts.list_users(session)}:
+            accounts.create_user(session, "test-admin", "admin-password-for-tests", "admin")
+        _, token = tokens.create_token(session, "test-admin", "tests")
+    return token

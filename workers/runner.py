@@ -19,8 +19,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from app.data.load import load_dataset
 from app.runtime import Runtime
-from app.services import jobs, lifecycle, registry
+from app.services import audit, jobs, lifecycle, registry
 from app.services.jobs import ClaimedJob
+from app.storage import Tampered
 from workers.batch import run_infer
 from workers.checkpoints import Checkpoints
 from workers.gate import measure_champion
@@ -95,6 +96,12 @@ def run_train_job(rt: Runtime, job_id: str, worker: str) -> str:
             outcome = "fenced"
     except TimeLimit as exc:
         _record(rt, jobs.fail_job, job_id, claimed.attempt, str(exc))
+    except Tampered as exc:  # an input no longer matches its recorded sha256: never used, and audited
+        log.error("job %s refused a tampered input: %s", job_id, exc)
+        _record(rt, jobs.fail_job, job_id, claimed.attempt, f"refused a tampered input: {exc}")
+        detail = {"job": job_id, "error": str(exc)[:500], "job_created_by": claimed.created_by}
+        _with_db_retry(rt, lambda session: audit.record(session, None, "artifact.tampered", f"job {job_id}",
+                                                        detail=detail))
     except Exception as exc:
         log.exception("job %s failed", job_id)
         _record(rt, jobs.fail_job, job_id, claimed.attempt, explain(exc, claimed))

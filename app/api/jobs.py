@@ -5,6 +5,7 @@ from flask import jsonify, request, url_for
 
 from app.api import bp
 from app.api.parse import int_arg, json_object
+from app.auth.guard import actor, require_owner_or_admin
 from app.domain.errors import Invalid
 from app.http import runtime, send_artifact
 from app.services import batch, jobs, lifecycle
@@ -13,7 +14,7 @@ from app.services import batch, jobs, lifecycle
 def _job_json(job, outputs=None) -> dict:
     out = job.to_dict()
     if outputs is not None:
-        out["outputs"] = [{**o.to_dict(), "url": url_for("api.download_output", job_id=job.id, name=o.name)}
+        out["outputs"] = [{**o.to_dict(), "url": url_for("api.download_output", job_id=job.id, filename=o.name)}
                           for o in outputs]
     out["url"] = url_for("api.get_job", job_id=job.id, _external=False)
     if job.version is not None:
@@ -32,7 +33,7 @@ def submit_job():
     if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 128):
         raise Invalid({"idempotency_key": "must be a string of 1-128 characters"})
     submit = runtime().submit_train if job_type == "train" else runtime().submit_infer
-    job, created = submit({k: v for k, v in body.items() if k != "type"}, idempotency_key=key)
+    job, created = submit({k: v for k, v in body.items() if k != "type"}, created_by=actor(), idempotency_key=key)
     response = jsonify(_job_json(job))
     response.status_code = 201 if created else 200
     response.headers["Location"] = url_for("api.get_job", job_id=job.id)
@@ -47,11 +48,11 @@ def get_job(job_id: str):
     return jsonify(_job_json(job, outputs))
 
 
-@bp.get("/jobs/<job_id>/outputs/<name>")
-def download_output(job_id: str, name: str):
+@bp.get("/jobs/<job_id>/outputs/<filename>")
+def download_output(job_id: str, filename: str):
     """A batch job's output file (predictions.csv, predictions.parquet, errors.csv, summary.json)."""
     with runtime().session() as session:
-        output = batch.get_output(session, job_id, name)
+        output = batch.get_output(session, job_id, filename)
     return send_artifact(output)
 
 
@@ -83,5 +84,6 @@ def job_events(job_id: str):
 def cancel_job(job_id: str):
     """Cancel: at once if waiting or queued; at the running job's next batch otherwise (202)."""
     with runtime().session() as session:
-        job = lifecycle.request_cancel(session, job_id)
+        require_owner_or_admin(jobs.get_job(session, job_id).created_by, "cancel this job")
+        job = lifecycle.request_cancel(session, job_id, actor=actor())
     return jsonify(_job_json(job)), 202 if job.status == "running" else 200

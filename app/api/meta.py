@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from app.api import bp
 from app.api.parse import int_arg
+from app.auth.guard import actor, current_user
 from app.broker import queue_depths
 from app.domain.errors import Invalid
 from app.http import runtime
@@ -64,8 +65,9 @@ def upload_dataset():
         fields, stream = request.args, request.stream
     upload = uploads.Upload(
         name=fields.get("name", ""), kind=fields.get("kind", ""),
-        options={k: v for k, v in fields.items() if k not in ("name", "kind", "description") and v != ""},
-        description=fields.get("description") or None)
+        options={k: v for k, v in fields.items()
+                 if k and k not in ("name", "kind", "description") and v != ""},
+        description=fields.get("description") or None, created_by=actor())
     view = runtime().upload_dataset(upload, stream)
     response = jsonify(view.to_dict())
     response.status_code = 201
@@ -91,3 +93,10 @@ def preview_dataset(name: str, version: int):
     rows = min(max(int_arg("rows", 10), 1), 100)
     with runtime().session() as session:
         return jsonify(datasets.preview(session, runtime().store, name, version, rows))
+
+
+@bp.get("/me")
+def whoami():
+    """The account behind the token (or session): a client's first check that its token works."""
+    user = current_user()
+    return jsonify({"username": user.username, "role": user.role})

@@ -26,7 +26,7 @@ def predict_endpoint(name: str):
     with runtime().session() as session:
         target = registry.serving_target(session, name, request.args.get("alias"), version)
     v = target.version
-    limit = runtime().settings.predict_max_instances
+    limit = runtime().settings.max_predict_instances
     started = time.perf_counter()
     if v.kind == "word2vec":
         artifact = v.artifact("vectors.txt")

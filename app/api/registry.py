@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.api import bp
 from app.api.parse import json_object
+from app.auth.guard import actor
 from app.domain.errors import Conflict, Invalid
 from app.http import runtime, send_artifact
 from app.services import aliases, registry
@@ -60,7 +61,7 @@ def _alias_move(fn, name: str, alias: str, kwargs):
     try:
         with runtime().session() as session:
             return jsonify(fn(session, name, alias, reason=body.get("reason"), expected_version=expected,
-                              **kwargs(body)))
+                              actor=actor(), **kwargs(body)))
     except IntegrityError:  # two first promotes of one alias at once: the other one won
         raise Conflict(f"{alias} of {name} was set by someone else meanwhile; reload and try again") from None
 

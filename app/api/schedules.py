@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.api import bp
 from app.api.parse import json_object
+from app.auth.guard import actor
 from app.domain.errors import Invalid
 from app.http import runtime
 from app.models import utcnow
@@ -27,7 +28,7 @@ def create_schedule():
     body = json_object()
     try:
         with runtime().session() as session:
-            created = schedules.create(session, body)
+            created = schedules.create(session, body, actor())
     except IntegrityError:  # two creations of one name at once
         raise Invalid({"name": f"a schedule named {body.get('name')!r} exists already"}) from None
     response = jsonify(_json(created))

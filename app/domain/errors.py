@@ -34,3 +34,23 @@ class Unavailable(DomainError):
     """A dependency (broker, store) cannot be reached right now; retrying later may work."""
 
     status_code = 503
+
+
+class Forbidden(DomainError):
+    """Signed in, but this account's role (or ownership) does not allow the action."""
+
+    status_code = 403
+
+
+class TooManyAttempts(DomainError):
+    """Login refused without checking the password: too many recent failures for the account or address."""
+
+    status_code = 429
+
+
+class TamperedArtifact(Conflict):
+    """A stored file no longer matches the sha256 recorded for it: it is refused, never loaded."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path

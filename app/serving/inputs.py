@@ -11,9 +11,12 @@ from app.domain.errors import Invalid
 MAX_INSTANCES = 1000
 
 
-def parse_instances(kind: str, schema: dict[str, Any], instances: Any, max_instances: int = MAX_INSTANCES
-                    ) -> np.ndarray:
-    """Validate every instance and build the array the model takes; errors name the instance."""
+def parse_instances(kind: str, schema: dict[str, Any], instances: Any,
+                    max_instances: int = MAX_INSTANCES) -> np.ndarray:
+    """Validate every instance and build the array the model takes; errors name the instance.
+
+    ``max_instances`` (the MAX_PREDICT_INSTANCES setting) bounds one call's work and memory.
+    """
     if not isinstance(instances, list) or not instances:
         raise Invalid({"instances": "required: a non-empty list"})
     if len(instances) > max_instances:

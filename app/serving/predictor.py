@@ -5,7 +5,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from app.domain.errors import Conflict
+from app.domain.errors import TamperedArtifact
 from app.storage import LocalStore, Tampered
 
 
@@ -30,7 +30,7 @@ class ModelCache:
         try:
             path = store.verified(rel, sha256)
         except Tampered as exc:
-            raise Conflict(f"{exc}: refusing to load it") from None
+            raise TamperedArtifact(f"{exc}: refusing to load it", rel) from None
         if loader == "vectors":
             from gensim.models import KeyedVectors  # plain text: nothing user-made is ever unpickled
 

@@ -5,6 +5,7 @@ import uuid
 
 from flask import redirect, render_template, request, url_for
 
+from app.auth.guard import actor
 from app.domain.errors import Invalid
 from app.http import runtime
 from app.services import datasets, registry
@@ -52,7 +53,7 @@ def submit_batch_job():
     try:
         if errors:
             raise Invalid(errors)
-        job, _ = runtime().submit_infer(raw, idempotency_key=values["idempotency_key"] or None)
+        job, _ = runtime().submit_infer(raw, created_by=actor(), idempotency_key=values["idempotency_key"] or None)
     except Invalid as exc:
         return render_template("new_batch_job.html", **_context(values, {**exc.fields, **errors})), 422
     return redirect(url_for("web.job_detail", job_id=job.id), code=303)

@@ -5,6 +5,7 @@ import json
 
 from flask import redirect, render_template, request, url_for
 
+from app.auth.guard import actor
 from app.domain.errors import Invalid
 from app.http import runtime
 from app.kinds import KINDS
@@ -56,7 +57,7 @@ def create_schedule():
             if errors:  # still check the other fields, so every problem shows at once
                 schedules.validate(session, {**values, "params": {}})
             else:
-                created = schedules.create(session, values)
+                created = schedules.create(session, values, actor())
                 return redirect(url_for("web.schedule_detail", schedule_id=created["id"]), code=303)
     except Invalid as exc:
         errors = {**exc.fields, **errors}
@@ -92,11 +93,20 @@ def edit_schedule(schedule_id: int):
     return _page("schedule.html", 422, schedule=s, values=values, errors=errors)
 
 
-@bp.post("/schedules/<int:schedule_id>/<any(pause, resume):action>")
-def toggle_schedule(schedule_id: int, action: str):
+def _set_enabled(schedule_id: int, enabled: bool):
     with runtime().session() as session:
-        schedules.set_enabled(session, schedule_id, action == "resume")
+        schedules.set_enabled(session, schedule_id, enabled)
     return redirect(url_for("web.schedule_detail", schedule_id=schedule_id), code=303)
+
+
+@bp.post("/schedules/<int:schedule_id>/pause")
+def pause_schedule(schedule_id: int):
+    return _set_enabled(schedule_id, False)
+
+
+@bp.post("/schedules/<int:schedule_id>/resume")
+def resume_schedule(schedule_id: int):
+    return _set_enabled(schedule_id, True)
 
 
 @bp.post("/schedules/<int:schedule_id>/delete")

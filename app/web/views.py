@@ -6,6 +6,7 @@ import uuid
 from flask import redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
+from app.auth.guard import actor, require_owner_or_admin
 from app.data.types import DATA_KINDS
 from app.domain.errors import Conflict, Invalid
 from app.http import runtime, send_artifact
@@ -65,7 +66,8 @@ def submit_job():
     raw = {"kind": kind, "dataset": form.get("dataset", ""), "model_name": form.get("model_name", ""),
            "queue": form.get("queue", "cpu"), "params": params}
     try:
-        job, _ = runtime().submit_train(raw, idempotency_key=form.get("idempotency_key") or None)
+        job, _ = runtime().submit_train(raw, created_by=actor(),
+                                        idempotency_key=form.get("idempotency_key") or None)
     except Invalid as exc:
         values = {**raw, **{f"params.{k}": v for k, v in params.items()},
                   "idempotency_key": form.get("idempotency_key")}
@@ -85,7 +87,8 @@ def job_detail(job_id: str):
 @bp.post("/jobs/<job_id>/cancel")
 def cancel_job(job_id: str):
     with runtime().session() as session:
-        lifecycle.request_cancel(session, job_id)
+        require_owner_or_admin(jobs.get_job(session, job_id).created_by, "cancel this job")
+        lifecycle.request_cancel(session, job_id, actor=actor())
     return redirect(url_for("web.job_detail", job_id=job_id), code=303)
 
 
@@ -138,7 +141,7 @@ def promote(name: str):
     try:
         with runtime().session() as session:
             aliases.promote(session, name, form.get("alias", ""), version, reason=form.get("reason", ""),
-                            expected_version=_expected(form))
+                            expected_version=_expected(form), actor=actor())
     except (Invalid, Conflict) as exc:
         return _model_page(name, exc.message, exc.status_code)
     except IntegrityError:
@@ -151,7 +154,7 @@ def rollback(name: str, alias: str):
     try:
         with runtime().session() as session:
             aliases.rollback(session, name, alias, reason=request.form.get("reason", ""),
-                             expected_version=_expected(request.form))
+                             expected_version=_expected(request.form), actor=actor())
     except (Invalid, Conflict) as exc:
         return _model_page(name, exc.message, exc.status_code)
     return redirect(url_for("web.model_detail", name=name), code=303)
@@ -210,7 +213,7 @@ def upload_dataset():
     form = request.form
     upload = Upload(name=form.get("name", ""), kind=form.get("kind", ""),
                     options={k: form[k] for k in UPLOAD_FIELDS if form.get(k)},
-                    description=form.get("description") or None)
+                    description=form.get("description") or None, created_by=actor())
     file = request.files.get("file")
     try:
         if file is None or not file.filename:

@@ -46,6 +46,12 @@ def test_predict_with_the_production_version(sqlite_stack, model_name):
     sqlite_stack.runtime.models._models.clear()  # a fresh process would load from disk
     refused = c.post(url, json={"instances": rows})
     assert refused.status_code == 409 and "checksum" in refused.get_json()["message"]
+    from app.services import audit
+
+    with sqlite_stack.runtime.session() as s:
+        logged = audit.entries(s, action="artifact.tampered")
+    assert logged and logged[0].target == artifact.path and logged[0].actor == "test-admin"
+    assert "fails its checksum" in logged[0].detail["error"]
 
 
 def test_predict_raw_text(sqlite_stack, model_name):

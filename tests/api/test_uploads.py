@@ -96,7 +96,9 @@ def test_an_upload_over_the_limit_is_413_and_leaves_nothing(db_stack):
     from app.config import Settings
 
     small = create_app(Settings(**{**db_stack.settings.__dict__, "max_upload_bytes": 1000}))
-    r = upload(small.test_client(), "big", "corpus", b"word " * 1000)
+    client = small.test_client()
+    client.environ_base.update({"HTTP_AUTHORIZATION": db_stack.auth()["Authorization"]})
+    r = upload(client, "big", "corpus", b"word " * 1000)
     assert r.status_code == 413
     assert "upload limit" in r.get_json()["fields"]["file"]
     small.extensions["trainyard"].engine.dispose()

@@ -86,7 +86,7 @@ def test_a_job_is_accepted_even_when_redis_is_down(db_stack, model_name):
     from app.config import Settings
 
     broken = create_app(Settings(**{**db_stack.settings.__dict__, "redis_url": "redis://127.0.0.1:1/0"}))
-    r = broken.test_client().post("/api/v1/jobs", json=train_body(model_name))
+    r = broken.test_client().post("/api/v1/jobs", json=train_body(model_name), headers=db_stack.auth())
     assert r.status_code == 201
     job = r.get_json()
     assert job["status"] == "queued"
@@ -119,10 +119,13 @@ def test_hostile_values_get_4xx_not_500(db_stack):
         assert 400 <= r.status_code < 500, (i, r.status_code, r.get_data(as_text=True)[:200])
 
 
-def test_an_unexpected_error_is_a_500_in_the_same_form(db_stack):
+def test_an_unexpected_error_is_a_500_in_the_same_form(db_stack, monkeypatch):
     from app import create_app
+    from app.auth.policy import POLICY
 
     app = create_app(db_stack.settings)
+    monkeypatch.setitem(POLICY, "api_boom", "public")  # routes of this test only
+    monkeypatch.setitem(POLICY, "page_boom", "public")
     app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: answer instead of re-raising
 
     @app.get("/api/v1/test-boom")

@@ -21,7 +21,7 @@ from app.config import PROJECT_ROOT, Settings
 from app.migrate import upgrade
 from app.models import JobEvent, ModelVersion
 from app.services.datasets import ensure_builtin_datasets
-from tests.support import die_with_parent, free_port, settings_env, unavailable, wait_until
+from tests.support import admin_token, die_with_parent, free_port, settings_env, unavailable, wait_until
 
 FAST = {"heartbeat_interval_s": 0.3, "lease_s": 3.0, "reconcile_interval_s": 1, "max_attempts": 3,
         "redispatch_after_s": 5}
@@ -73,6 +73,7 @@ class Cluster:
     workers: list[Proc] = field(default_factory=list)
     beat: Proc | None = None
     app: Any = None
+    token: str = ""
     faults: int = 0
 
     # --- Redis -----------------------------------------------------------------------------------
@@ -135,7 +136,9 @@ class Cluster:
     # --- jobs ---------------------------------------------------------------------------------------
     @property
     def client(self):
-        return self.app.test_client()
+        c = self.app.test_client()
+        c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
+        return c
 
     def submit(self, model_name: str, **params: Any) -> str:
         body = {"kind": "mlp", "dataset": "digits", "model_name": model_name,
@@ -199,6 +202,7 @@ def make_cluster(tmp: Path, **overrides: Any) -> Cluster:
     cluster.app = create_app(settings)
     with cluster.app.extensions["trainyard"].session() as s:
         ensure_builtin_datasets(s)
+    cluster.token = admin_token(cluster.app.extensions["trainyard"])
     cluster.start_redis()
     return cluster
 

@@ -191,7 +191,8 @@ def test_a_crash_between_commit_and_publish_loses_nothing(cluster):
     c = cluster
     broken = create_app(Settings(**{**c.settings.__dict__, "redis_url": "redis://127.0.0.1:1/0"}))
     r = broken.test_client().post("/api/v1/jobs", json={"kind": "mlp", "dataset": "iris", "model_name": "gap",
-                                                          "params": {"epochs": 2}})
+                                                          "params": {"epochs": 2}},
+                                     headers={"Authorization": f"Bearer {c.token}"})
     broken.extensions["trainyard"].engine.dispose()
     assert r.status_code == 201  # committed; the publish failed as if the process had died right there
     c.faults += 1

@@ -50,9 +50,21 @@ def browser():
         b.close()
 
 
-def test_a_person_trains_a_model_and_watches_it_live(browser, live_url, model_name, tmp_path):
+def signed_in_page(browser, live_url, stack, role: str = "admin"):
+    """A new browser page signed in through the real sign-in form (session cookie + CSRF token)."""
+    username, password, _ = stack.account(role)
     page = browser.new_page()
     page.goto(f"{live_url}/")
+    assert "/login" in page.url  # anonymous people are sent to sign in
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_url}/")
+    return page
+
+
+def test_a_person_trains_a_model_and_watches_it_live(browser, live_url, sqlite_stack, model_name, tmp_path):
+    page = signed_in_page(browser, live_url, sqlite_stack)
     page.get_by_role("link", name="New training job").first.click()
     page.fill("#model_name", model_name)
     page.select_option("#dataset", "iris:1")
@@ -101,7 +113,7 @@ def test_promote_then_roll_back_in_the_browser(browser, live_url, sqlite_stack, 
     for _ in range(2):
         run_job(sqlite_stack.client, {"kind": "mlp", "dataset": "iris", "model_name": model_name,
                                       "params": {"epochs": 2}})
-    page = browser.new_page()
+    page = signed_in_page(browser, live_url, sqlite_stack)
     page.goto(f"{live_url}/models/{model_name}")
     for version, reason in (("1", "first release"), ("2", "better on new data")):
         page.select_option("#promote-version", version)
@@ -123,8 +135,8 @@ def test_promote_then_roll_back_in_the_browser(browser, live_url, sqlite_stack, 
     page.close()
 
 
-def test_inline_errors_in_the_browser(browser, live_url):
-    page = browser.new_page()
+def test_inline_errors_in_the_browser(browser, live_url, sqlite_stack):
+    page = signed_in_page(browser, live_url, sqlite_stack, "member")
     page.goto(f"{live_url}/jobs/new")
     page.fill("#model_name", "bad name with spaces")
     page.fill("[name='params.epochs']", "0")

@@ -78,7 +78,7 @@ def fit_and_save(inp: TrainInput, model, prep: Prepared, class_names: list[str],
     initial_epoch, prior = 0, {}
     if resume is not None:
         # Weights, optimizer state and preprocessing come back from the checkpoint.
-        model = keras.models.load_model(resume.model_path)
+        model = keras.models.load_model(resume.model_path, safe_mode=True)  # never runs stored lambdas
         initial_epoch, prior = min(resume.epoch, p["epochs"]), resume.history
     else:
         model.compile(optimizer=keras.optimizers.Adam(p["learning_rate"]),

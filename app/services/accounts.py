@@ -1,0 +1,163 @@
+"""Accounts: create, authenticate, change role, disable. Passwords are hashed with argon2id.
+
+argon2id (argon2-cffi) rather than werkzeug's scrypt: it is OWASP's first recommendation, memory-hard,
+and ``PasswordHasher.check_needs_rehash`` lets stored hashes move to stronger parameters on the next
+login without anyone resetting a password.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.domain.errors import Conflict, Invalid, NotFound, TooManyAttempts
+from app.models import AuditEntry, User, utcnow
+
+ROLES = ("viewer", "member", "admin")
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 hashes anything, but a megabyte "password" is only a way to burn CPU
+_hasher = PasswordHasher()  # stateless, thread-safe: holds only the cost parameters
+# Verifying against this keeps an unknown username as slow as a wrong password (no username probing).
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    username: str
+    role: str
+    disabled: bool
+    created_at: str
+    last_login_at: str | None
+
+    @classmethod
+    def of(cls, u: User) -> UserView:
+        return cls(u.id, u.username, u.role, u.disabled, u.created_at.isoformat(),
+                   u.last_login_at.isoformat() if u.last_login_at else None)
+
+    def at_least(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """Failed logins allowed within ``window_s``, per account and per client address."""
+
+    per_account: int = 5
+    per_address: int = 20
+    window_s: int = 900
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise Invalid({"role": f"must be one of {', '.join(ROLES)}"})
+
+
+def _check_password(password: str) -> None:
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise Invalid({"password": f"must be {MIN_PASSWORD}-{MAX_PASSWORD} characters"})
+
+
+def _get(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def create_user(session: Session, username: str, password: str, role: str) -> UserView:
+    if not isinstance(username, str) or not USERNAME.match(username):
+        raise Invalid({"username": "1-64 letters, digits or . _ @ -, starting with a letter or digit"})
+    _check_role(role)
+    _check_password(password)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} exists")
+    user = User(username=username, password_hash=_hasher.hash(password), role=role, disabled=False,
+                created_at=utcnow())
+    session.add(user)
+    session.flush()
+    return UserView.of(user)
+
+
+def new_password() -> str:
+    """A generated password for the first admin (printed once)."""
+    return secrets.token_urlsafe(18)
+
+
+def any_users(session: Session) -> bool:
+    return session.scalar(select(func.count(User.id))) > 0
+
+
+def list_users(session: Session) -> list[UserView]:
+    return [UserView.of(u) for u in session.scalars(select(User).order_by(User.username))]
+
+
+def get_user(session: Session, user_id: int) -> UserView | None:
+    """The account behind a session cookie; None when it was deleted or disabled since."""
+    user = session.get(User, user_id)
+    return None if user is None or user.disabled else UserView.of(user)
+
+
+def set_role(session: Session, username: str, role: str) -> UserView:
+    _check_role(role)
+    user = _get(session, username)
+    user.role = role
+    return UserView.of(user)
+
+
+def set_disabled(session: Session, username: str, disabled: bool) -> UserView:
+    user = _get(session, username)
+    user.disabled = disabled
+    return UserView.of(user)
+
+
+def set_password(session: Session, username: str, password: str) -> UserView:
+    _check_password(password)
+    user = _get(session, username)
+    user.password_hash = _hasher.hash(password)
+    return UserView.of(user)
+
+
+def _recent_failures(session: Session, since, **where) -> int:
+    q = select(func.count(AuditEntry.id)).where(AuditEntry.action == "login_failed", AuditEntry.at >= since)
+    for column, value in where.items():
+        q = q.where(getattr(AuditEntry, column) == value)
+    return session.scalar(q) or 0
+
+
+def authenticate(session: Session, username: str, password: str, address: str | None,
+                 limits: LoginLimits) -> UserView | None:
+    """The user if the password matches; None (and a ``login_failed`` audit entry) if not.
+
+    The limit counts the audit log's recent failures, so it holds across processes and restarts;
+    a limited login is refused before the password is even checked (TooManyAttempts).
+    """
+    since = utcnow() - timedelta(seconds=limits.window_s)
+    if _recent_failures(session, since, target=username[:255]) >= limits.per_account:
+        raise TooManyAttempts(f"too many failed logins for this account; try again in "
+                              f"{limits.window_s // 60} minutes")
+    if address and _recent_failures(session, since, address=address) >= limits.per_address:
+        raise TooManyAttempts(f"too many failed logins from this address; try again in "
+                              f"{limits.window_s // 60} minutes")
+    user = session.scalar(select(User).where(User.username == username))
+    ok = False
+    if isinstance(password, str) and len(password) <= MAX_PASSWORD:
+        try:
+            ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        except (VerificationError, InvalidHashError):
+            ok = False
+    if not ok or user.disabled:
+        session.add(AuditEntry(at=utcnow(), actor=None, action="login_failed", target=username[:255],
+                               address=address, detail={"reason": "disabled" if ok else "bad credentials"}))
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    return UserView.of(user)

@@ -1,0 +1,28 @@
+"""The audit log keeps who submitted, cancelled, uploaded, promoted, made a token; admins read it."""
+from __future__ import annotations
+
+from app.services import audit
+from tests.support import upload
+
+
+def test_actions_are_recorded_with_their_actor_and_shown_to_admins(db_stack, model_name):
+    member = db_stack.client_as("member")
+    job = member.post("/api/v1/jobs", json={"kind": "mlp", "dataset": "iris", "model_name": model_name,
+                                            "params": {"epochs": 1}}).get_json()
+    member.post(f"/api/v1/jobs/{job['id']}/cancel")
+    assert upload(member, "audited-corpus", "corpus", b"one two three\nfour five six\n").status_code == 201
+    browser = db_stack.browser_client("viewer")
+    browser.post("/account/tokens", data={"name": "audited", "csrf_token": browser.csrf})
+    db_stack.client.post(f"/api/v1/models/{model_name}/aliases/production", json={"version": 1})  # 404: not logged
+    with db_stack.runtime.session() as s:
+        rows = audit.entries(s)
+    seen = {(e.actor, e.action) for e in rows}
+    assert {("test-member", "job.submit"), ("test-member", "job.cancel"), ("test-member", "dataset.upload"),
+            ("test-viewer", "token.create")} <= seen
+    assert not any(e.action == "alias.promote" for e in rows)  # refused calls change nothing and are not logged
+    submit = next(e for e in rows if e.action == "job.submit")
+    assert job["id"] in submit.target and submit.detail["model_name"] == model_name
+    page = db_stack.client.get("/audit?actor=test-member")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "job.cancel" in text and "token.create" not in text
+    assert db_stack.client_as("member").get("/audit").status_code == 403

@@ -1,0 +1,151 @@
+"""Sign-in through the form: cookie flags, CSRF, rate limits, sign-out, disabled accounts, no open redirect."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from app.services import accounts
+from tests.conftest import csrf_from
+
+
+@pytest.fixture
+def person(db_stack):
+    """A fresh member account: (username, password)."""
+    username, password = f"p-{uuid.uuid4().hex[:8]}", "a-long-enough-password"
+    with db_stack.runtime.session() as s:
+        accounts.create_user(s, username, password, "member")
+    return username, password
+
+
+def _login(client, username, password, **extra):
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token, **extra})
+
+
+def test_pages_send_an_anonymous_person_to_sign_in_and_back(db_stack, person):
+    c = db_stack.anon_client
+    r = c.get("/models?x=1")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login?next=/models")
+    r = _login(c, *person, next="/models")
+    assert r.status_code == 303 and r.headers["Location"] == "/models"
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    page = c.get("/models")
+    assert page.status_code == 200 and person[0] in page.get_data(as_text=True)
+
+
+def test_the_session_cookie_is_secure_over_https(db_stack, person):
+    c = db_stack.app.test_client()
+    token = csrf_from(c.get("/login", base_url="https://localhost").get_data(as_text=True))
+    r = c.post("/login", base_url="https://localhost",
+               data={"username": person[0], "password": person[1], "csrf_token": token})
+    assert r.status_code == 303 and "Secure" in r.headers["Set-Cookie"]
+
+
+def test_after_sign_in_only_local_paths_are_followed(db_stack, person):
+    for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+        r = _login(db_stack.anon_client, *person, next=target)
+        assert r.status_code == 303 and r.headers["Location"] == "/", target
+
+
+def test_a_wrong_password_is_refused_and_audited(db_stack, person):
+    c = db_stack.anon_client
+    r = _login(c, person[0], "not-the-password")
+    assert r.status_code == 401 and "wrong username or password" in r.get_data(as_text=True)
+    assert c.get("/").status_code == 302
+    admin = db_stack.client
+    page = admin.get("/audit?action=login_failed").get_data(as_text=True)
+    assert person[0] in page and "login_failed" in page
+
+
+def test_sign_in_without_the_csrf_token_is_refused(db_stack, person):
+    c = db_stack.anon_client
+    c.get("/login")
+    r = c.post("/login", data={"username": person[0], "password": person[1]})
+    assert r.status_code == 400 and "CSRF" in r.get_data(as_text=True)
+
+
+def test_forms_of_a_signed_in_person_need_the_csrf_token(db_stack):
+    c = db_stack.browser_client("member")
+    body = {"kind": "mlp", "dataset": "iris", "model_name": "csrf-test", "params.epochs": "1"}
+    assert c.post("/jobs/new", data=body).status_code == 400
+    assert c.post("/jobs/new", data={**body, "csrf_token": "forged"}).status_code == 400
+    assert c.post("/jobs/new", data={**body, "csrf_token": c.csrf}).status_code == 303
+    # cookie-authenticated API calls that change state need it too (as a header); reads do not
+    assert c.get("/api/v1/jobs").status_code == 200
+    assert c.post("/api/v1/jobs", json={"kind": "mlp", "dataset": "iris", "model_name": "csrf-api"}).status_code == 400
+    r = c.post("/api/v1/jobs", json={"kind": "mlp", "dataset": "iris", "model_name": "csrf-api"},
+               headers={"X-CSRF-Token": c.csrf})
+    assert r.status_code == 201 and r.get_json()["created_by"] == "test-member"
+
+
+def test_sign_in_is_limited_per_account(db_stack, person):
+    c = db_stack.anon_client
+    c.environ_base["REMOTE_ADDR"] = "10.0.0.1"
+    for _ in range(db_stack.settings.login_max_failures_per_account):
+        assert _login(c, person[0], "wrong-password!").status_code == 401
+    r = _login(c, *person)  # even the right password: the account is locked for the window
+    assert r.status_code == 429 and "too many failed logins for this account" in r.get_data(as_text=True)
+    c2 = db_stack.anon_client  # another account from the same address still gets in
+    c2.environ_base["REMOTE_ADDR"] = "10.0.0.1"
+    with db_stack.runtime.session() as s:
+        accounts.create_user(s, "other-person", "another-long-password", "viewer")
+    assert _login(c2, "other-person", "another-long-password").status_code == 303
+
+
+def test_sign_in_is_limited_per_address(db_stack, person):
+    c = db_stack.anon_client
+    c.environ_base["REMOTE_ADDR"] = "10.0.0.2"
+    for i in range(db_stack.settings.login_max_failures_per_address):
+        assert _login(c, f"guess-{i}", "wrong-password!").status_code == 401
+    r = _login(c, *person)
+    assert r.status_code == 429 and "from this address" in r.get_data(as_text=True)
+    other = db_stack.anon_client
+    other.environ_base["REMOTE_ADDR"] = "10.0.0.3"
+    assert _login(other, *person).status_code == 303
+
+
+def test_sign_out_ends_the_session(db_stack):
+    c = db_stack.browser_client("viewer")
+    assert c.get("/").status_code == 200
+    assert c.post("/logout", data={"csrf_token": c.csrf}).status_code == 303
+    assert c.get("/").status_code == 302
+
+
+def test_a_disabled_account_is_signed_out_and_its_tokens_stop(db_stack, person):
+    c = db_stack.anon_client
+    assert _login(c, *person).status_code == 303
+    with db_stack.runtime.session() as s:
+        accounts.set_disabled(s, person[0], True)
+    assert c.get("/").status_code == 302
+    assert _login(db_stack.anon_client, *person).status_code == 401
+
+
+def test_passwords_are_stored_as_argon2id_hashes(db_stack, person):
+    from sqlalchemy import select
+
+    from app.models import User
+
+    with db_stack.runtime.session() as s:
+        stored = s.scalar(select(User.password_hash).where(User.username == person[0]))
+    assert stored.startswith("$argon2id$") and person[1] not in stored
+
+
+def test_a_role_too_low_gets_the_403_page(db_stack):
+    page = db_stack.browser_client("viewer").get("/jobs/new")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 403 and "member role" in text and "Back to jobs" in text
+    api = db_stack.client_as("viewer").post("/api/v1/jobs", json={})
+    assert api.status_code == 403 and api.get_json()["error"] == "forbidden"
+
+
+def test_pages_offer_only_what_the_role_may_do(db_stack, model_name):
+    job = db_stack.client.post("/api/v1/jobs", json={"kind": "mlp", "dataset": "iris", "model_name": model_name,
+                                                     "params": {"epochs": 1}}).get_json()
+    viewer = db_stack.browser_client("viewer").get(f"/jobs/{job['id']}").get_data(as_text=True)
+    member = db_stack.browser_client("member").get(f"/jobs/{job['id']}").get_data(as_text=True)
+    admin = db_stack.browser_client("admin").get(f"/jobs/{job['id']}").get_data(as_text=True)
+    assert "cancel-form" not in viewer and "cancel-form" not in member and "cancel-form" in admin
+    assert "New training job" not in viewer and "New training job" in member
+    assert "Audit" not in member and "Audit" in admin
