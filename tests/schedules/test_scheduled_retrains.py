@@ -134,7 +134,8 @@ def test_two_beats_fire_each_due_time_exactly_once(stack):
             job_ids = session.scalars(select(Job.id).where(Job.schedule_id == sid)).all()
         started_runs = [r for r in runs if r.status == "started"]
         assert len({r.due_at for r in runs}) == len(runs)
-        assert sorted(r.job_id for r in started_runs) == sorted(job_ids)
+        assert sorted(r.job_id for r in started_runs) == sorted(job_ids), [
+            (r.due_at, r.fired_at, r.status, r.job_id) for r in runs]
         assert len(started_runs) >= 2 and all(r.outcome == "succeeded" for r in started_runs[:2])
     finally:
         for b in beats:
