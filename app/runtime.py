@@ -20,7 +20,7 @@ from app.config import Settings
 from app.db import make_engine, make_session_factory, session_scope
 from app.dispatch import Dispatcher
 from app.domain.errors import Invalid
-from app.services import jobs, lifecycle, uploads
+from app.services import jobs, lifecycle, uploads, workers
 from app.services.views import DatasetView, JobView
 from app.serving.predictor import ModelCache
 from app.storage import LocalStore
@@ -90,7 +90,9 @@ class Runtime:
         for job_id in reaped.failed + reaped.cancelled:
             self.store.remove_tree(f"checkpoints/{job_id}")
         rung = self.ring(reaped.requeued)
-        live = live_message_ids(s.redis_url, jobs.QUEUES, unacked_grace_s=s.lease_s)
+        with self.session() as session:
+            queues = workers.routing_queues(session)  # gpu.N queues of multi-GPU jobs included
+        live = live_message_ids(s.redis_url, queues, unacked_grace_s=s.lease_s)
         if live is None:
             rung += self.redispatch_stale()
         else:

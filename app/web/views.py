@@ -91,12 +91,14 @@ def cancel_job(job_id: str):
 @bp.get("/workers")
 def workers_page():
     from app.broker import queue_depths
+    from app.services import workers
 
     with runtime().session() as session:
         activity = jobs.queue_activity(session)
+        known = workers.list_workers(session)
+        last = workers.last_completed_by_queue(session)
     depths = queue_depths(runtime().settings.redis_url, jobs.QUEUES) or {}
-    online = runtime().dispatcher.online_workers()
-    return render_template("workers.html", activity=activity, depths=depths, online=online)
+    return render_template("workers.html", activity=activity, depths=depths, workers=known, last_completed=last)
 
 
 @bp.get("/models")
