@@ -63,7 +63,7 @@ def submit_job():
             if p.type is bool:
                 params[p.name] = form.get(f"params.{p.name}", "false")
     raw = {"kind": kind, "dataset": form.get("dataset", ""), "model_name": form.get("model_name", ""),
-           "queue": form.get("queue", "cpu"), "params": params}
+           "queue": form.get("queue", "cpu"), "gpus": form.get("gpus") or None, "params": params}
     try:
         job, _ = runtime().submit_train(raw, idempotency_key=form.get("idempotency_key") or None)
     except Invalid as exc:
