@@ -23,7 +23,7 @@ from app.domain.errors import Invalid
 from app.services import jobs, lifecycle, uploads, workers
 from app.services.views import DatasetView, JobView
 from app.serving.predictor import ModelCache
-from app.storage import LocalStore
+from app.storage import ArtifactStore, make_store
 
 
 @dataclass
@@ -31,15 +31,15 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    store: LocalStore
+    store: ArtifactStore
     dispatcher: Dispatcher
     models: ModelCache = field(default_factory=ModelCache)  # loaded lazily by the predict API
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         engine = make_engine(settings.database_url)
-        return cls(settings, engine, make_session_factory(engine), LocalStore(settings.models_store),
-                   Dispatcher(settings.redis_url))
+        store = make_store(settings.models_store, settings.models_cache)
+        return cls(settings, engine, make_session_factory(engine), store, Dispatcher(settings.redis_url))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -122,8 +122,8 @@ class Runtime:
                     continue
                 except BaseException:
                     if final_rel:  # the row did not commit: take the file back out
-                        self.store.resolve(final_rel).unlink(missing_ok=True)
+                        self.store.delete(final_rel)
                     raise
             raise Invalid({"name": "too many concurrent uploads under this name; try again"})
         finally:
-            self.store.resolve(tmp_rel).unlink(missing_ok=True)
+            self.store.delete(tmp_rel)
