@@ -50,6 +50,10 @@ class Settings:
     register_retry_s: float = 300.0
     # Jobs a worker child runs before it is replaced (1 frees GPU memory between jobs; 0 = never).
     max_jobs_per_child: int = 0
+    # Webhook deliveries: tries before giving up, first retry delay (doubling each time), sender poll.
+    webhook_max_attempts: int = 8
+    webhook_backoff_s: float = 10.0
+    webhook_poll_s: float = 2.0
     testing: bool = False
 
     @classmethod
@@ -99,4 +103,7 @@ _NUMERIC: tuple[tuple[str, str, type], ...] = (
     ("CHECKPOINT_EVERY_STEPS", "checkpoint_every_steps", int),
     ("REGISTER_RETRY_S", "register_retry_s", float),
     ("MAX_JOBS_PER_CHILD", "max_jobs_per_child", int),
+    ("WEBHOOK_MAX_ATTEMPTS", "webhook_max_attempts", int),
+    ("WEBHOOK_BACKOFF_S", "webhook_backoff_s", float),
+    ("WEBHOOK_POLL_S", "webhook_poll_s", float),
 )

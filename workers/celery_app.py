@@ -113,8 +113,10 @@ def _hand_back_on_shutdown(sender=None, sig=None, how=None, **_kwargs) -> None:
 def _start_reconciler(sender=None, **_kwargs) -> None:
     """Beat runs the reconciler in a thread of its own, so it never waits behind a busy worker."""
     from workers.reconciler import Reconciler
+    from workers.webhook_loop import WebhookLoop
 
     Reconciler(celery_app).start()
+    WebhookLoop(celery_app).start()
 
 
 celery_app = make_celery()

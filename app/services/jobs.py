@@ -20,7 +20,7 @@ from app.domain.errors import Invalid, NotFound
 from app.domain.params import KindSpec
 from app.kinds import KINDS, hierarchical
 from app.models import Dataset, Job, JobEvent, ModelVersion, RegisteredModel, utcnow
-from app.services import workers
+from app.services import webhooks, workers
 from app.services.datasets import resolve_dataset
 from app.services.views import JobView
 
@@ -249,6 +249,7 @@ def fail_job(session: Session, job_id: str, attempt: int, error: str) -> bool:
         return False
     add_event(session, job_id, "status", status="failed", error=error.splitlines()[-1][:500] if error else "")
     fail_dependents(session, job_id)
+    webhooks.job_ended(session, job_id)
     return True
 
 

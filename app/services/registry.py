@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.errors import Conflict, NotFound
 from app.models import Artifact, Dataset, Job, ModelAlias, ModelVersion, RegisteredModel, utcnow
+from app.services import webhooks
 from app.services.jobs import add_event, release_dependents, version_refs
 from app.services.views import VersionView
 from app.storage import StoredFile
@@ -84,6 +85,7 @@ def register_version(session: Session, job_id: str, attempt: int, files: Sequenc
               model_name=model.name)
     released = release_dependents(session, job_id, version.id)
     session.flush()
+    webhooks.job_ended(session, job_id)  # the outbox row commits with the version, or not at all
     return Registered(_view(session, model, version), released)
 
 

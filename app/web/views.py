@@ -228,3 +228,14 @@ def dataset_detail(name: str):
         versions = datasets.dataset_versions(session, name)
         first = datasets.preview(session, runtime().store, name, versions[0].version)
     return render_template("dataset.html", name=name, versions=versions, preview=first)
+
+
+@bp.get("/webhooks")
+def webhooks_page():
+    """Registered webhooks and the delivery log (attempts, last answer, next retry)."""
+    from app.services import webhooks
+
+    with runtime().session() as session:
+        hooks = webhooks.list_webhooks(session)
+        log = webhooks.deliveries(session, limit=100)
+    return render_template("webhooks.html", hooks=hooks, deliveries=log)
