@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gpus-per-worker", type=int, default=1,
                         help="GPUs per worker (2+: one worker trains one job on several GPUs)")
     parser.add_argument("--also-cpu", action="store_true", help="GPU workers also take cpu-queue jobs")
-    parser.add_argument("--host", default=socket.gethostname(), help="host part of the worker names")
+    parser.add_argument("--host", default=os.environ.get("TRAINYARD_HOST") or socket.gethostname(),
+                        help="host part of the worker names (default: TRAINYARD_HOST or the hostname)")
     parser.add_argument("--loglevel", default="INFO")
     parser.add_argument("--dry-run", action="store_true", help="print the plan as JSON and start nothing")
     args = parser.parse_args(argv)
