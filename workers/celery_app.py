@@ -74,12 +74,11 @@ def _warm_up(**_kwargs) -> None:
 def _start_heartbeat(sender=None, **_kwargs) -> None:
     """Advertise this worker (queues, GPUs) in the workers table every few seconds."""
     from app.services.workers import BEAT_EVERY_S
-    from workers.context import runtime_for
     from workers.heartbeat import Heartbeat
 
     name = getattr(sender, "hostname", None) or "worker"
     queues = sorted(q.name for q in celery_app.amqp.queues.consume_from.values())
-    beat = Heartbeat(lambda: runtime_for(celery_app), name, queues, BEAT_EVERY_S)
+    beat = Heartbeat(celery_app.conf.trainyard_settings, name, queues, BEAT_EVERY_S)
     celery_app.conf.trainyard_heartbeat = beat
     beat.start()
 

@@ -12,6 +12,8 @@ import os
 import socket
 import threading
 
+from app.config import Settings
+from app.runtime import Runtime
 from app.services import workers as worker_rows
 from workers.gpus import live_stats
 
@@ -29,25 +31,34 @@ def advertised_gpus() -> list[dict]:
 
 
 class Heartbeat:
-    def __init__(self, runtime_factory, name: str, queues: list[str], interval_s: float) -> None:
-        self.runtime_factory, self.name, self.queues, self.interval_s = runtime_factory, name, queues, interval_s
+    """Owns a runtime of its own, built in the worker's main process and kept referenced for the
+    process's life: a job child forked later inherits it untouched and never closes its connections."""
+
+    def __init__(self, settings: Settings, name: str, queues: list[str], interval_s: float) -> None:
+        self.settings, self.name, self.queues, self.interval_s = settings, name, queues, interval_s
+        self._runtime: Runtime | None = None
         self.host = name.split("@", 1)[1] if "@" in name else socket.gethostname()
         self.gpus = advertised_gpus()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="worker-heartbeat", daemon=True)
 
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            self._runtime = Runtime.build(self.settings)
+        return self._runtime
+
     def start(self) -> None:
         self._thread.start()
 
     def beat(self) -> None:
-        with self.runtime_factory().session() as session:
+        with self.runtime().session() as session:
             worker_rows.record_beat(session, self.name, host=self.host, pid=os.getpid(), queues=self.queues,
                                     gpus=live_stats(self.gpus))
 
     def stop(self) -> None:
         self._stop.set()
         try:
-            with self.runtime_factory().session() as session:
+            with self.runtime().session() as session:
                 worker_rows.mark_stopped(session, self.name, os.getpid())
         except Exception:
             log.warning("could not mark worker %s stopped", self.name, exc_info=True)

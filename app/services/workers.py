@@ -84,7 +84,8 @@ def resolve_queue(session: Session, queue: Any, gpus: Any) -> tuple[str, dict[st
         if gpus:
             return "cpu", {"gpus": f"a cpu job gets no GPU; choose queue gpu or auto for {gpus} GPU(s)"}
         return "cpu", {}
-    most = max((len(w.gpus) for w in live_workers(session) if "gpu" in w.queues), default=0)
+    live = [w for w in live_workers(session) if "gpu" in w.queues]
+    most = max((len(w.gpus) for w in live), default=0)
     if queue == "auto":
         if most == 0:
             if gpus:
@@ -92,10 +93,11 @@ def resolve_queue(session: Session, queue: Any, gpus: Any) -> tuple[str, dict[st
             return "cpu", {}
         queue = "gpu"
     wanted = 1 if gpus is None else max(gpus, 1)
-    if wanted > most:
+    takes = "gpu" if wanted == 1 else f"gpu.{wanted}"
+    if not any(takes in w.queues and len(w.gpus) >= wanted for w in live):
         have = "no live worker has a GPU" if most == 0 else f"the most any live worker has is {most}"
         return "gpu", {"gpus": f"asks for {wanted} GPU(s) but {have}; start one with `python -m workers.launch`"}
-    return ("gpu" if wanted == 1 else f"gpu.{wanted}"), {}
+    return takes, {}
 
 
 def gpus_of_queue(queue: str) -> int:

@@ -90,7 +90,8 @@ def test_workers_page_lists_the_online_worker_and_the_job_log(sqlite_stack, mode
     html = wait_until(lambda: (h := sqlite_stack.client.get("/workers").get_data(as_text=True))
                       and "sqlite-only" in h and h, timeout=30, what="the worker to answer")
     assert "cpu, gpu" in html
-    assert "<title>Workers · Trainyard</title>" in html and html.count('id="online-workers"') == 1
+    assert "<title>Workers · Trainyard</title>" in html and html.count('id="workers"') == 1
+    assert "CPU only" in html and "idle" in html  # its heartbeat row: no GPU advertised, no job now
     page = sqlite_stack.client.get(f"/jobs/{done['id']}").get_data(as_text=True)
     assert "loaded dataset" in page and "publishing" in page
     assert "Re-run with these parameters" in page
