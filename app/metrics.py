@@ -41,7 +41,8 @@ class DatabaseCollector:
             timed = session.execute(select(Job.kind, Job.queue, Job.created_at, Job.started_at, Job.finished_at)
                                     .where(Job.started_at.is_not(None))).all()
             beats = session.execute(select(WorkerRow.name, WorkerRow.heartbeat_at)
-                                    .where(WorkerRow.stopped_at.is_(None))).all()
+                                    .where(WorkerRow.stopped_at.is_(None),
+                                           WorkerRow.heartbeat_at >= utcnow() - workers.SHOW_SILENT_FOR)).all()
             queues = workers.routing_queues(session)
         jobs = GaugeMetricFamily("trainyard_jobs", "Jobs by status and model kind.", labels=["status", "kind"])
         for status, kind, n in counts:

@@ -17,6 +17,7 @@ from app.models import Job, WorkerRow, utcnow
 
 BEAT_EVERY_S = 10.0
 LIVE_WITHIN = timedelta(seconds=35)
+SHOW_SILENT_FOR = timedelta(days=1)  # a worker gone for longer drops off the list (containers come and go)
 JOB_QUEUES = ("cpu", "gpu", "auto")
 MAX_GPUS = 64
 
@@ -54,7 +55,8 @@ def live_workers(session: Session) -> list[WorkerRow]:
 def list_workers(session: Session) -> list[dict[str, Any]]:
     """Every known worker with its GPUs, liveness, beat age and the job it runs now."""
     now = utcnow()
-    rows = session.scalars(select(WorkerRow).order_by(WorkerRow.stopped_at.is_not(None), WorkerRow.name)).all()
+    rows = session.scalars(select(WorkerRow).where(WorkerRow.heartbeat_at >= now - SHOW_SILENT_FOR)
+                           .order_by(WorkerRow.stopped_at.is_not(None), WorkerRow.name)).all()
     running: dict[str, list[str]] = {}
     for job_id, worker in session.execute(select(Job.id, Job.worker).where(Job.status == "running")):
         running.setdefault(worker or "", []).append(job_id)
