@@ -86,17 +86,13 @@ def resolve_queue(session: Session, queue: Any, gpus: Any) -> tuple[str, dict[st
         if gpus:
             return "cpu", {"gpus": f"a cpu job gets no GPU; choose queue gpu or auto for {gpus} GPU(s)"}
         return "cpu", {}
-    live = [w for w in live_workers(session) if "gpu" in w.queues]
+    live = [w for w in live_workers(session) if w.gpus]
     most = max((len(w.gpus) for w in live), default=0)
-    if queue == "auto":
-        if most == 0:
-            if gpus:
-                return "cpu", {"gpus": f"asks for {gpus} GPU(s) but no live worker has a GPU"}
-            return "cpu", {}
-        queue = "gpu"
     wanted = 1 if gpus is None else max(gpus, 1)
     takes = "gpu" if wanted == 1 else f"gpu.{wanted}"
     if not any(takes in w.queues and len(w.gpus) >= wanted for w in live):
+        if queue == "auto" and not gpus:
+            return "cpu", {}
         have = "no live worker has a GPU" if most == 0 else f"the most any live worker has is {most}"
         return "gpu", {"gpus": f"asks for {wanted} GPU(s) but {have}; start one with `python -m workers.launch`"}
     return takes, {}
