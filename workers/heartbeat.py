@@ -59,7 +59,7 @@ class Heartbeat:
         self._stop.set()
         try:
             with self.runtime().session() as session:
-                worker_rows.mark_stopped(session, self.name, os.getpid())
+                worker_rows.mark_stopped(session, self.name)
         except Exception:
             log.warning("could not mark worker %s stopped", self.name, exc_info=True)
 

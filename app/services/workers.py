@@ -39,9 +39,9 @@ def record_beat(session: Session, name: str, *, host: str, pid: int, queues: Seq
     row.host, row.pid, row.queues, row.gpus, row.heartbeat_at = host, pid, list(queues), gpus, now
 
 
-def mark_stopped(session: Session, name: str, pid: int) -> None:
+def mark_stopped(session: Session, name: str) -> None:
     """A worker shutting down says so, so it drops off at once instead of after LIVE_WITHIN."""
-    session.execute(update(WorkerRow).where(WorkerRow.name == name, WorkerRow.pid == pid)
+    session.execute(update(WorkerRow).where(WorkerRow.name == name)
                     .values(stopped_at=utcnow()).execution_options(synchronize_session=False))
 
 

@@ -127,7 +127,7 @@ def test_client_lifecycle_calls(server, sqlite_stack, model_name):
         assert c.cancel(parked["id"])["status"] == "cancelled"
     finally:
         with sqlite_stack.runtime.session() as session:
-            worker_rows.mark_stopped(session, "gpu0-2@client-test", 2)
+            worker_rows.mark_stopped(session, "gpu0-2@client-test")
 
 
 def test_the_client_needs_neither_flask_nor_tensorflow():

@@ -51,4 +51,4 @@ def test_metrics_families_carry_real_values(sqlite_stack, model_name):
     finally:
         c.post(f"/api/v1/jobs/{parked['id']}/cancel")
         with sqlite_stack.runtime.session() as session:
-            worker_rows.mark_stopped(session, "gpu0-2@elsewhere", 1)
+            worker_rows.mark_stopped(session, "gpu0-2@elsewhere")

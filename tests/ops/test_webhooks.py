@@ -143,3 +143,16 @@ def test_bad_webhook_input_names_the_field(db_stack):
                         ({"url": "http://x", "model_name": ""}, "model_name")):
         r = c.post("/api/v1/webhooks", json=body)
         assert r.status_code == 422 and field in r.get_json()["fields"], (body, r.get_json())
+
+
+def test_a_deleted_webhook_is_disabled_and_owed_nothing(db_stack, model_name):
+    c = db_stack.client
+    hook = c.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/never"}).get_json()
+    _fail_a_job(db_stack, model_name)
+    assert c.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 204
+    assert c.delete("/api/v1/webhooks/999999").status_code == 404
+    [listed] = c.get("/api/v1/webhooks").get_json()["items"]
+    assert listed["enabled"] is False and "secret" not in listed
+    [entry] = c.get("/api/v1/webhooks/deliveries").get_json()["items"]
+    assert (entry["status"], entry["last_error"]) == ("failed", "webhook deleted")
+    assert deliver_due(db_stack.runtime, utcnow() + timedelta(days=1)) == {"delivered": 0, "pending": 0, "failed": 0}

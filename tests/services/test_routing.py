@@ -28,7 +28,7 @@ def test_auto_goes_to_gpu_when_a_gpu_worker_is_alive(db_stack, model_name):
 def test_a_stopped_gpu_worker_does_not_count(db_stack, model_name):
     _beat(db_stack.runtime, "gpu0@a", 1, ["gpu"])
     with db_stack.runtime.session() as session:
-        worker_rows.mark_stopped(session, "gpu0@a", 4242)
+        worker_rows.mark_stopped(session, "gpu0@a")
     r = db_stack.client.post("/api/v1/jobs", json=train_body(model_name, queue="auto"))
     assert r.get_json()["queue"] == "cpu"
     r = db_stack.client.post("/api/v1/jobs", json=train_body(model_name, queue="gpu"))

@@ -101,8 +101,21 @@ def test_parsers_ignore_noise():
 
 
 def _environ(pid: int) -> dict[str, str]:
-    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:  # it exited meanwhile
+        return {}
     return dict(item.decode(errors="replace").split("=", 1) for item in raw if b"=" in item)
+
+
+def _pinned(launcher_pid: int) -> dict[str, int]:
+    """{CUDA_VISIBLE_DEVICES: pid} of the launcher's live workers."""
+    out = {}
+    for pid in _children(launcher_pid):
+        env = _environ(pid)
+        if "CUDA_VISIBLE_DEVICES" in env:
+            out[env["CUDA_VISIBLE_DEVICES"]] = pid
+    return out
 
 
 def _children(pid: int) -> list[int]:
@@ -137,6 +150,21 @@ def test_launched_workers_are_pinned_advertise_their_gpus_and_stop_on_sigterm(db
         assert {w["name"] for w in r["items"]} == {"gpu0@box", "gpu1@box"}
         page = db_stack.client.get("/workers").get_data(as_text=True)
         assert "gpu1@box" in page and "NVIDIA A100-SXM4-40GB" in page and "40960" in page
+        # A worker that dies is started again, still pinned to its GPU.
+        first = _pinned(launcher.pid)
+        os.kill(first["0"], signal.SIGKILL)
+
+        def replaced():
+            now = _pinned(launcher.pid)
+            return now if len(now) == 2 and now["0"] != first["0"] and now["1"] == first["1"] else None
+
+        now = wait_until(replaced, timeout=60, interval=0.5, what="the killed worker to be started again")
+
+        def beating_again():
+            with rt.session() as session:
+                return any(r["name"] == "gpu0@box" and r["pid"] == now["0"] for r in worker_rows.list_workers(session))
+
+        wait_until(beating_again, timeout=60, interval=0.5, what="the new gpu0 worker's heartbeat")
     finally:
         launcher.send_signal(signal.SIGTERM)
         try:
