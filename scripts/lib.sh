@@ -53,7 +53,8 @@ ensure_venv() {
   fi
   if [ ! -x "$VENV/bin/trainyard" ]; then
     say "installing the trainyard command-line client (pip install -e .)"
-    "$VENV/bin/python" -m pip install -q --no-deps -e "$ROOT"
+    "$VENV/bin/python" -m pip install -q --no-deps -e "$ROOT" \
+      || say "could not install the trainyard command; \`python -m trainyard_client\` does the same"
   fi
 }
 
