@@ -4,6 +4,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
 WORKDIR /srv/trainyard
 COPY requirements.lock .
 RUN pip install --no-cache-dir -r requirements.lock
+# GPU image (compose's worker-gpu): TENSORFLOW="tensorflow[and-cuda]==2.21.0" replaces the CPU build.
+ARG TENSORFLOW=""
+RUN if [ -n "$TENSORFLOW" ]; then pip uninstall -y tensorflow-cpu && pip install --no-cache-dir "$TENSORFLOW"; fi
 COPY . .
 RUN useradd --create-home trainyard && mkdir -p /data/models_store && chown -R trainyard /data /srv/trainyard
 USER trainyard

@@ -25,7 +25,10 @@ class Settings:
 
     database_url: str = field(default_factory=_default_database_url)
     redis_url: str = "redis://127.0.0.1:6379/0"
-    models_store: Path = PROJECT_ROOT / "models_store"
+    # A folder, or an fsspec URL (s3://bucket/prefix, ...) shared by every host of a cluster.
+    models_store: Path | str = PROJECT_ROOT / "models_store"
+    # Where a URL store's files are downloaded for local use (TensorFlow loads from a path).
+    models_cache: Path = PROJECT_ROOT / "var" / "store-cache"
     secret_key: str = DEFAULT_SECRET_KEY
     # Seconds a queued job may wait for a worker before the reconciler rings again.
     redispatch_after_s: int = 120
@@ -63,6 +66,10 @@ class Settings:
     session_lifetime_s: int = 12 * 3600
     session_cookie_secure: bool = False
     debug: bool = False
+    # Webhook deliveries: tries before giving up, first retry delay (doubling each time), sender poll.
+    webhook_max_attempts: int = 8
+    webhook_backoff_s: float = 10.0
+    webhook_poll_s: float = 2.0
     testing: bool = False
 
     @classmethod
@@ -75,7 +82,10 @@ class Settings:
         if env.get("REDIS_URL"):
             values["redis_url"] = env["REDIS_URL"]
         if env.get("MODELS_STORE"):
-            values["models_store"] = Path(env["MODELS_STORE"]).resolve()
+            store = env["MODELS_STORE"]
+            values["models_store"] = store if "://" in store else Path(store).resolve()
+        if env.get("MODELS_CACHE"):
+            values["models_cache"] = Path(env["MODELS_CACHE"]).resolve()
         if env.get("SECRET_KEY"):
             values["secret_key"] = env["SECRET_KEY"]
         if env.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes"):
@@ -91,7 +101,8 @@ class Settings:
     def to_env(self) -> dict[str, str]:
         """The environment that makes ``from_env`` rebuild these settings (for child processes)."""
         env = {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
-               "MODELS_STORE": str(self.models_store), "SECRET_KEY": self.secret_key,
+               "MODELS_STORE": str(self.models_store), "MODELS_CACHE": str(self.models_cache),
+               "SECRET_KEY": self.secret_key,
                "REDISPATCH_AFTER_S": str(self.redispatch_after_s),
                "RECONCILE_INTERVAL_S": str(self.reconcile_interval_s),
                "UPLOAD_MAX_BYTES": str(self.max_upload_bytes)}
@@ -120,4 +131,7 @@ _NUMERIC: tuple[tuple[str, str, type], ...] = (
     ("LOGIN_MAX_FAILURES_PER_ADDRESS", "login_max_failures_per_address", int),
     ("LOGIN_WINDOW_S", "login_window_s", int),
     ("SESSION_LIFETIME_S", "session_lifetime_s", int),
+    ("WEBHOOK_MAX_ATTEMPTS", "webhook_max_attempts", int),
+    ("WEBHOOK_BACKOFF_S", "webhook_backoff_s", float),
+    ("WEBHOOK_POLL_S", "webhook_poll_s", float),
 )

@@ -33,15 +33,3 @@ class Dispatcher:
                         exc_info=True)
             return False
         return True
-
-    def online_workers(self, timeout: float = 1.0) -> dict[str, list[str]] | None:
-        """{worker name: queues it consumes} from the workers that answer within ``timeout``.
-
-        None when the broker cannot be reached. A worker that answers but completes nothing is
-        still suspect: the queues report (last completed job) is the real test.
-        """
-        try:
-            replies = self.celery.control.inspect(timeout=timeout).active_queues() or {}
-        except Exception:
-            return None
-        return {name: sorted(q["name"] for q in queues) for name, queues in sorted(replies.items())}

@@ -105,11 +105,13 @@ def _check_schema_before_serving(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app import metrics
     from app.api import bp as api_bp
     from app.web import bp as web_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+    metrics.init_app(app)
 
 
 def _install_auth(app: Flask) -> None:

@@ -21,11 +21,11 @@ INLINE_TYPES = ("image/png",)
 def send_artifact(artifact: ArtifactView, inline: bool = False) -> Response:
     """Stream an artifact from the store with its size and sha256 (ETag and Digest headers)."""
     try:
-        path = runtime().store.resolve(artifact.path)
+        path = runtime().store.local(artifact.path)  # a URL store serves from its local cache
     except UnsafePath:
         raise NotFound(f"artifact {artifact.name!r} is not in the store") from None
-    if not path.is_file():
-        raise NotFound(f"artifact {artifact.name!r} is missing from the store")
+    except FileNotFoundError:
+        raise NotFound(f"artifact {artifact.name!r} is missing from the store") from None
     as_attachment = not (inline and artifact.content_type in INLINE_TYPES)
     response = send_file(path, mimetype=artifact.content_type, as_attachment=as_attachment,
                          download_name=artifact.name, etag=artifact.sha256, conditional=True,

@@ -21,10 +21,10 @@ from app.db import make_engine, make_session_factory, session_scope
 from app.dispatch import Dispatcher
 from app.domain.errors import Invalid
 from app.models import utcnow
-from app.services import batch, jobs, lifecycle, schedules, uploads
+from app.services import batch, jobs, lifecycle, schedules, uploads, workers
 from app.services.views import DatasetView, JobView
 from app.serving.predictor import ModelCache
-from app.storage import LocalStore
+from app.storage import ArtifactStore, make_store
 
 
 @dataclass
@@ -32,15 +32,15 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    store: LocalStore
+    store: ArtifactStore
     dispatcher: Dispatcher
     models: ModelCache = field(default_factory=ModelCache)  # loaded lazily by the predict API
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         engine = make_engine(settings.database_url)
-        return cls(settings, engine, make_session_factory(engine), LocalStore(settings.models_store),
-                   Dispatcher(settings.redis_url))
+        store = make_store(settings.models_store, settings.models_cache)
+        return cls(settings, engine, make_session_factory(engine), store, Dispatcher(settings.redis_url))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -103,7 +103,9 @@ class Runtime:
             self.store.remove_tree(f"checkpoints/{job_id}")
             self.store.remove_tree(f"batch/{job_id}")
         rung = self.ring(reaped.requeued)
-        live = live_message_ids(s.redis_url, jobs.QUEUES, unacked_grace_s=s.lease_s)
+        with self.session() as session:
+            queues = workers.routing_queues(session)  # gpu.N queues of multi-GPU jobs included
+        live = live_message_ids(s.redis_url, queues, unacked_grace_s=s.lease_s)
         if live is None:
             rung += self.redispatch_stale()
         else:
@@ -156,8 +158,8 @@ class Runtime:
                     continue
                 except BaseException:
                     if final_rel:  # the row did not commit: take the file back out
-                        self.store.resolve(final_rel).unlink(missing_ok=True)
+                        self.store.delete(final_rel)
                     raise
             raise Invalid({"name": "too many concurrent uploads under this name; try again"})
         finally:
-            self.store.resolve(tmp_rel).unlink(missing_ok=True)
+            self.store.delete(tmp_rel)

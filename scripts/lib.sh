@@ -51,6 +51,11 @@ ensure_venv() {
     "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements.lock"
     echo "$want" > "$stamp"
   fi
+  if [ ! -x "$VENV/bin/trainyard" ]; then
+    say "installing the trainyard command-line client (pip install -e .)"
+    "$VENV/bin/python" -m pip install -q --no-deps -e "$ROOT" \
+      || say "could not install the trainyard command; \`python -m trainyard_client\` does the same"
+  fi
 }
 
 redis_ping() { "$VENV/bin/python" - "$1" <<'PY' 2>/dev/null

@@ -26,6 +26,25 @@ def test_compose_file_is_valid():
         assert service in out.stdout
 
 
+def test_compose_has_a_gpu_worker_with_a_device_reservation():
+    """The GPU worker service reserves NVIDIA GPUs and runs the launcher (one worker per GPU)."""
+    cmd = _compose()
+    if cmd is None:
+        unavailable("docker-compose is not installed (scripts/test.sh installs it as root)")
+    out = subprocess.run([*cmd, "-f", "docker-compose.yml", "--profile", "gpu", "config"], cwd=PROJECT_ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    import yaml
+
+    service = yaml.safe_load(out.stdout)["services"]["worker-gpu"]
+    [device] = service["deploy"]["resources"]["reservations"]["devices"]
+    assert device["driver"] == "nvidia" and "gpu" in device["capabilities"]
+    assert service["command"][:3] == ["python", "-m", "workers.launch"]
+    worker_env = yaml.safe_load(out.stdout)["services"]["worker"]["environment"]
+    for shared in ("DATABASE_URL", "REDIS_URL", "MODELS_STORE"):  # the settings every host must share
+        assert service["environment"][shared] == worker_env[shared]
+
+
 def test_compose_and_procfile_run_the_same_processes():
     procfile = (PROJECT_ROOT / "Procfile").read_text()
     compose = (PROJECT_ROOT / "docker-compose.yml").read_text()

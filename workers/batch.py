@@ -47,9 +47,11 @@ class Manifest:
 
     def __init__(self, rt: Runtime, job_id: str, scratch: Path) -> None:
         self.rt, self.folder, self.scratch = rt, f"batch/{job_id}", scratch
-        path = rt.store.resolve(f"{self.folder}/manifest.json")
-        self.state: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {
-            "done": 0, "rows": 0, "scored": 0, "errors": 0, "labels": {}, "parts": []}
+        rel = f"{self.folder}/manifest.json"
+        self.state: dict[str, Any] = {"done": 0, "rows": 0, "scored": 0, "errors": 0, "labels": {}, "parts": []}
+        if rt.store.exists(rel):
+            with rt.store.open(rel) as fh:
+                self.state = json.loads(fh.read())
 
     def save(self) -> None:
         tmp = self.scratch / "manifest.json"

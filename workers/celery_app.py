@@ -10,7 +10,7 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import beat_init, worker_process_init, worker_shutting_down
+from celery.signals import beat_init, worker_process_init, worker_ready, worker_shutdown, worker_shutting_down
 
 from app.config import Settings
 
@@ -63,7 +63,31 @@ def _warm_up(**_kwargs) -> None:
     """
     if os.environ.get("TRAINYARD_PRELOAD_TF", "1") == "1":
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import tensorflow  # noqa: F401
+        import tensorflow as tf
+
+        # Before any op: TensorFlow would otherwise take all of the GPU's memory for this child.
+        for gpu in tf.config.list_physical_devices("GPU"):
+            tf.config.experimental.set_memory_growth(gpu, True)
+
+
+@worker_ready.connect
+def _start_heartbeat(sender=None, **_kwargs) -> None:
+    """Advertise this worker (queues, GPUs) in the workers table every few seconds."""
+    from app.services.workers import BEAT_EVERY_S
+    from workers.heartbeat import Heartbeat
+
+    name = getattr(sender, "hostname", None) or "worker"
+    queues = sorted(q.name for q in celery_app.amqp.queues.consume_from.values())
+    beat = Heartbeat(celery_app.conf.trainyard_settings, name, queues, BEAT_EVERY_S)
+    celery_app.conf.trainyard_heartbeat = beat
+    beat.start()
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(**_kwargs) -> None:
+    beat = celery_app.conf.get("trainyard_heartbeat")
+    if beat is not None:
+        beat.stop()
 
 
 @worker_shutting_down.connect
@@ -86,12 +110,14 @@ def _hand_back_on_shutdown(sender=None, sig=None, how=None, **_kwargs) -> None:
 
 @beat_init.connect
 def _start_loops(sender=None, **_kwargs) -> None:
-    """Beat runs the reconciler and the schedule firer in threads of their own, so neither ever
-    waits behind a busy worker."""
+    """Beat runs the reconciler, the schedule firer and the webhook sender in threads of their own,
+    so none of them ever waits behind a busy worker."""
     from workers.reconciler import reconciler, schedule_firer
+    from workers.webhook_loop import WebhookLoop
 
     reconciler(celery_app).start()
     schedule_firer(celery_app).start()
+    WebhookLoop(celery_app).start()
 
 
 celery_app = make_celery()

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from app.storage import LocalStore, UnsafePath
+from app.storage import ArtifactStore, UnsafePath
 from workers.trainers.base import Fenced
 
 
@@ -27,7 +27,7 @@ class Resume:
 
 
 class Checkpoints:
-    def __init__(self, store: LocalStore, job_id: str, attempt: int,
+    def __init__(self, store: ArtifactStore, job_id: str, attempt: int,
                  still_owner: Callable[[], bool | None]) -> None:
         self.store, self.job_id, self.attempt, self.still_owner = store, job_id, attempt, still_owner
         self.root = f"checkpoints/{job_id}"
@@ -36,23 +36,27 @@ class Checkpoints:
     def latest(self) -> Resume | None:
         """The newest checkpoint left by an earlier attempt of this job, if any."""
         try:
-            root = self.store.resolve(self.root)
+            files = set(self.store.list(self.root))
         except UnsafePath:
             return None
         best: Resume | None = None
-        for state_file in root.glob("a*/state.json") if root.exists() else []:
+        for state_rel in sorted(f for f in files if f.endswith("/state.json")):
+            folder = state_rel.rsplit("/", 1)[0]
             try:
-                state = json.loads(state_file.read_text())
-                attempt = int(state_file.parent.name[1:])
-            except (ValueError, OSError):
+                attempt = int(folder.rsplit("/", 1)[1][1:])
+                with self.store.open(state_rel) as fh:
+                    state = json.loads(fh.read())
+            except (ValueError, OSError, IndexError):
                 continue
-            model = state_file.parent / state["model"]
-            if attempt >= self.attempt or not model.exists():
+            model_rel = f"{folder}/{state['model']}"
+            if attempt >= self.attempt or model_rel not in files:
                 continue
-            candidate = Resume(model, int(state["epoch"]), state.get("history", {}), attempt,
+            candidate = Resume(model_rel, int(state["epoch"]), state.get("history", {}), attempt,
                                int(state.get("step", 0)))
             if best is None or (candidate.attempt, candidate.epoch) > (best.attempt, best.epoch):
                 best = candidate
+        if best is not None:  # only the winner is fetched (a URL store downloads it to its cache)
+            best = replace(best, model_path=self.store.local(best.model_path))
         return best
 
     def save(self, model: Any, epoch: int, history: dict[str, list[float]], step: int = 0) -> None:
@@ -74,9 +78,10 @@ class Checkpoints:
             state = Path(tmp) / "state.json"
             state.write_text(json.dumps({"model": name, "epoch": epoch, "step": step, "history": history}))
             self.store.publish(state, f"{folder}/state.json")
-        for old in self.store.resolve(folder).glob("model-*.keras"):
-            if old.name != name:
-                old.unlink(missing_ok=True)
+        for old in self.store.list(folder):
+            old_name = old.rsplit("/", 1)[-1]
+            if old_name.startswith("model-") and old_name.endswith(".keras") and old_name != name:
+                self.store.delete(old)
         self.saved += 1
 
     def clear(self) -> None:

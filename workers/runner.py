@@ -21,6 +21,7 @@ from app.data.load import load_dataset
 from app.runtime import Runtime
 from app.services import audit, jobs, lifecycle, registry
 from app.services.jobs import ClaimedJob
+from app.services.workers import gpus_of_queue
 from app.storage import Tampered
 from workers.batch import run_infer
 from workers.checkpoints import Checkpoints
@@ -28,6 +29,7 @@ from workers.gate import measure_champion
 from workers.lease import Lease
 from workers.trainers import TRAINERS, Progress, TrainInput
 from workers.trainers.base import Cancelled, Fenced, HandBack, Stop, TimeLimit
+from workers.trainers.distribute import distributed
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 1.0
@@ -127,7 +129,7 @@ def _log(rt: Runtime, claimed: ClaimedJob, message: str) -> None:
 
 def _train_and_register(rt: Runtime, claimed: ClaimedJob, lease: Lease, checkpoints: Checkpoints,
                         scratch: Path) -> str:
-    trainer = TRAINERS[claimed.kind]
+    trainer = distributed(TRAINERS[claimed.kind], gpus_of_queue(claimed.queue))  # MirroredStrategy on gpu.N
     started = time.monotonic()
     data = _load_data(rt, claimed)
     _log(rt, claimed, f"loaded dataset ({claimed.dataset_kind}, {claimed.dataset_source}) "

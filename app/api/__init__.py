@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from app.api import jobs, meta, openapi, predict, registry, schedules  # noqa: E402,F401  (routes register on bp)
+from app.api import jobs, meta, openapi, predict, registry, schedules, webhooks, workers  # noqa: E402,F401

@@ -208,6 +208,17 @@ def document() -> S:
                                                                                "format": "binary"}}}},
              "304": {"description": "Not modified (If-None-Match matched the sha256)"}},
             params=[JOB_ID, _path("filename")])},
+        "/workers": {"get": _op("Workers (alive first): host, queues, GPUs, current job, last heartbeat",
+                                {"200": _json(_items(obj, last_completed=obj))})},
+        "/webhooks": {
+            "get": _op("Webhooks (admin)", {"200": _json(_items(obj, events={"type": "array"}))}),
+            "post": _op("Register a webhook (admin): {url, model_name?, events?}; the secret is shown once",
+                        {"201": _json(obj, "Created")}, body=JSON_BODY)},
+        "/webhooks/{hook_id}": {"delete": _op("Disable a webhook (admin)", {"204": {"description": "Disabled"}},
+                                              params=[_path("hook_id", {"type": "integer", "minimum": 0})])},
+        "/webhooks/deliveries": {"get": _op(
+            "The delivery log, newest first (admin)", {"200": _json(_items(obj))},
+            params=[_query("webhook", {"type": "integer"}), _query("limit", {"type": "integer"})])},
         "/schedules": {
             "get": _op("Scheduled retrains", {"200": _json(_items(_ref("Schedule")))}),
             "post": _op("Create a schedule (admin)", {"201": _json(_ref("Schedule"), "Created")},

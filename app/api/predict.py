@@ -9,6 +9,7 @@ from app.api import bp
 from app.api.parse import int_arg, json_object
 from app.domain.errors import Conflict
 from app.http import runtime
+from app.metrics import observe_predict
 from app.services import registry
 from app.serving.inputs import parse_instances
 from app.serving.predictor import predict, word2vec_answer
@@ -43,5 +44,7 @@ def predict_endpoint(name: str):
     model = runtime().models.get(runtime().store, artifact.path, artifact.sha256)
     predictions = predict(model, x, v.metrics.get("class_names") or
                           target.dataset_schema.get("label", {}).get("classes", []))
+    elapsed = time.perf_counter() - started
+    observe_predict(name, elapsed)
     return jsonify({"model_name": name, "version": v.version, "answered_by": target.answered_by,
-                    "predictions": predictions, "elapsed_ms": round((time.perf_counter() - started) * 1000, 2)})
+                    "predictions": predictions, "elapsed_ms": round(elapsed * 1000, 2)})

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.models import AliasHistory, ModelAlias, ModelVersion, RegisteredModel, utcnow
+from app.services import webhooks
 from app.services.jobs import version_refs
 
 ALIAS = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -68,8 +69,10 @@ def _move(session: Session, model: RegisteredModel, alias: str, target: ModelVer
                              reverts_id=reverts_id, actor=actor, reason=reason, at=utcnow(), details=details,
                              from_metrics=current.metrics if current else {}, to_metrics=target.metrics))
     session.flush()
-    return {"model_name": model.name, "alias": alias, "version": target.version,
-            "from_version": current.version if current else None, "action": action}
+    moved = {"model_name": model.name, "alias": alias, "version": target.version,
+             "from_version": current.version if current else None, "action": action}
+    webhooks.enqueue(session, "alias.moved", model.name, {**moved, "actor": actor, "reason": reason})
+    return moved
 
 
 def promote(session: Session, name: str, alias: str, version: int, *, reason: str, actor: str | None = None,

@@ -123,7 +123,7 @@ def preview(session: Session, store, name: str, version: int, rows: int = 10) ->
     if found.kind == "images":
         return {"columns": ["image shape", "classes"],
                 "rows": [[schema.get("image_shape"), ", ".join(map(str, schema.get("label", {}).get("classes", [])))]]}
-    path = store.resolve(found.path)
+    path = store.local(found.path)
     encoding = schema.get("encoding", "utf-8")
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
         if found.kind == "corpus" or schema.get("format") == "fasttext":

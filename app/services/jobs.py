@@ -20,6 +20,7 @@ from app.domain.errors import Invalid, NotFound
 from app.domain.params import KindSpec
 from app.kinds import KINDS, hierarchical
 from app.models import Dataset, Job, JobEvent, ModelVersion, RegisteredModel, utcnow
+from app.services import webhooks, workers
 from app.services.datasets import resolve_dataset
 from app.services.views import JobView
 
@@ -81,9 +82,8 @@ def validate_train_request(session: Session, raw: Mapping[str, Any]
     if not isinstance(model_name, str) or not MODEL_NAME.match(model_name):
         errors["model_name"] = ("required: 1-128 letters, digits, '.', '_' or '-', "
                                 "starting with a letter or digit")
-    queue = raw.get("queue") or "cpu"
-    if queue not in QUEUES:
-        errors["queue"] = f"must be one of {', '.join(QUEUES)}"
+    queue, placement_errors = workers.resolve_queue(session, raw.get("queue"), raw.get("gpus"))
+    errors.update(placement_errors)
     params: dict[str, Any] = {}
     refs: dict[str, Any] = {}
     if spec is not None:
@@ -254,6 +254,7 @@ def fail_job(session: Session, job_id: str, attempt: int, error: str) -> bool:
         return False
     add_event(session, job_id, "status", status="failed", error=error.splitlines()[-1][:500] if error else "")
     fail_dependents(session, job_id)
+    webhooks.job_ended(session, job_id)
     return True
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.errors import Conflict, NotFound
 from app.models import Job, utcnow
+from app.services import webhooks
 from app.services.jobs import add_event, fail_dependents, get_job
 from app.services.views import JobView
 
@@ -154,6 +155,7 @@ def reap_lost(session: Session, lease: timedelta, max_attempts: int) -> Reaped:
         elif outcome == "failed":
             failed.append(job.id)
             fail_dependents(session, job.id)
+            webhooks.job_ended(session, job.id)
         else:
             cancelled.append(job.id)
             cancel_dependents(session, job.id)

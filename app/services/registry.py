@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.errors import Conflict, NotFound
 from app.models import Artifact, Dataset, Job, ModelAlias, ModelVersion, RegisteredModel, Schedule, utcnow
+from app.services import webhooks
 from app.services.gate import Measured, apply_gate
 from app.services.jobs import add_event, release_dependents, version_refs
 from app.services.views import VersionView
@@ -94,6 +95,7 @@ def register_version(session: Session, job_id: str, attempt: int, files: Sequenc
                   f"({details['policy']['metric']} {details['challenger_metric']} vs champion "
                   f"{details['champion_metric']}, {details['champion_metric_source']})")
     session.flush()
+    webhooks.job_ended(session, job_id)  # the outbox row commits with the version, or not at all
     return Registered(_view(session, model, version), released)
 
 

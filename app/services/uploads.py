@@ -6,7 +6,6 @@ removes it again if the transaction that records it does not commit.
 """
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from app.data.types import DATA_KINDS
 from app.domain.errors import Invalid
 from app.models import Dataset, utcnow
 from app.services.views import DatasetView
-from app.storage import LocalStore, TooLarge
+from app.storage import ArtifactStore, TooLarge
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 EXTENSIONS = {"tabular": "csv", "text": "csv", "corpus": "txt", "images": "npz"}
@@ -57,7 +56,7 @@ def check_upload(upload: Upload) -> None:
         raise Invalid(errors)
 
 
-def receive(store: LocalStore, stream: BinaryIO, max_bytes: int) -> tuple[str, int, str]:
+def receive(store: ArtifactStore, stream: BinaryIO, max_bytes: int) -> tuple[str, int, str]:
     """Copy a request stream to a temporary file in the store: (relative path, size, sha256)."""
     try:
         stored = store.write_stream(stream, f"tmp/upload-{uuid.uuid4().hex}", max_bytes)
@@ -66,16 +65,16 @@ def receive(store: LocalStore, stream: BinaryIO, max_bytes: int) -> tuple[str, i
     return stored.path, stored.size_bytes, stored.sha256
 
 
-def inspect_received(store: LocalStore, upload: Upload, tmp_rel: str, size: int):
+def inspect_received(store: ArtifactStore, upload: Upload, tmp_rel: str, size: int):
     """Validate the received file; raises Invalid naming the problem."""
     from app.data.uploads import inspect_upload
 
     if size == 0:
         raise Invalid({"file": "the file is empty"})
-    return inspect_upload(store.resolve(tmp_rel), upload.kind, upload.options)
+    return inspect_upload(store.local(tmp_rel), upload.kind, upload.options)
 
 
-def record_upload(session: Session, store: LocalStore, upload: Upload, inspection, tmp_rel: str, size: int,
+def record_upload(session: Session, store: ArtifactStore, upload: Upload, inspection, tmp_rel: str, size: int,
                   sha256: str) -> tuple[DatasetView, str]:
     """Insert version n+1 of the name and move the file into place; returns (dataset, final path).
 
@@ -90,7 +89,5 @@ def record_upload(session: Session, store: LocalStore, upload: Upload, inspectio
                   description=upload.description, created_by=upload.created_by, created_at=utcnow())
     session.add(row)
     session.flush()
-    dest = store.resolve(final_rel)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(store.resolve(tmp_rel), dest)
+    store.move(tmp_rel, final_rel)
     return DatasetView.of(row), final_rel

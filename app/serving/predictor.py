@@ -6,7 +6,7 @@ from collections import OrderedDict
 from typing import Any
 
 from app.domain.errors import TamperedArtifact
-from app.storage import LocalStore, Tampered
+from app.storage import ArtifactStore, Tampered
 
 
 class ModelCache:
@@ -17,7 +17,7 @@ class ModelCache:
         self._models: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, store: LocalStore, rel: str, sha256: str, loader: str = "keras") -> Any:
+    def get(self, store: ArtifactStore, rel: str, sha256: str, loader: str = "keras") -> Any:
         """The loaded model of the file ``rel``; a file failing its checksum is refused (409), never loaded.
 
         ``loader`` is "keras" (model.keras, safe mode) or "vectors" (word2vec's vectors.txt, plain text).

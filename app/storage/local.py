@@ -91,6 +91,36 @@ class LocalStore:
                            f"{sha256[:12]}…)")
         return path
 
+    def local(self, rel: str) -> Path:
+        """A path on this machine to read ``rel`` from (here: the file itself)."""
+        path = self.resolve(rel)
+        if not path.is_file():
+            raise FileNotFoundError(rel)
+        return path
+
+    def open(self, rel: str) -> BinaryIO:
+        return open(self.resolve(rel), "rb")
+
+    def exists(self, rel: str) -> bool:
+        return self.resolve(rel).is_file()
+
+    def list(self, prefix: str) -> list[str]:
+        """Relative paths of the files under ``prefix`` (recursive, sorted; temporary files left out)."""
+        root = self.resolve(prefix)
+        if not root.is_dir():
+            return []
+        return sorted(p.relative_to(self.root).as_posix() for p in root.rglob("*")
+                      if p.is_file() and not p.name.startswith(".tmp-"))
+
+    def move(self, src_rel: str, dst_rel: str) -> None:
+        """Rename within the store (atomic on one filesystem)."""
+        dest = self.resolve(dst_rel)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.resolve(src_rel), dest)
+
+    def delete(self, rel: str) -> None:
+        self.resolve(rel).unlink(missing_ok=True)
+
     def remove_tree(self, rel: str) -> None:
         """Delete a folder under the store (used to clean up a job that wrote no version)."""
         import shutil

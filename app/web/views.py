@@ -64,7 +64,7 @@ def submit_job():
             if p.type is bool:
                 params[p.name] = form.get(f"params.{p.name}", "false")
     raw = {"kind": kind, "dataset": form.get("dataset", ""), "model_name": form.get("model_name", ""),
-           "queue": form.get("queue", "cpu"), "params": params}
+           "queue": form.get("queue", "cpu"), "gpus": form.get("gpus") or None, "params": params}
     try:
         job, _ = runtime().submit_train(raw, created_by=actor(),
                                         idempotency_key=form.get("idempotency_key") or None)
@@ -95,12 +95,14 @@ def cancel_job(job_id: str):
 @bp.get("/workers")
 def workers_page():
     from app.broker import queue_depths
+    from app.services import workers
 
     with runtime().session() as session:
         activity = jobs.queue_activity(session)
+        known = workers.list_workers(session)
+        last = workers.last_completed_by_queue(session)
     depths = queue_depths(runtime().settings.redis_url, jobs.QUEUES) or {}
-    online = runtime().dispatcher.online_workers()
-    return render_template("workers.html", activity=activity, depths=depths, online=online)
+    return render_template("workers.html", activity=activity, depths=depths, workers=known, last_completed=last)
 
 
 @bp.get("/models")
@@ -230,3 +232,14 @@ def dataset_detail(name: str):
         versions = datasets.dataset_versions(session, name)
         first = datasets.preview(session, runtime().store, name, versions[0].version)
     return render_template("dataset.html", name=name, versions=versions, preview=first)
+
+
+@bp.get("/webhooks")
+def webhooks_page():
+    """Registered webhooks and the delivery log (attempts, last answer, next retry)."""
+    from app.services import webhooks
+
+    with runtime().session() as session:
+        hooks = webhooks.list_webhooks(session)
+        log = webhooks.deliveries(session, limit=100)
+    return render_template("webhooks.html", hooks=hooks, deliveries=log)
