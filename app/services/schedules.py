@@ -103,9 +103,10 @@ def validate(session: Session, raw: Mapping[str, Any], current: Schedule | None 
     if isinstance(template["dataset"], str) and ":" in template["dataset"]:
         errors["dataset"] = "a dataset name without a version: a schedule always trains on the newest version"
     try:
-        spec, _dataset, params, _model, queue, _refs = jobs.validate_train_request(session, template)
+        spec, _dataset, params, _model, _queue, _refs = jobs.validate_train_request(session, template)
+        # The queue as written: "auto" is resolved by each run, when it is submitted.
         out.update(kind=spec.name, model_name=template["model_name"], dataset_name=template["dataset"],
-                   params=params, queue=queue)
+                   params=params, queue=template["queue"])
     except Invalid as exc:
         errors.update({k: v for k, v in exc.fields.items() if k not in errors})
     for field, choices in (("overlap", OVERLAP), ("catchup", CATCHUP)):
@@ -307,7 +308,7 @@ def _start(session: Session, s: Schedule, due: datetime,
            "queue": s.queue}
     try:
         view, _ = jobs.submit_train_job(session, raw, created_by=f"schedule:{s.name}",
-                                        idempotency_key=f"schedule-{s.id}-{due.strftime('%Y%m%dT%H%M%S')}")
+                                        idempotency_key=f"schedule-{s.id}-{due.strftime('%Y%m%dT%H%M%S.%f')}")
     except Invalid as exc:
         return "skipped-invalid", f"the job template no longer validates: {exc}", None, []
     session.execute(update(Job).where(Job.id == view.id).values(schedule_id=s.id)

@@ -29,6 +29,7 @@ from app.models import ModelVersion
 from app.services import workers as worker_rows
 from app.services.datasets import ensure_builtin_datasets
 from tests.support import (
+    admin_token,
     create_database,
     die_with_parent,
     free_port,
@@ -192,6 +193,7 @@ def _kill_group(proc: subprocess.Popen) -> None:
 def test_jobs_spread_over_two_hosts_and_a_cut_off_hosts_job_resumes_on_the_other(two_hosts):
     app, hosts = two_hosts
     rt, c = app.extensions["trainyard"], app.test_client()
+    c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {admin_token(rt)}"
 
     def logs() -> str:
         return "\n".join(f"== {h.name}\n{h.log.read_text(errors='replace')[-3000:]}" for h in hosts)

@@ -47,6 +47,12 @@ def server(sqlite_stack):
     httpd.shutdown()
 
 
+@pytest.fixture(scope="module")
+def token(sqlite_stack) -> str:
+    """A real admin API token: the server checks it."""
+    return sqlite_stack.account("admin")[2]
+
+
 @pytest.fixture
 def config_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
@@ -55,11 +61,11 @@ def config_home(tmp_path, monkeypatch):
     return tmp_path / "config"
 
 
-def test_cli_login_submit_wait_download(server, config_home, tmp_path, model_name, capsys):
+def test_cli_login_submit_wait_download(server, token, config_home, tmp_path, model_name, capsys):
     url, recorder = server
-    assert main(["login", "--url", url, "--token", "tok-123"]) == 0
+    assert main(["login", "--url", url, "--token", token]) == 0
     saved = config_path()
-    assert json.loads(saved.read_text()) == {"url": url, "token": "tok-123"}
+    assert json.loads(saved.read_text()) == {"url": url, "token": token}
     assert saved.stat().st_mode & 0o777 == 0o600
     params = tmp_path / "params.yaml"
     params.write_text("epochs: 2\nbatch_size: 16\nlearning_rate: 0.01\n")
@@ -68,10 +74,10 @@ def test_cli_login_submit_wait_download(server, config_home, tmp_path, model_nam
     out, err = capsys.readouterr()
     assert code == 0, err
     assert f"{model_name} v1" in out and "100.0%" in err and "epoch 3/3" in err  # the bar reached the end
-    assert all(r["auth"] == "Bearer tok-123" for r in recorder.seen if r["path"].startswith("/api/"))
+    assert all(r["auth"] == f"Bearer {token}" for r in recorder.seen if r["path"].startswith("/api/"))
 
     assert main(["download", model_name, "1", "--out", str(tmp_path / "v1")]) == 0
-    c = TrainyardClient(url, "tok-123")
+    c = TrainyardClient(url, token)
     for a in c.version(model_name, 1)["artifacts"]:
         data = (tmp_path / "v1" / a["name"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == a["sha256"] and len(data) == a["size_bytes"]
@@ -79,9 +85,9 @@ def test_cli_login_submit_wait_download(server, config_home, tmp_path, model_nam
     assert main(["versions", model_name]) == 0 and "v1" in capsys.readouterr().out
 
 
-def test_download_resumes_with_a_range_request_and_refuses_a_bad_file(server, tmp_path, model_name):
+def test_download_resumes_with_a_range_request_and_refuses_a_bad_file(server, token, tmp_path, model_name):
     url, recorder = server
-    c = TrainyardClient(url, "tok-456")
+    c = TrainyardClient(url, token)
     job = c.submit("mlp", "iris", model_name, {"epochs": 2, "batch_size": 16})
     assert c.wait(job["id"], timeout=240)["status"] == "succeeded"
     whole = c.download(model_name, 1, "model.keras", tmp_path / "a" / "model.keras").read_bytes()
@@ -102,9 +108,9 @@ def test_download_resumes_with_a_range_request_and_refuses_a_bad_file(server, tm
     assert not bad.exists() and not bad.with_name("model.keras.part").exists()
 
 
-def test_client_lifecycle_calls(server, sqlite_stack, model_name):
+def test_client_lifecycle_calls(server, token, sqlite_stack, model_name):
     url, _ = server
-    c = TrainyardClient(url)
+    c = TrainyardClient(url, token)
     job = c.submit("mlp", "iris", model_name, {"epochs": 2, "batch_size": 16})
     assert c.wait(job["id"], timeout=240)["status"] == "succeeded"
     job2 = c.submit("mlp", "iris", model_name, {"epochs": 2, "batch_size": 16})

@@ -123,9 +123,9 @@ def test_two_beats_fire_each_due_time_exactly_once(stack):
     try:
         wait_until(lambda: all("schedules: every" in b.log() for b in beats), timeout=60, what="both beats to tick")
         for _ in range(2):  # two forced due times, each seen by both beats
-            before = utcnow()
+            seen = _last_run_id(rt, sid)
             _due_now(rt, sid)
-            run = wait_until(lambda since=before: _fired_since(rt, sid, since), timeout=30,
+            run = wait_until(lambda after=seen: _run_after(rt, sid, after), timeout=30,
                              what="a beat to fire the schedule")
             wait_for_job(c, run.job_id, timeout=120)
             wait_until(lambda run_id=run.id: _outcome(rt, run_id), timeout=30, what="the run to be settled")
@@ -142,10 +142,17 @@ def test_two_beats_fire_each_due_time_exactly_once(stack):
             b.stop()
 
 
-def _fired_since(rt, schedule_id, since):
+def _last_run_id(rt, schedule_id) -> int:
+    with rt.session() as session:
+        return max(session.scalars(select(ScheduleRun.id).where(ScheduleRun.schedule_id == schedule_id)), default=0)
+
+
+def _run_after(rt, schedule_id, after: int):
+    """The first run recorded after run id ``after`` that started a job."""
     with rt.session() as session:
         return session.scalars(select(ScheduleRun).where(ScheduleRun.schedule_id == schedule_id,
-                                                         ScheduleRun.fired_at >= since)).first()
+                                                         ScheduleRun.id > after, ScheduleRun.job_id.is_not(None))
+                               .order_by(ScheduleRun.id)).first()
 
 
 def _outcome(rt, run_id):

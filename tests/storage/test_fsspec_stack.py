@@ -12,7 +12,7 @@ from app.config import Settings
 from app.migrate import upgrade
 from app.services.datasets import ensure_builtin_datasets
 from app.storage.remote import FsspecStore
-from tests.support import flush_redis, redis_url_for, run_job, start_worker, train_body, upload
+from tests.support import admin_token, flush_redis, redis_url_for, run_job, start_worker, train_body, upload
 
 
 def test_train_download_and_predict_through_a_url_store(tmp_path, model_name):
@@ -32,6 +32,7 @@ def test_train_download_and_predict_through_a_url_store(tmp_path, model_name):
     worker = start_worker(worker_settings, tmp_path / "worker.log", "fsspec")
     try:
         c = app.test_client()
+        c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {admin_token(rt)}"
         csv = "a,b,label\n" + "\n".join(f"{i % 7},{i % 5},{'x' if i % 2 else 'y'}" for i in range(120))
         up = upload(c, f"tab-{model_name}", "tabular", csv.encode(), label_column="label")
         assert up.status_code == 201, up.get_data(as_text=True)
