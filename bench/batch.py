@@ -33,6 +33,16 @@ def _csv(stack: Stack, n: int):
     return path
 
 
+def run_bare(stack: Stack, job_id: str, *args: str) -> dict:
+    """``bench/bare_predict.py`` on the model.keras that job ``job_id`` registered, in a fresh process."""
+    model_path = stack.settings.models_store / "artifacts" / job_id / "a1" / "model.keras"
+    proc = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "bare_predict.py"), "--model",
+                           str(model_path), *args], env=stack.env(), capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-2000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def run(stack: Stack, rows: int) -> list[Row]:
     stack.start_worker()
     model = stack.submit({"kind": "mlp", "dataset": "iris", "model_name": "bench-batch", "params": {"epochs": 5}})
@@ -46,12 +56,7 @@ def run(stack: Stack, rows: int) -> list[Row]:
         raise RuntimeError(f"upload answered {r.status_code}: {r.text[:300]}")
     job = stack.submit({"type": "infer", "model_name": "bench-batch", "version": 1, "dataset": "bench-score"})
     summary = stack.wait_job(job["id"], interval=0.2, timeout=1200)["metrics"]
-    model_path = stack.settings.models_store / "artifacts" / model["id"] / "a1" / "model.keras"
-    proc = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "bare_predict.py"), "--model",
-                           str(model_path), "--csv", str(path)], env=stack.env(), capture_output=True, text=True)
-    if proc.returncode:
-        raise RuntimeError(proc.stderr[-2000:])
-    bare = json.loads(proc.stdout.strip().splitlines()[-1])
+    bare = run_bare(stack, model["id"], "--csv", str(path))
     ratio = summary["rows_per_s"] / bare["rows_per_s"]
     return [
         Row("f", f"batch rows/s, {rows:,} rows, mlp/iris", summary["rows_per_s"], bare["rows_per_s"],

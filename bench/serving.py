@@ -7,16 +7,13 @@ row, N times, in ``bench/bare_predict.py --single``.
 """
 from __future__ import annotations
 
-import json
 import statistics
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from app.config import PROJECT_ROOT
+from bench.batch import run_bare
 from bench.report import Row
 from bench.stack import Stack
 
@@ -49,12 +46,7 @@ def run(stack: Stack, n: int) -> list[Row]:
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(burst, [n // 4] * 4))
     per_s = (n // 4 * 4) / (time.perf_counter() - t0)
-    model_path = stack.settings.models_store / "artifacts" / job["id"] / "a1" / "model.keras"
-    proc = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "bare_predict.py"), "--model",
-                           str(model_path), "--single", str(n)], env=stack.env(), capture_output=True, text=True)
-    if proc.returncode:
-        raise RuntimeError(proc.stderr[-2000:])
-    bare = json.loads(proc.stdout.strip().splitlines()[-1])
+    bare = run_bare(stack, job["id"], "--single", str(n))
     p50, p99 = statistics.median(times), times[int(len(times) * 0.99) - 1]
     return [
         Row("g", f"predict p50 ms, 1 row (N={n})", p50, bare["p50_ms"], "predict_on_batch"),

@@ -113,11 +113,11 @@ def _start_loops(sender=None, **_kwargs) -> None:
     """Beat runs the reconciler, the schedule firer and the webhook sender in threads of their own,
     so none of them ever waits behind a busy worker."""
     from workers.reconciler import reconciler, schedule_firer
-    from workers.webhook_loop import WebhookLoop
+    from workers.webhook_loop import webhook_sender
 
     reconciler(celery_app).start()
     schedule_firer(celery_app).start()
-    WebhookLoop(celery_app).start()
+    webhook_sender(celery_app).start()
 
 
 celery_app = make_celery()

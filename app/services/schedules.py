@@ -23,6 +23,7 @@ from app.models import Job, Schedule, ScheduleRun, utcnow
 from app.services import jobs
 from app.services.aliases import ALIAS
 from app.services.datasets import resolve_dataset
+from app.services.views import _iso
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 OVERLAP = ("skip", "replace")
@@ -226,10 +227,6 @@ def describe(session: Session, s: Schedule, now: datetime, runs: int = 20) -> di
             "next_runs": [_iso(t) for t in next_times(s.cron, s.timezone, now)] if s.enabled else [],
             "runs": [{"id": r.id, "due_at": _iso(r.due_at), "fired_at": _iso(r.fired_at), "status": r.status,
                       "job_id": r.job_id, "outcome": r.outcome, "detail": r.detail} for r in recent]}
-
-
-def _iso(t: datetime | None) -> str | None:
-    return t.isoformat().replace("+00:00", "Z") if t else None
 
 
 # --- firing --------------------------------------------------------------------------------------

@@ -35,6 +35,14 @@ class StoredFile:
     sha256: str
 
 
+def check_sha256(path: Path, sha256: str) -> None:
+    """Raise Tampered when the file's sha256 is not the recorded one."""
+    actual = sha256_file(path)
+    if actual != sha256:
+        raise Tampered(f"{path.name} fails its checksum (sha256 {actual[:12]}…, the registry says "
+                       f"{sha256[:12]}…)")
+
+
 class LocalStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
@@ -85,10 +93,7 @@ class LocalStore:
     def verified(self, rel: str, sha256: str) -> Path:
         """The path of ``rel`` after checking its sha256 against the recorded one (Tampered if not)."""
         path = self.resolve(rel)
-        actual = sha256_file(path)
-        if actual != sha256:
-            raise Tampered(f"{path.name} fails its checksum (sha256 {actual[:12]}…, the registry says "
-                           f"{sha256[:12]}…)")
+        check_sha256(path, sha256)
         return path
 
     def local(self, rel: str) -> Path:

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 import fsspec
 
-from app.storage.local import CHUNK, StoredFile, Tampered, TooLarge, UnsafePath, sha256_file
+from app.storage.local import CHUNK, StoredFile, TooLarge, UnsafePath, check_sha256, sha256_file
 
 
 class FsspecStore:
@@ -91,10 +91,7 @@ class FsspecStore:
         if sha256_file(path) != sha256:
             path.unlink(missing_ok=True)  # perhaps only the cached copy went bad: fetch it again once
             path = self.local(rel)
-            actual = sha256_file(path)
-            if actual != sha256:
-                raise Tampered(f"{path.name} fails its checksum (sha256 {actual[:12]}…, the registry says "
-                               f"{sha256[:12]}…)")
+            check_sha256(path, sha256)
         return path
 
     def open(self, rel: str) -> BinaryIO:
