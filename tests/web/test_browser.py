@@ -147,3 +147,50 @@ def test_inline_errors_in_the_browser(browser, live_url, sqlite_stack):
     assert page.input_value("[name='params.epochs']") == "0"
     page.close()
 
+
+
+def test_schedule_and_batch_inference_in_the_browser(browser, live_url, sqlite_stack, model_name):
+    """A schedule made through its form (the next runs appear as the cron is typed), and a batch job
+    started from its form whose page ends with the output files."""
+    from tests.support import run_job, train_body
+
+    run_job(sqlite_stack.client, train_body(model_name))
+    page = signed_in_page(browser, live_url, sqlite_stack)
+    page.goto(f"{live_url}/schedules")
+    page.fill("#name", f"nightly-{model_name}")
+    page.fill("#model_name", model_name)
+    page.select_option("#dataset", "iris")
+    page.fill("#params", '{"epochs": 2}')
+    page.fill("#cron", "30 2 * * 1")
+    page.fill("#timezone", "Asia/Tokyo")
+    # Monday 02:30 in Tokyo is Sunday 17:30 UTC: the list follows what is typed, five runs a week apart.
+    page.wait_for_selector("#next-runs li:has-text('17:30 UTC')")
+    assert page.locator("#next-runs li").count() == 5
+    page.fill("#cron", "not a cron")
+    page.wait_for_selector("#next-runs li.field-error")
+    page.fill("#cron", "30 2 * * 1")
+    page.get_by_role("button", name="Create schedule").click()
+    page.wait_for_url("**/schedules/*")
+    assert "Not fired yet" in page.inner_text("main")
+    shot(page, "schedule")
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector("text=Resume")
+    page.goto(f"{live_url}/schedules")
+    shot(page, "schedules")
+
+    page.get_by_role("link", name="Batch inference").first.click()
+    page.select_option("#model_name", model_name)
+    page.check("input[name=use][value=version]")
+    page.fill("input[name=version]", "1")
+    page.select_option("#dataset", "iris:1")
+    shot(page, "batch-form")
+    page.get_by_role("button", name="Start scoring").click()
+    page.wait_for_url("**/jobs/*")
+    page.wait_for_selector(".badge-succeeded", timeout=120_000)
+    page.reload()  # the outputs table is rendered by the server once the job is done
+    text = page.inner_text("#outputs")
+    for name in ("predictions.csv", "predictions.parquet", "errors.csv", "summary.json"):
+        assert name in text
+    assert page.inner_text("#rows-done") == "150"
+    shot(page, "batch-job")
+    page.close()
