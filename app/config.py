@@ -12,6 +12,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-not-secret"
+SECRET_KEY_FILE = PROJECT_ROOT / "var" / "secret_key"
 
 
 def _default_database_url() -> str:
@@ -88,6 +89,8 @@ class Settings:
             values["models_cache"] = Path(env["MODELS_CACHE"]).resolve()
         if env.get("SECRET_KEY"):
             values["secret_key"] = env["SECRET_KEY"]
+        elif environ is None and SECRET_KEY_FILE.is_file():  # the one scripts/run.sh generated: the CLI finds it
+            values["secret_key"] = SECRET_KEY_FILE.read_text().strip()
         if env.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes"):
             values["debug"] = True
         if env.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
