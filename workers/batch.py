@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -80,23 +81,45 @@ def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: P
     for part in sorted(state["parts"], key=lambda part: part["index"]):  # an earlier attempt's chunks
         outputs.add_part(rt, part)
     loop_started = time.monotonic()
-    phases = dict.fromkeys(("read", "score", "write", "keep"), 0.0)  # where the time went, in the summary
-    with PeakMemory() as memory:
-        tick = time.monotonic()
-        for chunk in _chunks(rt, claimed, version.kind, p):
+    phases = dict.fromkeys(("read", "score", "write", "keep"), 0.0)  # busy seconds per stage, in the summary
+    word2vec = version.kind == "word2vec"
+
+    def read(chunks: Iterator[scoring.Chunk]) -> scoring.Chunk | None:
+        since = time.monotonic()
+        chunk = next(chunks, None)
+        _lap(phases, "read", since)
+        return chunk
+
+    def write(chunk: scoring.Chunk, table) -> None:
+        since = time.monotonic()
+        outputs.add(table, chunk.errors)
+        since = _lap(phases, "write", since)
+        _store_chunk(chunk, table, manifest, scratch, word2vec=word2vec)
+        report(Progress(epoch=0, total_epochs=0, fraction=min(state["rows"] / total, 0.99) if total else 0.0,
+                        metrics={"rows_done": state["rows"], "rows_total": total, "errors": state["errors"]}))
+        _lap(phases, "keep", since)
+
+    # Three stages overlap: the next chunk is read and the last one written while this one is scored
+    # (Arrow, TensorFlow and the Parquet/CSV writers release the GIL). One chunk per stage at most,
+    # and writes stay in chunk order, so memory stays flat and the manifest stays a prefix.
+    chunks = _chunks(rt, claimed, version.kind, p)
+    with PeakMemory() as memory, ThreadPoolExecutor(1, "batch-read") as reader, \
+            ThreadPoolExecutor(1, "batch-write") as writer:
+        next_chunk = reader.submit(read, chunks)
+        written: Future | None = None
+        while (chunk := next_chunk.result()) is not None:
+            next_chunk = reader.submit(read, chunks)
             if chunk.index < state["done"]:
-                tick = time.monotonic()
                 continue  # finished by an earlier attempt
-            tick = _lap(phases, "read", tick)
             lease.check()
+            scoring_started = time.monotonic()
             table = scorer(chunk)
-            tick = _lap(phases, "score", tick)
-            outputs.add(table, chunk.errors)
-            tick = _lap(phases, "write", tick)
-            _store_chunk(chunk, table, manifest, scratch, word2vec=version.kind == "word2vec")
-            report(Progress(epoch=0, total_epochs=0, fraction=min(state["rows"] / total, 0.99) if total else 0.0,
-                            metrics={"rows_done": state["rows"], "rows_total": total, "errors": state["errors"]}))
-            tick = _lap(phases, "keep", tick)
+            _lap(phases, "score", scoring_started)
+            if written is not None:
+                written.result()  # the previous chunk is kept (and its errors raised) before the next
+            written = writer.submit(write, chunk, table)
+        if written is not None:
+            written.result()
     lease.check()
     loop = time.monotonic() - loop_started
     new_rows = state["rows"] - sum(part.get("rows", 0) for part in state["parts"] if part["index"] < resumed)
@@ -121,6 +144,7 @@ def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: P
 
 
 def _lap(phases: dict[str, float], name: str, since: float) -> float:
+    """Add the seconds since ``since`` to ``phases[name]``; returns now."""
     now = time.monotonic()
     phases[name] += now - since
     return now
