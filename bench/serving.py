@@ -28,6 +28,7 @@ def run(stack: Stack, n: int) -> list[Row]:
                     json={"version": 1, "reason": "bench"}, timeout=30).raise_for_status()
     url = f"{stack.base}/api/v1/models/bench-serve/predict"
     session = requests.Session()
+    session.headers.update(stack.http.headers)  # the stack's admin token
     for _ in range(20):  # both gunicorn workers load the model
         session.post(url, json=ROW, timeout=60).raise_for_status()
     times = []
@@ -39,6 +40,7 @@ def run(stack: Stack, n: int) -> list[Row]:
 
     def burst(count: int) -> None:
         s = requests.Session()
+        s.headers.update(stack.http.headers)
         for _ in range(count):
             s.post(url, json=ROW, timeout=30).raise_for_status()
 
