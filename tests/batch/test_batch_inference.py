@@ -193,3 +193,21 @@ def test_a_million_rows_in_flat_memory(scorer, tmp_path):
         print(f"{n:,} rows: {s['rows_per_s']:,.0f} rows/s (loop {s['scoring_rows_per_s']:,.0f}, {s['phase_s']}), "
               f"peak RSS {s['peak_rss_mb']} MiB (at start {s['rss_at_start_mb']} MiB)")
     assert peaks[1_000_000] <= 1.3 * peaks[100_000], peaks
+
+
+def test_a_tampered_model_is_refused_and_audited(sqlite_stack, model_name):
+    from app.services import audit, registry
+
+    c = sqlite_stack.client
+    run_job(c, train_body(model_name))
+    with sqlite_stack.runtime.session() as s:
+        artifact = registry.get_artifact(s, model_name, 1, "model.keras")
+    stored = sqlite_stack.runtime.store.resolve(artifact.path)
+    stored.write_bytes(stored.read_bytes() + b"tampered")
+    r = c.post("/api/v1/jobs", json={"type": "infer", "model_name": model_name, "version": 1, "dataset": "iris"})
+    done = wait_for_job(c, r.get_json()["id"])
+    assert done["status"] == "failed" and "refused a tampered input" in done["error"], done["error"]
+    assert done.get("outputs") == []
+    with sqlite_stack.runtime.session() as s:
+        logged = [e for e in audit.entries(s, action="artifact.tampered") if e.detail.get("job") == done["id"]]
+    assert logged
