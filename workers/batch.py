@@ -26,6 +26,7 @@ from app.data.load import load_dataset
 from app.runtime import Runtime
 from app.services import batch, registry
 from app.services.jobs import ClaimedJob
+from workers.joblog import job_log
 from workers.lease import Lease
 from workers.trainers import Progress
 from workers.trainers.base import Fenced
@@ -77,6 +78,9 @@ def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: P
         log.info("job %s: resuming after %d finished chunks", claimed.id, resumed)
     scorer = _word2vec_scorer(rt, version, p) if version.kind == "word2vec" else _keras_scorer(rt, version)
     total = _total_rows(claimed)
+    job_log(rt, claimed, f"scoring {total:,} rows of {p.get('dataset') or 'the given words'} with "
+                         f"{claimed.model_name} v{version.version} in chunks of {p['chunk_rows']:,}"
+                         + (f"; resuming after {resumed} finished chunks" if resumed else ""))
     outputs = Outputs(scratch)
     for part in sorted(state["parts"], key=lambda part: part["index"]):  # an earlier attempt's chunks
         outputs.add_part(rt, part)
@@ -133,6 +137,8 @@ def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: P
                "peak_rss_mb": round(max(memory.peak, rss_start), 1), "rss_at_start_mb": round(rss_start, 1),
                "resumed_after_chunks": resumed, "chunk_rows": p.get("chunk_rows"),
                "phase_s": {k: round(v, 3) for k, v in phases.items()}}
+    job_log(rt, claimed, f"scored {state['scored']:,} rows, {state['errors']:,} refused, in {elapsed:.1f} s; "
+                         "publishing the outputs")
     files = outputs.close(summary)
     folder = f"artifacts/{claimed.id}/a{claimed.attempt}"
     stored = [rt.store.publish(path, f"{folder}/{path.name}") for path in files]

@@ -26,6 +26,7 @@ from app.storage import Tampered
 from workers.batch import run_infer
 from workers.checkpoints import Checkpoints
 from workers.gate import measure_champion
+from workers.joblog import job_log
 from workers.lease import Lease
 from workers.trainers import TRAINERS, Progress, TrainInput
 from workers.trainers.base import Cancelled, Fenced, HandBack, Stop, TimeLimit
@@ -118,32 +119,24 @@ def run_train_job(rt: Runtime, job_id: str, worker: str) -> str:
     return outcome
 
 
-def _log(rt: Runtime, claimed: ClaimedJob, message: str) -> None:
-    """A line of the job's log tail; best-effort, like progress."""
-    try:
-        with rt.session() as session:
-            jobs.log_line(session, claimed.id, claimed.attempt, message)
-    except OperationalError:
-        log.warning("could not write a log line for job %s", claimed.id)
-
-
 def _train_and_register(rt: Runtime, claimed: ClaimedJob, lease: Lease, checkpoints: Checkpoints,
                         scratch: Path) -> str:
     trainer = distributed(TRAINERS[claimed.kind], gpus_of_queue(claimed.queue))  # MirroredStrategy on gpu.N
     started = time.monotonic()
     data = _load_data(rt, claimed)
-    _log(rt, claimed, f"loaded dataset ({claimed.dataset_kind}, {claimed.dataset_source}) "
+    job_log(rt, claimed, f"loaded dataset ({claimed.dataset_kind}, {claimed.dataset_source}) "
                       f"in {time.monotonic() - started:.1f} s")
     resume = checkpoints.latest()
     if resume is not None:
-        _log(rt, claimed, f"resuming from the checkpoint of attempt {resume.attempt} at epoch {resume.epoch}")
+        job_log(rt, claimed, f"resuming from the checkpoint of attempt {resume.attempt} at epoch {resume.epoch}")
     result = trainer(TrainInput(params=claimed.params, data=data, workdir=scratch,
                                 report=_Reporter(rt, lease), inputs=_input_files(rt, claimed),
                                 checkpoints=checkpoints,
                                 checkpoint_every_steps=rt.settings.checkpoint_every_steps))
     lease.check()
     measured = measure_champion(rt, claimed, data)
-    _log(rt, claimed, f"training done in {time.monotonic() - started:.1f} s; publishing {len(result.files)} artifacts")
+    job_log(rt, claimed, f"training done in {time.monotonic() - started:.1f} s; "
+                         f"publishing {len(result.files)} artifacts")
     # Each attempt publishes under its own folder: a fenced zombie can never overwrite the winner's files.
     folder = f"artifacts/{claimed.id}/a{claimed.attempt}"
     stored = [rt.store.publish(path, f"{folder}/{path.name}") for path in result.files]
