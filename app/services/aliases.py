@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.models import AliasHistory, ModelAlias, ModelVersion, RegisteredModel, utcnow
 from app.services import webhooks
-from app.services.jobs import version_refs
+from app.services.jobs import lock_version, version_refs
 
 ALIAS = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
@@ -83,10 +83,13 @@ def promote(session: Session, name: str, alias: str, version: int, *, reason: st
     model = _model(session, name)
     if not 0 < version < 2**31:
         raise NotFound(f"model {name!r} has no version {version}")
+    # Locked: an archive of this version running now either committed first (and is
+    # seen below) or waits for this move and then sees the alias.
     target = session.scalars(select(ModelVersion).where(ModelVersion.model_id == model.id,
                                                         ModelVersion.version == version)).first()
     if target is None:
         raise NotFound(f"model {name!r} has no version {version}")
+    target = lock_version(session, target.id)
     if target.archived_at is not None:
         raise Conflict(f"{name} v{version} is archived and cannot be promoted")
     return _move(session, model, alias, target, action, actor, reason, expected_version, details=details)

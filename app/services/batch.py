@@ -17,7 +17,7 @@ from app.domain.errors import Invalid, NotFound
 from app.models import Dataset, Job, JobOutput, ModelVersion, RegisteredModel, utcnow
 from app.services import aliases
 from app.services.datasets import resolve_dataset
-from app.services.jobs import MODEL_NAME, QUEUES, add_event, get_job
+from app.services.jobs import MODEL_NAME, QUEUES, add_event, get_job, lock_version
 from app.services.views import ArtifactView, JobView
 from app.storage import StoredFile
 
@@ -99,6 +99,8 @@ def _resolve(session: Session, raw: Mapping[str, Any], errors: dict[str, str]) -
     except NotFound as exc:
         errors["version" if number is not None else "alias"] = exc.message
         return None, {}
+    # Locked like a promotion: an archive of it waits for this job, or is seen here.
+    found = lock_version(session, found.id)
     if found.archived_at is not None:
         errors["version"] = f"{name} v{found.version} is archived"
         return None, {}

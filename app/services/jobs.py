@@ -115,6 +115,16 @@ def _resolve_ref(session: Session, ref: str, value: str) -> Any:
     return version
 
 
+def lock_version(session: Session, version_id: int) -> ModelVersion:
+    """Take the version's row lock, then read it afresh: promote, archive and batch submissions of one
+    version serialise. A no-op UPDATE is the lock on both databases: a row lock on PostgreSQL, and the
+    write lock on SQLite, which ``SELECT ... FOR UPDATE`` does not take."""
+    session.execute(update(ModelVersion).where(ModelVersion.id == version_id).values(id=ModelVersion.id)
+                    .execution_options(synchronize_session=False))
+    return session.scalars(select(ModelVersion).where(ModelVersion.id == version_id)
+                           .execution_options(populate_existing=True)).one()
+
+
 def resolve_version(session: Session, ref: str) -> ModelVersion:
     """A live (not archived) version from ``"model:version"`` or ``"model"`` (its newest)."""
     name, _, number = ref.partition(":")

@@ -13,7 +13,7 @@ from app.domain.errors import Conflict, NotFound
 from app.models import Artifact, Dataset, Job, ModelAlias, ModelVersion, RegisteredModel, Schedule, utcnow
 from app.services import webhooks
 from app.services.gate import Measured, apply_gate
-from app.services.jobs import add_event, release_dependents, version_refs
+from app.services.jobs import add_event, lock_version, release_dependents, version_refs
 from app.services.views import VersionView
 from app.storage import StoredFile
 
@@ -182,7 +182,9 @@ def get_version_by_id(session: Session, version_id: int) -> VersionView:
     return _view(session, model, v)
 
 
-def _version_row(session: Session, name: str, version: int) -> tuple[RegisteredModel, ModelVersion]:
+def _version_row(session: Session, name: str, version: int, lock: bool = False
+                 ) -> tuple[RegisteredModel, ModelVersion]:
+    """The version's row; ``lock`` holds it so archive and promote of it serialise."""
     if not 0 < version < 2**31:
         raise NotFound(f"model {name!r} has no version {version}")
     model = _model(session, name)
@@ -190,12 +192,16 @@ def _version_row(session: Session, name: str, version: int) -> tuple[RegisteredM
                                                    ModelVersion.version == version)).first()
     if v is None:
         raise NotFound(f"model {name!r} has no version {version}")
-    return model, v
+    return model, lock_version(session, v.id) if lock else v
 
 
 def archive_version(session: Session, name: str, version: int, actor: str | None = None) -> VersionView:
-    """Archive a version (its files stay), refused while live versions or jobs depend on it."""
-    model, v = _version_row(session, name, version)
+    """Archive a version (its files stay), refused while live versions or jobs depend on it.
+
+    The version's row is locked first: a promotion of it (which locks it too) either committed
+    before, and its alias is seen here, or waits and then sees the version archived.
+    """
+    model, v = _version_row(session, name, version, lock=True)
     if v.archived_at is not None:
         return _view(session, model, v)
     children = session.scalars(select(ModelVersion.id).where(ModelVersion.parent_version_id == v.id,

@@ -127,3 +127,42 @@ def test_alias_api_and_model_page(db_stack, model_name):
     ok = c.post(f"/models/{model_name}/aliases", data={"version": "2", "alias": "staging", "reason": "try"})
     assert ok.status_code == 303
     assert c.get("/api/v1/models").get_json()["items"][0]["aliases"] == {"production": 1, "staging": 2}
+
+
+def test_archive_and_promote_of_one_version_at_once_never_leave_an_alias_on_an_archived_version(db_stack):
+    """Many rounds of 'promote v2' racing 'archive v2': one of them wins each round, never both."""
+    rt = db_stack.runtime
+    for round_ in range(8):
+        name = f"race-archive-{round_}"
+        make_versions(rt, name, 2)
+        with rt.session() as s:
+            aliases.promote(s, name, "production", 1, reason="first")
+        barrier, outcomes = threading.Barrier(2), []
+
+        def promote(name=name, barrier=barrier, outcomes=outcomes):
+            barrier.wait()
+            try:
+                with rt.session() as s:
+                    aliases.promote(s, name, "production", 2, reason="race")
+                outcomes.append("promoted")
+            except Conflict:
+                outcomes.append("promote refused")
+
+        def archive(name=name, barrier=barrier, outcomes=outcomes):
+            barrier.wait()
+            try:
+                with rt.session() as s:
+                    registry.archive_version(s, name, 2)
+                outcomes.append("archived")
+            except Conflict:
+                outcomes.append("archive refused")
+
+        threads = [threading.Thread(target=promote), threading.Thread(target=archive)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with rt.session() as s:
+            holder = aliases.resolve_alias(s, name, "production")
+            assert not (holder.version == 2 and holder.archived_at is not None), outcomes
+        assert sorted(outcomes) in (["archive refused", "promoted"], ["archived", "promote refused"]), outcomes
