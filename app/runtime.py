@@ -62,6 +62,7 @@ class Runtime:
 
     def _submit(self, submit, raw: Mapping[str, Any], created_by: str | None,
                 idempotency_key: str | None) -> tuple[JobView, bool]:
+        idempotency_key = jobs.scoped_key(created_by, idempotency_key)
         try:
             with self.session() as session:
                 job, created = submit(session, raw, created_by=created_by, idempotency_key=idempotency_key)

@@ -32,27 +32,34 @@ def measure_champion(rt: Runtime, claimed: ClaimedJob, data) -> Measured | None:
         try:
             holder = aliases.resolve_alias(session, claimed.model_name, schedule.alias)
         except NotFound:
-            return Measured(None, None, "none")
+            return Measured(None, None, "none", metric)
         champion = registry.get_version_by_id(session, holder.id)
     recorded = champion.metrics.get(metric)
     recorded = float(recorded) if isinstance(recorded, int | float) else None
     if champion.dataset_sha256 == claimed.dataset_sha256:
-        return Measured(holder.id, recorded, "recorded (same data, same test rows)")
+        return Measured(holder.id, recorded, "recorded (same data, same test rows)", metric)
     artifact = champion.artifact("model.keras")
     if artifact is None:  # word2vec: its scores use fixed benchmark files, not the dataset's rows
-        return Measured(holder.id, recorded, "recorded (the metric does not depend on the dataset)")
+        return Measured(holder.id, recorded, "recorded (the metric does not depend on the dataset)", metric)
     classes = champion.metrics.get("class_names")
     if classes is not None and list(classes) != list(getattr(data, "class_names", classes)):
-        return Measured(holder.id, None, "the champion predicts other classes than the new data has")
-    import keras
+        return Measured(holder.id, None, "the champion predicts other classes than the new data has", metric)
+    path = rt.store.verified(artifact.path, artifact.sha256)  # a tampered champion fails the job, audited
+    try:
+        import keras
 
-    from workers.trainers.evaluate import classification_metrics
+        from workers.trainers.evaluate import classification_metrics
 
-    model = keras.models.load_model(rt.store.verified(artifact.path, artifact.sha256), safe_mode=True)
-    x_test, y_test = test_rows(data)
-    value = classification_metrics(model, x_test, y_test, list(data.class_names)).get(metric)
+        model = keras.models.load_model(path, safe_mode=True)
+        x_test, y_test = test_rows(data)
+        value = classification_metrics(model, x_test, y_test, list(data.class_names)).get(metric)
+    except Exception as exc:  # e.g. the newest data has other features: keep the champion, keep this version
+        log.warning("gate: champion v%d could not be evaluated on the new data", champion.version, exc_info=True)
+        return Measured(holder.id, None, f"the champion could not be evaluated on the new data: "
+                                         f"{type(exc).__name__}: {str(exc)[:200]}", metric)
     log.info("gate: champion v%d re-evaluated on the new test rows: %s=%s", champion.version, metric, value)
-    return Measured(holder.id, float(value) if value is not None else None, "re-evaluated on the new test rows")
+    return Measured(holder.id, float(value) if value is not None else None, "re-evaluated on the new test rows",
+                    metric)
 
 
 def test_rows(data):

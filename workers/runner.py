@@ -97,17 +97,19 @@ def run_train_job(rt: Runtime, job_id: str, worker: str) -> str:
             outcome = "handed back"
         else:
             outcome = "fenced"
+    # A failure recorded by an attempt that no longer owns the job is "fenced": the live attempt's
+    # checkpoints and batch parts are then left alone.
     except TimeLimit as exc:
-        _record(rt, jobs.fail_job, job_id, claimed.attempt, str(exc))
+        outcome = _failed(rt, job_id, claimed.attempt, str(exc))
     except Tampered as exc:  # an input no longer matches its recorded sha256: never used, and audited
         log.error("job %s refused a tampered input: %s", job_id, exc)
-        _record(rt, jobs.fail_job, job_id, claimed.attempt, f"refused a tampered input: {exc}")
+        outcome = _failed(rt, job_id, claimed.attempt, f"refused a tampered input: {exc}")
         detail = {"job": job_id, "error": str(exc)[:500], "job_created_by": claimed.created_by}
         _with_db_retry(rt, lambda session: audit.record(session, None, "artifact.tampered", f"job {job_id}",
                                                         detail=detail))
     except Exception as exc:
         log.exception("job %s failed", job_id)
-        _record(rt, jobs.fail_job, job_id, claimed.attempt, explain(exc, claimed))
+        outcome = _failed(rt, job_id, claimed.attempt, explain(exc, claimed))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if outcome in ("succeeded", "failed", "cancelled"):
@@ -185,6 +187,10 @@ def _with_db_retry(rt: Runtime, work):
             log.warning("database unavailable (%s); retrying in %.1f s", exc.__class__.__name__, delay)
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
+
+
+def _failed(rt: Runtime, job_id: str, attempt: int, error: str) -> str:
+    return "failed" if _record(rt, jobs.fail_job, job_id, attempt, error) else "fenced"
 
 
 def _record(rt: Runtime, fn, *args) -> bool:

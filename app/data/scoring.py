@@ -149,8 +149,11 @@ def _lines_chunk(index: int, first_id: int, lines, layout: _Layout) -> Chunk:
     slow_lines = lines.take(pa.array(slow)).to_pylist()
     order, xs, keys = list(fast_positions), [x[finite]], list(fast_keys or [])
     slow_good: list[list[float]] = []
-    for position, row in zip(slow, csv.reader(slow_lines, delimiter=layout.delimiter), strict=True):
-        problem = _row_problem(row, layout.positions, layout.width, layout.features)
+    # Each line on its own: a quoted field that spans lines becomes bad rows with reasons, never a crash.
+    rows = [next(csv.reader([line], delimiter=layout.delimiter), []) for line in slow_lines]
+    for position, line, row in zip(slow, slow_lines, rows, strict=True):
+        problem = ("a quoted field spans lines (not supported in files to score)" if line.count('"') % 2
+                   else _row_problem(row, layout.positions, layout.width, layout.features))
         if isinstance(problem, str):
             chunk.errors.append((first_id + 1 + int(position), problem))
             continue

@@ -38,6 +38,7 @@ class Measured:
     champion_version_id: int | None
     champion_metric: float | None
     source: str  # "recorded" (same test data) | "re-evaluated" | "none" (no champion) | why not comparable
+    metric: str | None = None  # the metric measured: the policy's when the job's training ended
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,10 @@ def apply_gate(session: Session, schedule: Schedule, model_name: str, challenger
     except NotFound:
         holder = None
     champion_metric, source = measured.champion_metric, measured.source
-    if holder is not None and holder.id != measured.champion_version_id:
+    if measured.metric is not None and measured.metric != policy.metric:
+        # The schedule's metric was edited while the job trained: what was measured compares nothing.
+        champion_metric, source = None, f"measured {measured.metric}, but the policy now uses {policy.metric}"
+    elif holder is not None and holder.id != measured.champion_version_id:
         # The alias moved while the job ran: compare with what its new holder recorded.
         recorded = (holder.metrics or {}).get(policy.metric)
         same_data = holder.dataset_id == challenger.dataset_id

@@ -6,6 +6,7 @@ plus a job_events row, so a duplicate message or a stale worker changes nothing.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import uuid
 from collections.abc import Mapping
@@ -416,6 +417,14 @@ def epoch_history(session: Session, job_id: str | None) -> dict[str, list[float]
             if key != "epoch" and isinstance(value, int | float):
                 history.setdefault(key, []).append(value)
     return history
+
+
+def scoped_key(created_by: str | None, idempotency_key: str | None) -> str | None:
+    """The stored form of an idempotency key: scoped to who submitted it, so nobody can claim (or
+    predict their way into) another account's or a schedule's submissions with a key of theirs."""
+    if not idempotency_key:
+        return None
+    return hashlib.sha256(f"{created_by or ''}\0{idempotency_key}".encode()).hexdigest()
 
 
 def job_for_key(session: Session, idempotency_key: str) -> JobView | None:

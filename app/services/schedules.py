@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -48,15 +48,28 @@ def next_times(cron: str, timezone: str, after: datetime, n: int = 5) -> list[da
 def preview(cron: str, timezone: str, now: datetime) -> list[datetime]:
     """The next five due times, or the field errors of a bad cron or zone."""
     errors = {}
-    if not isinstance(cron, str) or len(cron.split()) != 5 or not croniter.is_valid(cron):
-        errors["cron"] = "a 5-field cron expression (minute hour day month weekday), e.g. '0 3 * * *'"
     try:
         _zone(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         errors["timezone"] = f"unknown time zone {timezone!r}"
+    problem = _cron_problem(cron, "UTC" if errors else timezone)
+    if problem:
+        errors["cron"] = problem
     if errors:
         raise Invalid(errors)
     return next_times(cron, timezone, now)
+
+
+def _cron_problem(cron: Any, timezone: str) -> str | None:
+    """Why ``cron`` cannot drive a schedule (not 5 fields, not valid, or never due), or None."""
+    if not isinstance(cron, str) or len(cron.split()) != 5 or not croniter.is_valid(cron):
+        return ("required: a 5-field cron expression (minute hour day month weekday), "
+                "e.g. '0 3 * * *' for 03:00 every day")
+    try:
+        next_times(cron, timezone, utcnow(), 1)
+    except CroniterBadDateError:
+        return f"{cron!r} is never due (no date matches it, e.g. 30 February)"
+    return None
 
 
 def _latest_due(cron: str, timezone: str, now: datetime) -> datetime:
@@ -94,9 +107,9 @@ def validate(session: Session, raw: Mapping[str, Any], current: Schedule | None 
         errors["timezone"] = f"unknown time zone {timezone!r} (an IANA name such as 'Europe/Paris' or 'UTC')"
     out["timezone"] = timezone
     cron = data.get("cron")
-    if not isinstance(cron, str) or not croniter.is_valid(cron) or len(cron.split()) != 5:
-        errors["cron"] = ("required: a 5-field cron expression (minute hour day month weekday), "
-                          "e.g. '0 3 * * *' for 03:00 every day")
+    problem = _cron_problem(cron, timezone if "timezone" not in errors else "UTC")
+    if problem:
+        errors["cron"] = problem
     out["cron"] = cron
     # The job template is checked exactly as a submission would be (against the dataset's newest version).
     template = {"kind": data.get("kind"), "model_name": data.get("model_name"), "dataset": data.get("dataset"),
@@ -303,11 +316,14 @@ def _start(session: Session, s: Schedule, due: datetime,
         lifecycle.request_cancel(session, job_id, actor=f"schedule:{s.name}")
     raw = {"kind": s.kind, "model_name": s.model_name, "dataset": s.dataset_name, "params": s.params,
            "queue": s.queue}
+    actor = f"schedule:{s.name}"
+    key = jobs.scoped_key(actor, f"schedule-{s.id}-{due.strftime('%Y%m%dT%H%M%S.%f')}")
     try:
-        view, _ = jobs.submit_train_job(session, raw, created_by=f"schedule:{s.name}",
-                                        idempotency_key=f"schedule-{s.id}-{due.strftime('%Y%m%dT%H%M%S.%f')}")
+        view, created = jobs.submit_train_job(session, raw, created_by=actor, idempotency_key=key)
     except Invalid as exc:
         return "skipped-invalid", f"the job template no longer validates: {exc}", None, []
+    if not created or view.created_by != actor:  # never adopt a job someone else submitted
+        return "skipped-invalid", f"job {view.id} already exists for this due time", None, []
     session.execute(update(Job).where(Job.id == view.id).values(schedule_id=s.id)
                     .execution_options(synchronize_session=False))
     return "started", detail, view.id, jobs.dispatchable(session, view.id)

@@ -211,3 +211,15 @@ def test_a_tampered_model_is_refused_and_audited(sqlite_stack, model_name):
     with sqlite_stack.runtime.session() as s:
         logged = [e for e in audit.entries(s, action="artifact.tampered") if e.detail.get("job") == done["id"]]
     assert logged
+
+
+def test_quoted_fields_are_read_and_a_field_spanning_lines_is_reported(tmp_path):
+    """The fast reader splits lines; quotes send a line to the csv module, one line at a time."""
+    from app.data import scoring
+
+    path = tmp_path / "q.csv"
+    path.write_text('id,a,b\n"x\ny",1,2\nz,3,4\n"k,1",5,6\nw,oops,1\n')
+    (chunk,) = scoring.tabular_chunks(path, {"encoding": "utf-8", "delimiter": ","}, ["a", "b"], "id", 100)
+    assert list(chunk.ids) == [3, 4] and list(chunk.keys) == ["z", "k,1"]
+    assert chunk.x.tolist() == [[3.0, 4.0], [5.0, 6.0]]
+    assert [row for row, _ in chunk.errors] == [1, 2, 5] and "spans lines" in chunk.errors[0][1]

@@ -203,3 +203,56 @@ def test_edit_delete_and_preview_through_the_api(db_stack):
     assert c.get("/api/v1/schedules/preview?cron=nope").status_code == 422
     assert c.delete(f"/api/v1/schedules/{sid}").status_code == 204
     assert c.get(f"/api/v1/schedules/{sid}").status_code == 404
+
+
+def test_a_user_cannot_slip_a_job_into_a_schedule_with_its_idempotency_key(db_stack):
+    """Keys are scoped to who submits: a member who predicts a run's key gets a job of their own."""
+    rt = db_stack.runtime
+    s = _create(rt, "hijack")
+    due = T0 + timedelta(minutes=5)
+    mine, created = rt.submit_train({"kind": "mlp", "dataset": "wine", "model_name": "m-hijack"},
+                                    created_by="mem", idempotency_key=f"schedule-{s['id']}-"
+                                                                      f"{due.strftime('%Y%m%dT%H%M%S.%f')}")
+    assert created
+    fired = rt.fire_schedules(now=due + timedelta(seconds=1))[0]
+    assert fired.status == "started" and fired.job_id != mine.id
+    with rt.session() as session:
+        job = session.get(Job, fired.job_id)
+        assert job.created_by == "schedule:hijack" and job.schedule_id == s["id"]
+        assert session.get(Job, mine.id).schedule_id is None
+
+
+def test_a_cron_that_is_never_due_is_refused_not_a_500(db_stack):
+    c = db_stack.client
+    r = c.get("/api/v1/schedules/preview?cron=0+0+30+2+*")
+    assert r.status_code == 422 and "never due" in r.get_json()["fields"]["cron"]
+    r = c.post("/api/v1/schedules", json=_body("never", cron="0 0 31 4 *"))
+    assert r.status_code == 422 and "never due" in r.get_json()["fields"]["cron"]
+
+
+def test_the_gate_compares_nothing_when_the_metric_changed_during_the_run(db_stack):
+    from app.models import ModelVersion, RegisteredModel
+    from app.services import aliases
+    from app.services.datasets import resolve_dataset
+    from app.services.gate import Measured, apply_gate
+
+    rt = db_stack.runtime
+    s = _create(rt, "edited", metric="test_loss", higher_is_better=False)
+    with rt.session() as session:
+        iris = resolve_dataset(session, "iris")
+        model = RegisteredModel(name="m-edited")
+        session.add(model)
+        session.flush()
+        rows = []
+        for n, acc in ((1, 0.5), (2, 0.9)):
+            job, _ = jobs.submit_train_job(session, {"kind": "mlp", "dataset": "iris", "model_name": "m-edited"})
+            rows.append(ModelVersion(model_id=model.id, version=n, job_id=job.id, kind="mlp", dataset_id=iris.id,
+                                     dataset_sha256=iris.sha256, params={},
+                                     metrics={"test_accuracy": acc, "test_loss": 1 - acc}))
+        session.add_all(rows)
+        session.flush()
+        aliases.promote(session, "m-edited", "production", 1, reason="seed")
+        schedule = session.get(Schedule, s["id"])
+        details = apply_gate(session, schedule, "m-edited", rows[1],
+                             Measured(rows[0].id, 0.5, "recorded", metric="test_accuracy"))
+    assert details["decision"] == "kept" and "policy now uses test_loss" in details["champion_metric_source"]
