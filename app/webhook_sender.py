@@ -13,7 +13,7 @@ import hmac
 import json
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import requests
 
@@ -55,13 +55,16 @@ def _send(due: webhooks.Due) -> tuple[bool, int | None, str | None]:
 def deliver_due(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
     """One pass: claim what is due, send each, record each attempt. Returns counts by outcome."""
     now = now or utcnow()
+    started = time.monotonic()
     with rt.session() as session:
         due = webhooks.claim_due(session, now)
     counts = {"delivered": 0, "pending": 0, "failed": 0}
     for d in due:
         ok, code, error = _send(d)
+        # The clock moves on while slow receivers answer: backoff counts from this attempt, not the pass.
+        attempted = now + timedelta(seconds=time.monotonic() - started)
         with rt.session() as session:
-            status = webhooks.record_attempt(session, d.id, ok=ok, status_code=code, error=error, now=now,
+            status = webhooks.record_attempt(session, d.id, ok=ok, status_code=code, error=error, now=attempted,
                                              max_attempts=rt.settings.webhook_max_attempts,
                                              backoff_s=rt.settings.webhook_backoff_s)
         counts[status] = counts.get(status, 0) + 1

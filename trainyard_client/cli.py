@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from trainyard_client.client import ApiError, ChecksumMismatch, TrainyardClient
+from trainyard_client.client import ApiError, ChecksumMismatch, TrainyardClient, safe_name
 
 
 def config_path() -> Path:
@@ -92,10 +92,12 @@ def _print(obj: Any) -> None:
 
 def _client(args) -> TrainyardClient:
     config = load_config()
-    url = args.url or config.get("url")
+    url = (args.url or config.get("url") or "").rstrip("/")
     if not url:
         raise SystemExit("no server: run `trainyard login --url URL --token TOKEN` (or set TRAINYARD_URL)")
-    return TrainyardClient(url, config.get("token"))
+    # The saved token goes only to the server it was saved for; another URL needs TRAINYARD_TOKEN.
+    token = os.environ.get("TRAINYARD_TOKEN") or (config.get("token") if url == config.get("url") else None)
+    return TrainyardClient(url, token)
 
 
 def _finish(job: dict) -> int:
@@ -112,9 +114,9 @@ def cmd_login(args) -> int:
         import getpass
 
         token = getpass.getpass("API token: ")
+    me = TrainyardClient(args.url, token)._request("GET", "/me")  # refuses a wrong token before saving it
     path = save_config({"url": args.url.rstrip("/"), "token": token})
-    TrainyardClient(args.url, token)._request("GET", "/health")
-    print(f"logged in to {args.url}; token kept in {path}")
+    print(f"logged in to {args.url} as {me.get('username')} ({me.get('role')}); token kept in {path}")
     return 0
 
 
@@ -181,6 +183,8 @@ def cmd_download(args) -> int:
     out = Path(args.out)
     names = args.files or [a["name"] for a in c.version(args.model, args.version)["artifacts"]]
     for name in names:
+        if not safe_name(name):
+            raise SystemExit(f"refusing the artifact name {name!r}: not a plain file name")
         path = c.download(args.model, args.version, name, out / name)
         print(f"{path}  (sha256 verified)")
     return 0

@@ -113,6 +113,8 @@ class TrainyardClient:
         meta = next((a for a in self.version(model, version)["artifacts"] if a["name"] == filename), None)
         if meta is None:
             raise ApiError(404, f"{model} v{version} has no artifact {filename!r}")
+        if not safe_name(filename):
+            raise ApiError(400, f"refusing the artifact name {filename!r}: not a plain file name")
         dest = Path(dest)
         part = dest.with_name(dest.name + ".part")
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -139,6 +141,11 @@ class TrainyardClient:
     def download_all(self, model: str, version: int, folder: Path) -> Iterator[Path]:
         for a in self.version(model, version)["artifacts"]:
             yield self.download(model, version, a["name"], Path(folder) / a["name"])
+
+
+def safe_name(name: str) -> bool:
+    """A plain file name: no folders, no '..', nothing hidden (names come from the server)."""
+    return bool(name) and Path(name).name == name and not name.startswith(".") and "\\" not in name
 
 
 def _sha256(path: Path) -> str:

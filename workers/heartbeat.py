@@ -57,6 +57,8 @@ class Heartbeat:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._thread.is_alive():  # a beat in flight must not land after "stopped" and revive the row
+            self._thread.join(timeout=30)
         try:
             with self.runtime().session() as session:
                 worker_rows.mark_stopped(session, self.name)

@@ -42,12 +42,15 @@ def gpu_queues(count: int) -> list[str]:
 
 
 def plan(gpus: list[Gpu], host: str, gpus_per_worker: int = 1, also_cpu: bool = False) -> list[WorkerSpec]:
-    """The workers to start on this host: one per group of ``gpus_per_worker`` GPUs, or one CPU worker."""
+    """The workers to start on this host: one per group of ``gpus_per_worker`` GPUs, or one CPU worker.
+
+    GPUs left over (3 GPUs, 2 per worker) get a smaller worker of their own, never nothing.
+    """
     if not gpus:
         # No GPU here: hide any the CUDA runtime might still find, and take CPU work only.
         return [WorkerSpec(f"cpu@{host}", ["cpu"], {"CUDA_VISIBLE_DEVICES": "", "TRAINYARD_GPUS": "[]"})]
     specs = []
-    for start in range(0, len(gpus) - gpus_per_worker + 1, gpus_per_worker):
+    for start in range(0, len(gpus), gpus_per_worker):
         group = gpus[start:start + gpus_per_worker]
         label = "-".join(str(g.index) for g in group)
         queues = gpu_queues(len(group)) + (["cpu"] if also_cpu else [])

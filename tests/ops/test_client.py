@@ -143,3 +143,18 @@ def test_the_client_needs_neither_flask_nor_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
     assert out.returncode == 0, out.stderr
+
+
+def test_the_saved_token_goes_only_to_its_server_and_a_wrong_token_is_not_saved(server, token, config_home):
+    from trainyard_client.cli import _client, build_parser
+    from trainyard_client.client import safe_name
+
+    url, _ = server
+    assert main(["login", "--url", url, "--token", "ty_wrong"]) != 0
+    assert not config_path().exists()
+    assert main(["login", "--url", url, "--token", token]) == 0
+    elsewhere = _client(build_parser().parse_args(["--url", "http://other.example", "status", "x"]))
+    assert elsewhere.http.headers.get("Authorization") is None
+    for bad in ("../x", "/etc/passwd", "a/b", ".bashrc", ""):
+        assert not safe_name(bad)
+    assert safe_name("model.keras")

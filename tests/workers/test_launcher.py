@@ -175,3 +175,14 @@ def test_launched_workers_are_pinned_advertise_their_gpus_and_stop_on_sigterm(db
     assert code == 0, (tmp_path / "launch.log").read_text()
     with rt.session() as session:
         assert not any(r["alive"] for r in worker_rows.list_workers(session))
+
+
+def test_left_over_gpus_get_a_smaller_worker_of_their_own():
+    from workers.gpus import Gpu
+    from workers.launch import plan
+
+    three = [Gpu(i, "NVIDIA L4") for i in range(3)]
+    assert [(w.name, w.env["CUDA_VISIBLE_DEVICES"]) for w in plan(three, "h", 2)] == [
+        ("gpu0-1@h", "0,1"), ("gpu2@h", "2")]
+    (only,) = plan([Gpu(0, "NVIDIA L4")], "h", 2)  # fewer GPUs than asked per worker: still a worker
+    assert only.name == "gpu0@h" and only.queues == ["gpu"]
