@@ -34,6 +34,9 @@ class Settings:
     # Seconds a queued job may wait for a worker before the reconciler rings again.
     redispatch_after_s: int = 120
     reconcile_interval_s: float = 30
+    # Proxies in front of the web process whose X-Forwarded-For/-Proto to trust (0: none; never set it
+    # higher than the proxies you run, or clients can forge their address).
+    trusted_proxies: int = 0
     # Rows per chunk of a batch-inference job (memory stays flat: one chunk at a time).
     batch_chunk_rows: int = 50_000
     # How often beat looks for due schedules (and settles finished scheduled runs).
@@ -127,6 +130,7 @@ _NUMERIC: tuple[tuple[str, str, type], ...] = (
     ("REGISTER_RETRY_S", "register_retry_s", float),
     ("MAX_JOBS_PER_CHILD", "max_jobs_per_child", int),
     ("SCHEDULE_TICK_S", "schedule_tick_s", float),
+    ("TRUSTED_PROXIES", "trusted_proxies", int),
     ("BATCH_CHUNK_ROWS", "batch_chunk_rows", int),
     ("MAX_REQUEST_BYTES", "max_request_bytes", int),
     ("MAX_PREDICT_INSTANCES", "max_predict_instances", int),

@@ -27,6 +27,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     _install_auth(app)
     register_error_handlers(app)
     _register_commands(app)
+    if settings.trusted_proxies:
+        # Behind N proxies (TLS terminator, load balancer): take the client's address and scheme from their
+        # X-Forwarded-* headers, so login limits count per client (not per proxy) and cookies are Secure.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app
 
 

@@ -33,8 +33,7 @@ def login():
     form = request.form
     username, password = form.get("username", "")[:64], form.get("password", "")
     try:
-        with runtime().session() as s:
-            user = accounts.authenticate(s, username, password, request.remote_addr, _limits())
+        user = accounts.authenticate(runtime().session, username, password, request.remote_addr, _limits())
     except TooManyAttempts as exc:
         return render_template("login.html", next=form.get("next", ""), error=exc.message,
                                username=username), 429

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Conflict, Invalid, NotFound, TooManyAttempts
@@ -132,32 +134,48 @@ def _recent_failures(session: Session, since, **where) -> int:
     return session.scalar(q) or 0
 
 
-def authenticate(session: Session, username: str, password: str, address: str | None,
-                 limits: LoginLimits) -> UserView | None:
+def authenticate(sessions: Callable[[], AbstractContextManager[Session]], username: str, password: str,
+                 address: str | None, limits: LoginLimits) -> UserView | None:
     """The user if the password matches; None (and a ``login_failed`` audit entry) if not.
 
     The limit counts the audit log's recent failures, so it holds across processes and restarts;
-    a limited login is refused before the password is even checked (TooManyAttempts).
+    a limited login is refused before the password is even checked (TooManyAttempts). The attempt
+    is written (as a failure) and committed *before* the slow password check, so requests sent in
+    parallel count each other instead of all passing the check at once; a success then takes it back.
     """
     since = utcnow() - timedelta(seconds=limits.window_s)
-    if _recent_failures(session, since, target=username[:255]) >= limits.per_account:
-        raise TooManyAttempts(f"too many failed logins for this account; try again in "
-                              f"{limits.window_s // 60} minutes")
-    if address and _recent_failures(session, since, address=address) >= limits.per_address:
-        raise TooManyAttempts(f"too many failed logins from this address; try again in "
-                              f"{limits.window_s // 60} minutes")
-    user = session.scalar(select(User).where(User.username == username))
-    ok = False
-    if isinstance(password, str) and len(password) <= MAX_PASSWORD:
-        try:
-            ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
-        except (VerificationError, InvalidHashError):
-            ok = False
-    if not ok or user.disabled:
-        session.add(AuditEntry(at=utcnow(), actor=None, action="login_failed", target=username[:255],
-                               address=address, detail={"reason": "disabled" if ok else "bad credentials"}))
-        return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    user.last_login_at = utcnow()
-    return UserView.of(user)
+    with sessions() as session:
+        # Attempts on one account queue on its row (a no-op UPDATE: a row lock on PostgreSQL, the write
+        # lock on SQLite), so the count below always includes every earlier attempt.
+        session.execute(update(User).where(User.username == username).values(id=User.id)
+                        .execution_options(synchronize_session=False))
+        if _recent_failures(session, since, target=username[:255]) >= limits.per_account:
+            raise TooManyAttempts(f"too many failed logins for this account; try again in "
+                                  f"{limits.window_s // 60} minutes")
+        if address and _recent_failures(session, since, address=address) >= limits.per_address:
+            raise TooManyAttempts(f"too many failed logins from this address; try again in "
+                                  f"{limits.window_s // 60} minutes")
+        attempt = AuditEntry(at=utcnow(), actor=None, action="login_failed", target=username[:255],
+                             address=address, detail={"reason": "checking"})
+        session.add(attempt)
+        session.flush()
+        attempt_id = attempt.id
+    with sessions() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        ok = False
+        if isinstance(password, str) and len(password) <= MAX_PASSWORD:
+            try:
+                ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+            except (VerificationError, InvalidHashError):
+                ok = False
+        entry = session.get(AuditEntry, attempt_id)
+        if not ok or user.disabled:
+            if entry is not None:
+                entry.detail = {"reason": "disabled" if ok else "bad credentials"}
+            return None
+        if entry is not None:
+            session.delete(entry)  # not a failure after all
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        user.last_login_at = utcnow()
+        return UserView.of(user)

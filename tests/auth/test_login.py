@@ -149,3 +149,32 @@ def test_pages_offer_only_what_the_role_may_do(db_stack, model_name):
     assert "cancel-form" not in viewer and "cancel-form" not in member and "cancel-form" in admin
     assert "New training job" not in viewer and "New training job" in member
     assert "Audit" not in member and "Audit" in admin
+
+
+def test_parallel_wrong_passwords_count_each_other(db_stack):
+    """Attempts are recorded before the (slow) password check: 12 at once cannot all slip past a limit of 5."""
+    import threading
+
+    from app.domain.errors import TooManyAttempts
+    from app.services import accounts
+
+    rt = db_stack.runtime
+    username, _, _ = db_stack.account("member")
+    limits = accounts.LoginLimits(per_account=5, per_address=100, window_s=900)
+    barrier, outcomes = threading.Barrier(12), []
+
+    def attempt():
+        barrier.wait()
+        try:
+            outcomes.append(accounts.authenticate(rt.session, username, "wrong", "10.0.0.9", limits))
+        except TooManyAttempts:
+            outcomes.append("limited")
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    checked = [o for o in outcomes if o != "limited"]
+    assert len(checked) == 5, outcomes  # exactly the limit: attempts on one account queue on its row
+    assert outcomes.count("limited") == 7
