@@ -161,9 +161,13 @@ def cmd_cancel(args) -> int:
     return 0
 
 
+HEADLINE = ("test_accuracy", "test_macro_f1", "wordsim353_spearman")  # what `trainyard versions` shows
+
+
 def cmd_versions(args) -> int:
     for v in _client(args).versions(args.model):
-        headline = {k: v["metrics"].get(k) for k in ("accuracy", "macro_f1") if k in v.get("metrics", {})}
+        metrics = v.get("metrics", {})
+        headline = {k: metrics[k] for k in HEADLINE if k in metrics}
         print(f"v{v['version']}\t{v.get('created_at', '')[:19]}\t{json.dumps(headline)}")
     return 0
 

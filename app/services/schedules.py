@@ -312,8 +312,12 @@ def _start(session: Session, s: Schedule, due: datetime,
             return "skipped-unchanged", unchanged, None, []
     from app.services import lifecycle  # replace: stop the running run first
 
-    for job_id in active:
-        lifecycle.request_cancel(session, job_id, actor=f"schedule:{s.name}")
+    for job_id in active:  # and the stages it waits for (a hierarchical run's word2vec job)
+        while job_id is not None:
+            job = session.get(Job, job_id)
+            if job is not None and job.status in ("waiting", "queued", "running"):
+                lifecycle.request_cancel(session, job_id, actor=f"schedule:{s.name}")
+            job_id = job.depends_on_job_id if job is not None else None
     raw = {"kind": s.kind, "model_name": s.model_name, "dataset": s.dataset_name, "params": s.params,
            "queue": s.queue}
     actor = f"schedule:{s.name}"

@@ -82,7 +82,9 @@ def test_cli_login_submit_wait_download(server, token, config_home, tmp_path, mo
         data = (tmp_path / "v1" / a["name"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == a["sha256"] and len(data) == a["size_bytes"]
     assert not list((tmp_path / "v1").glob("*.part"))
-    assert main(["versions", model_name]) == 0 and "v1" in capsys.readouterr().out
+    assert main(["versions", model_name]) == 0
+    listed = capsys.readouterr().out
+    assert "v1" in listed and "test_accuracy" in listed
 
 
 def test_download_resumes_with_a_range_request_and_refuses_a_bad_file(server, token, tmp_path, model_name):
