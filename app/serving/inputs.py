@@ -11,6 +11,12 @@ from app.domain.errors import Invalid
 MAX_INSTANCES = 1000
 
 
+class BadInstances(Invalid):
+    """Input that does not fit the version's recorded schema: a 400 with the reason, per instance."""
+
+    status_code = 400
+
+
 def parse_instances(kind: str, schema: dict[str, Any], instances: Any,
                     max_instances: int = MAX_INSTANCES) -> np.ndarray:
     """Validate every instance and build the array the model takes; errors name the instance.
@@ -18,9 +24,9 @@ def parse_instances(kind: str, schema: dict[str, Any], instances: Any,
     ``max_instances`` (the MAX_PREDICT_INSTANCES setting) bounds one call's work and memory.
     """
     if not isinstance(instances, list) or not instances:
-        raise Invalid({"instances": "required: a non-empty list"})
+        raise BadInstances({"instances": "required: a non-empty list"})
     if len(instances) > max_instances:
-        raise Invalid({"instances": f"at most {max_instances} instances per call, got {len(instances)}"})
+        raise BadInstances({"instances": f"at most {max_instances} instances per call, got {len(instances)}"})
     if kind in ("rnn", "text", "hierarchical"):
         return _texts(instances)
     if kind == "cnn":
@@ -31,9 +37,9 @@ def parse_instances(kind: str, schema: dict[str, Any], instances: Any,
 def _texts(instances: list[Any]) -> np.ndarray:
     for i, text in enumerate(instances):
         if not isinstance(text, str) or not text.strip():
-            raise Invalid({f"instances[{i}]": "must be a non-empty string"})
+            raise BadInstances({f"instances[{i}]": "must be a non-empty string"})
         if len(text) > 100_000:
-            raise Invalid({f"instances[{i}]": "longer than 100,000 characters"})
+            raise BadInstances({f"instances[{i}]": "longer than 100,000 characters"})
     return np.array(instances, dtype=object).reshape(-1, 1)
 
 
@@ -44,14 +50,14 @@ def _rows(instances: list[Any], schema: dict[str, Any]) -> np.ndarray:
         if isinstance(row, dict):
             missing = [n for n in names if n not in row]
             if missing:
-                raise Invalid({f"instances[{i}]": f"missing features: {', '.join(missing[:5])}"})
+                raise BadInstances({f"instances[{i}]": f"missing features: {', '.join(missing[:5])}"})
             row = [row[n] for n in names]
         if not isinstance(row, list) or len(row) != len(names):
-            raise Invalid({f"instances[{i}]": f"must be a list of {len(names)} numbers (or an object keyed by "
+            raise BadInstances({f"instances[{i}]": f"must be a list of {len(names)} numbers (or an object keyed by "
                                               "feature name)"})
         for j, value in enumerate(row):
             if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
-                raise Invalid({f"instances[{i}][{j}]": f"{names[j]!r} must be a finite number, got {value!r}"})
+                raise BadInstances({f"instances[{i}][{j}]": f"{names[j]!r} must be a finite number, got {value!r}"})
         rows.append(row)
     return np.array(rows, dtype=np.float32)
 
@@ -63,13 +69,13 @@ def _images(instances: list[Any], schema: dict[str, Any]) -> np.ndarray:
         try:
             arr = np.asarray(image, dtype=np.float32)
         except (TypeError, ValueError, OverflowError):
-            raise Invalid({f"instances[{i}]": "must be a nested list of numbers"}) from None
+            raise BadInstances({f"instances[{i}]": "must be a nested list of numbers"}) from None
         if arr.shape == shape[:2] and len(shape) == 3 and shape[2] == 1:
             arr = arr[..., np.newaxis]
         if arr.shape != shape:
-            raise Invalid({f"instances[{i}]": f"must have shape {list(shape)}, got {list(arr.shape)}"})
+            raise BadInstances({f"instances[{i}]": f"must have shape {list(shape)}, got {list(arr.shape)}"})
         if not np.isfinite(arr).all():
-            raise Invalid({f"instances[{i}]": "contains NaN or infinite values"})
+            raise BadInstances({f"instances[{i}]": "contains NaN or infinite values"})
         out.append(arr)
     return np.stack(out)
 

@@ -66,23 +66,23 @@ def predict(model: Any, x, class_names: list[str]) -> list[dict[str, Any]]:
 
 def word2vec_answer(kv: Any, body: dict[str, Any], max_words: int) -> dict[str, Any]:
     """``{"most_similar": [words], "topn": n}`` and/or ``{"vectors": [words]}`` against loaded vectors."""
-    from app.domain.errors import Invalid
+    from app.serving.inputs import BadInstances
 
     queries = {k: body.get(k) for k in ("most_similar", "vectors") if body.get(k) is not None}
     if not queries:
-        raise Invalid({"most_similar": "a word2vec model answers most_similar and/or vectors: lists of words"})
+        raise BadInstances({"most_similar": "a word2vec model answers most_similar and/or vectors: lists of words"})
     topn = body.get("topn", 10)
     if isinstance(topn, bool) or not isinstance(topn, int) or not 1 <= topn <= 100:
-        raise Invalid({"topn": "a whole number from 1 to 100"})
+        raise BadInstances({"topn": "a whole number from 1 to 100"})
     out: dict[str, Any] = {}
     for field, words in queries.items():
         if not isinstance(words, list) or not words or len(words) > max_words:
-            raise Invalid({field: f"a list of 1-{max_words} words"})
+            raise BadInstances({field: f"a list of 1-{max_words} words"})
         for i, word in enumerate(words):
             if not isinstance(word, str) or not word:
-                raise Invalid({f"{field}[{i}]": "must be a non-empty string"})
+                raise BadInstances({f"{field}[{i}]": "must be a non-empty string"})
             if word not in kv.key_to_index:
-                raise Invalid({f"{field}[{i}]": f"{word[:60]!r} is not in the vocabulary"})
+                raise BadInstances({f"{field}[{i}]": f"{word[:60]!r} is not in the vocabulary"})
         if field == "most_similar":
             out[field] = {w: [{"word": o, "similarity": round(float(sim), 6)} for o, sim in
                               kv.most_similar(w, topn=topn)] for w in words}

@@ -30,9 +30,9 @@ def test_predict_with_the_production_version(sqlite_stack, model_name):
             r = c.post(url, data='{"instances": [[1, 2, 3, Infinity]]}', content_type="application/json")
         else:
             r = c.post(url, json={"instances": bad})
-        assert r.status_code == 422, (bad, r.get_data(as_text=True))
+        assert r.status_code == 400, (bad, r.get_data(as_text=True))
         assert field in r.get_json()["fields"]
-    assert c.post(url, json={"instances": [[0, 0, 0, 0]] * 1001}).status_code == 422
+    assert c.post(url, json={"instances": [[0, 0, 0, 0]] * 1001}).status_code == 400
     assert c.post(f"{url}?alias=staging", json={"instances": rows}).status_code == 404
     assert c.post("/api/v1/models/nope/predict", json={"instances": rows}).status_code == 404
 
@@ -66,7 +66,7 @@ def test_predict_raw_text(sqlite_stack, model_name):
                json={"instances": ["a wonderful superb film", "dreadful and boring plot"]})
     assert r.status_code == 200, r.get_data(as_text=True)
     assert [p["label"] for p in r.get_json()["predictions"]] == ["pos", "neg"]
-    assert c.post(f"/api/v1/models/{model_name}/predict", json={"instances": [""]}).status_code == 422
+    assert c.post(f"/api/v1/models/{model_name}/predict", json={"instances": [""]}).status_code == 400
 
 
 def test_promote_and_roll_back_change_who_answers_without_a_restart(sqlite_stack, model_name):
@@ -96,5 +96,5 @@ def test_word2vec_answers_most_similar_and_vectors(sqlite_stack, model_name):
     assert len(body["most_similar"]["government"]) == 4 and len(body["vectors"]["the"]) == 12
     assert body["most_similar"]["government"][0]["similarity"] <= 1
     bad = c.post(url, json={"most_similar": ["zzznotaword"]})
-    assert bad.status_code == 422 and "most_similar[0]" in bad.get_json()["fields"]
-    assert c.post(url, json={"instances": [[1]]}).status_code == 422
+    assert bad.status_code == 400 and "most_similar[0]" in bad.get_json()["fields"]
+    assert c.post(url, json={"instances": [[1]]}).status_code == 400
