@@ -24,6 +24,14 @@ if ! pg_ready; then
   pg_ready || say "PostgreSQL at $TEST_POSTGRES_URL is not reachable: its tests will be skipped (CI fails them)"
 fi
 
+# The fault-injection and two-host tests start private redis-servers and network namespaces of their own.
+if ! command -v redis-server >/dev/null; then
+  apt_install redis-server || say "redis-server is not installed: the fault-injection tests will fail"
+fi
+if ! command -v ip >/dev/null; then
+  apt_install iproute2 || say "ip (iproute2) is not installed: the two-host test will fail"
+fi
+
 # Debian's chromium for the browser tests (Playwright's own browser download does not work offline).
 if ! command -v chromium >/dev/null; then
   apt_install chromium || say "chromium is not installed: browser tests will be skipped"
