@@ -35,6 +35,19 @@ class StoredFile:
     sha256: str
 
 
+def copy_counted(stream: BinaryIO, out: BinaryIO, max_bytes: int | None) -> tuple[int, str]:
+    """Copy ``stream`` to ``out``; returns (size, sha256). Beyond ``max_bytes`` it raises TooLarge
+    (the caller removes the partial copy). Both stores write through this."""
+    digest, size = hashlib.sha256(), 0
+    while chunk := stream.read(CHUNK):
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise TooLarge(f"larger than the limit of {max_bytes:,} bytes")
+        digest.update(chunk)
+        out.write(chunk)
+    return size, digest.hexdigest()
+
+
 def check_sha256(path: Path, sha256: str) -> None:
     """Raise Tampered when the file's sha256 is not the recorded one."""
     actual = sha256_file(path)
@@ -69,17 +82,10 @@ class LocalStore:
         """
         dest = self.resolve(rel)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
         fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    size += len(chunk)
-                    if max_bytes is not None and size > max_bytes:
-                        raise TooLarge(f"larger than the limit of {max_bytes:,} bytes")
-                    digest.update(chunk)
-                    out.write(chunk)
+                size, sha256 = copy_counted(stream, out, max_bytes)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp_name, dest)
@@ -88,7 +94,7 @@ class LocalStore:
             raise
         _fsync_dir(dest.parent)
         return StoredFile(name=dest.name, path=dest.relative_to(self.root).as_posix(),
-                          size_bytes=size, sha256=digest.hexdigest())
+                          size_bytes=size, sha256=sha256)
 
     def verified(self, rel: str, sha256: str) -> Path:
         """The path of ``rel`` after checking its sha256 against the recorded one (Tampered if not)."""

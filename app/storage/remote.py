@@ -8,7 +8,6 @@ to a local cache and checked against their sha256 before use.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -18,7 +17,7 @@ from typing import BinaryIO
 
 import fsspec
 
-from app.storage.local import CHUNK, StoredFile, TooLarge, UnsafePath, check_sha256, sha256_file
+from app.storage.local import CHUNK, StoredFile, UnsafePath, check_sha256, copy_counted, sha256_file
 
 
 class FsspecStore:
@@ -41,22 +40,15 @@ class FsspecStore:
         parent = dest.rsplit("/", 1)[0]
         tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
         self.fs.makedirs(parent, exist_ok=True)
-        digest, size = hashlib.sha256(), 0
         try:
             with self.fs.open(tmp, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    size += len(chunk)
-                    if max_bytes is not None and size > max_bytes:
-                        raise TooLarge(f"larger than the limit of {max_bytes:,} bytes")
-                    digest.update(chunk)
-                    out.write(chunk)
+                size, sha256 = copy_counted(stream, out, max_bytes)
             self.fs.mv(tmp, dest)
         except BaseException:
             if self.fs.exists(tmp):
                 self.fs.rm(tmp)
             raise
-        return StoredFile(name=rel.rsplit("/", 1)[-1], path=rel.strip("/"), size_bytes=size,
-                          sha256=digest.hexdigest())
+        return StoredFile(name=rel.rsplit("/", 1)[-1], path=rel.strip("/"), size_bytes=size, sha256=sha256)
 
     def publish(self, src: Path, rel: str) -> StoredFile:
         with open(src, "rb") as inp:
