@@ -265,7 +265,7 @@ def _chunks(rt: Runtime, claimed: ClaimedJob, kind: str, p: dict[str, Any]) -> I
     if path is not None and claimed.dataset_kind == "tabular":
         yield from scoring.tabular_chunks(path, claimed.dataset_schema, p["features"], p.get("key_column"), size)
     elif path is not None and claimed.dataset_kind == "text":
-        yield from scoring.text_chunks(path, claimed.dataset_schema, None, size)
+        yield from scoring.text_chunks(path, claimed.dataset_schema, size)
     else:  # built-ins and image archives: in memory
         data = load_dataset(claimed.dataset_kind, claimed.dataset_source, path, claimed.dataset_schema)
         x = np.array(data.texts, dtype=object).reshape(-1, 1) if hasattr(data, "texts") else data.X

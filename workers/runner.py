@@ -62,8 +62,8 @@ class _Reporter:
             self.lease.check()
 
 
-def run_train_job(rt: Runtime, job_id: str, worker: str) -> str:
-    """Claim and run ``job_id``; returns what happened.
+def run_job(rt: Runtime, job_id: str, worker: str) -> str:
+    """Claim and run ``job_id`` (training, or batch inference for ``type == "infer"``); returns what happened.
 
     One of "skipped" (not queued: a duplicate or late delivery), "succeeded", "failed",
     "cancelled", "handed back" or "fenced" (another attempt owns the job now).
@@ -225,4 +225,4 @@ def _input_files(rt: Runtime, claimed: ClaimedJob) -> dict[str, Path]:
     return {a.name: rt.store.verified(a.path, a.sha256) for a in version.artifacts}
 
 
-__all__ = ["Stop", "run_train_job"]
+__all__ = ["Stop", "run_job"]

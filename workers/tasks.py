@@ -8,19 +8,21 @@ from sqlalchemy.exc import OperationalError
 
 from app.dispatch import TRAIN_TASK
 from workers.context import runtime_for
-from workers.runner import run_train_job
+from workers.runner import run_job
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(name=TRAIN_TASK, bind=True, max_retries=60)
 def train(self, job_id: str) -> str:
-    """Run training job ``job_id`` if this delivery wins the claim; otherwise do nothing.
+    """Run job ``job_id`` (training or batch inference) if this delivery wins the claim; otherwise nothing.
+
+    The task keeps its first name, trainyard.train, so messages already in Redis still find it.
 
     If the database cannot be reached to claim, retry later (the job row is safe there).
     """
     try:
-        return run_train_job(runtime_for(self.app), job_id, worker=self.request.hostname or "worker")
+        return run_job(runtime_for(self.app), job_id, worker=self.request.hostname or "worker")
     except OperationalError as exc:
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 30)) from exc
 

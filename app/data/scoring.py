@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from app.data.formats.textio import _codec
+from app.data.formats.text import _open_records
+from app.data.formats.textio import _codec, open_lines
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -242,11 +243,10 @@ def _row_problem(row: list[str], positions: list[int], width: int, features: Seq
     return values
 
 
-def text_chunks(path: Path, schema: Mapping[str, Any], key_column: str | None, chunk_rows: int) -> Iterator[Chunk]:
-    """Chunks of a text dataset (CSV with a text column, or fastText lines); empty texts are errors."""
-    from app.data.formats.text import _open_records
-    from app.data.formats.textio import open_lines
+def text_chunks(path: Path, schema: Mapping[str, Any], chunk_rows: int) -> Iterator[Chunk]:
+    """Chunks of a text dataset (CSV with a text column, or fastText lines); empty texts are errors.
 
+    Text uploads have no key column: row ids identify the rows."""
     with open_lines(path, schema["encoding"]) as lines:
         records, _found = _open_records(lines, schema)
         batch: list[str] = []
@@ -258,7 +258,6 @@ def text_chunks(path: Path, schema: Mapping[str, Any], key_column: str | None, c
                 row_id, index, batch = row_id + len(batch), index + 1, []
         if batch:
             yield _text_chunk(index, row_id, batch)
-    del key_column  # text uploads have no key column: row ids identify rows
 
 
 def _text_chunk(index: int, first_id: int, texts: list[str]) -> Chunk:

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from app.domain.errors import Invalid, NotFound
 from app.models import Job, Schedule, ScheduleRun, utcnow
-from app.services import jobs
-from app.services.aliases import ALIAS
+from app.services import jobs, lifecycle
+from app.services.aliases import ALIAS, resolve_alias
 from app.services.datasets import resolve_dataset
 from app.services.views import _iso
 
@@ -310,8 +310,6 @@ def _start(session: Session, s: Schedule, due: datetime,
         unchanged = _data_unchanged(session, s)
         if unchanged:
             return "skipped-unchanged", unchanged, None, []
-    from app.services import lifecycle  # replace: stop the running run first
-
     for job_id in active:  # and the stages it waits for (a hierarchical run's word2vec job)
         while job_id is not None:
             job = session.get(Job, job_id)
@@ -339,8 +337,6 @@ def _status(session: Session, job_id: str) -> str:
 
 def _data_unchanged(session: Session, s: Schedule) -> str | None:
     """Why to skip when the champion was trained on the dataset's newest version; None to run."""
-    from app.services.aliases import resolve_alias
-
     try:
         newest = resolve_dataset(session, s.dataset_name)
         champion = resolve_alias(session, s.model_name, s.alias)
