@@ -58,6 +58,12 @@ class Settings:
     register_retry_s: float = 300.0
     # Jobs a worker child runs before it is replaced (1 frees GPU memory between jobs; 0 = never).
     max_jobs_per_child: int = 0
+    # A worker writes its row (queues, GPUs, its child's state) this often.
+    worker_beat_s: float = 10.0
+    # A pool child must report "up" within this; it imports TensorFlow afterwards, in the background.
+    worker_child_up_timeout_s: float = 60.0
+    # A worker with no child ready to run jobs for this long shows as wedged (workers page, /metrics, health).
+    worker_wedged_after_s: float = 180.0
     # Requests other than uploads are capped at this size (JSON, forms); uploads at max_upload_bytes.
     max_request_bytes: int = 16 * 1024 * 1024
     # Rows a single predict call may score.
@@ -129,6 +135,9 @@ _NUMERIC: tuple[tuple[str, str, type], ...] = (
     ("CHECKPOINT_EVERY_STEPS", "checkpoint_every_steps", int),
     ("REGISTER_RETRY_S", "register_retry_s", float),
     ("MAX_JOBS_PER_CHILD", "max_jobs_per_child", int),
+    ("WORKER_BEAT_S", "worker_beat_s", float),
+    ("WORKER_CHILD_UP_TIMEOUT_S", "worker_child_up_timeout_s", float),
+    ("WORKER_WEDGED_AFTER_S", "worker_wedged_after_s", float),
     ("SCHEDULE_TICK_S", "schedule_tick_s", float),
     ("TRUSTED_PROXIES", "trusted_proxies", int),
     ("BATCH_CHUNK_ROWS", "batch_chunk_rows", int),

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from flask import Blueprint, Flask, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from sqlalchemy import func, select
 
 from app.broker import queue_depths
@@ -44,7 +44,8 @@ class DatabaseCollector:
             timed = session.execute(select(Job.kind, Job.queue, Job.created_at, Job.started_at, Job.finished_at)
                                     .where(Job.started_at.is_not(None)).order_by(Job.started_at.desc())
                                     .limit(RECENT_JOBS)).all()
-            beats = session.execute(select(WorkerRow.name, WorkerRow.heartbeat_at)
+            beats = session.execute(select(WorkerRow.name, WorkerRow.heartbeat_at, WorkerRow.pool_state,
+                                           WorkerRow.child_starts)
                                     .where(WorkerRow.stopped_at.is_(None),
                                            WorkerRow.heartbeat_at >= utcnow() - workers.SHOW_SILENT_FOR)).all()
             queues = workers.routing_queues(session)
@@ -73,9 +74,20 @@ class DatabaseCollector:
         now = utcnow()
         age = GaugeMetricFamily("trainyard_worker_heartbeat_age_seconds",
                                 "Seconds since each running worker's last heartbeat.", labels=["worker"])
-        for name, at in beats:
+        wedged = GaugeMetricFamily("trainyard_worker_wedged",
+                                   "1 while a worker has had no job child ready to run jobs for "
+                                   "WORKER_WEDGED_AFTER_S (its children die or never load TensorFlow).",
+                                   labels=["worker"])
+        starts = CounterMetricFamily("trainyard_worker_child_starts",
+                                     "Job children each worker has started (a fast climb is a crash loop).",
+                                     labels=["worker"])
+        for name, at, pool_state, child_starts in beats:
             age.add_metric([name], max((now - at).total_seconds(), 0.0))
+            wedged.add_metric([name], 1.0 if pool_state == "wedged" else 0.0)
+            starts.add_metric([name], child_starts or 0)
         yield age
+        yield wedged
+        yield starts
 
 
 def _histogram(name: str, doc: str, label: str, values: dict[str, list[float]],

@@ -7,12 +7,12 @@ claim (one conditional UPDATE per attempt) turns that into exactly once.
 from __future__ import annotations
 
 import logging
-import os
 
 from celery import Celery
 from celery.signals import beat_init, worker_process_init, worker_ready, worker_shutdown, worker_shutting_down
 
 from app.config import Settings
+from workers import warmup
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,11 @@ def make_celery(settings: Settings | None = None) -> Celery:
         task_time_limit=settings.hard_time_limit_s,
         broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
         # A fresh child per job frees GPU memory (TensorFlow keeps it for the life of a process);
-        # set MAX_JOBS_PER_CHILD=1 on GPU workers. The next child imports TensorFlow at start-up.
+        # set MAX_JOBS_PER_CHILD=1 on GPU workers. The next child imports TensorFlow in the background.
         worker_max_tasks_per_child=settings.max_jobs_per_child or None,
+        # A child reports UP before it imports TensorFlow (workers.warmup), so Celery's 4 s default
+        # would do; the margin is for a loaded machine where even a bare fork can stall.
+        worker_proc_alive_timeout=settings.worker_child_up_timeout_s,
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
@@ -57,28 +60,25 @@ def make_celery(settings: Settings | None = None) -> Celery:
 
 @worker_process_init.connect
 def _warm_up(**_kwargs) -> None:
-    """Import TensorFlow in the worker child (after fork) so the first job does not pay for it.
+    """Start importing TensorFlow in the new child, in a thread, so the child reports UP at once.
 
-    The parent never imports it: TensorFlow and CUDA are not fork-safe.
+    The parent never imports it: TensorFlow and CUDA are not fork-safe. A job waits for the
+    import before it claims (workers.tasks); see workers.warmup for why this is not done here.
     """
-    if os.environ.get("TRAINYARD_PRELOAD_TF", "1") == "1":
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import tensorflow as tf
-
-        # Before any op: TensorFlow would otherwise take all of the GPU's memory for this child.
-        for gpu in tf.config.list_physical_devices("GPU"):
-            tf.config.experimental.set_memory_growth(gpu, True)
+    warmup.start()
 
 
 @worker_ready.connect
 def _start_heartbeat(sender=None, **_kwargs) -> None:
-    """Advertise this worker (queues, GPUs) in the workers table every few seconds."""
-    from app.services.workers import BEAT_EVERY_S
+    """Advertise this worker (queues, GPUs, its child's state) in the workers table every few seconds."""
     from workers.heartbeat import Heartbeat
+    from workers.pool_watch import PoolWatch
 
+    settings = celery_app.conf.trainyard_settings
     name = getattr(sender, "hostname", None) or "worker"
     queues = sorted(q.name for q in celery_app.amqp.queues.consume_from.values())
-    beat = Heartbeat(celery_app.conf.trainyard_settings, name, queues, BEAT_EVERY_S)
+    pool = PoolWatch(settings.worker_wedged_after_s, warm_pid=lambda: warmup.WARM_PID.value)
+    beat = Heartbeat(settings, name, queues, settings.worker_beat_s, pool)
     celery_app.conf.trainyard_heartbeat = beat
     beat.start()
 

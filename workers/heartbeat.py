@@ -1,4 +1,5 @@
-"""A worker's own heartbeat row: who it is, which queues it takes, its GPUs and how busy they are.
+"""A worker's own heartbeat row: who it is, which queues it takes, its GPUs, how busy they are, and
+whether its job child is ready (workers.pool_watch).
 
 Runs as a thread of the worker's main process (never in the job's child), so a long
 job never delays it; the row is what the workers page, the API, /metrics and job
@@ -16,6 +17,7 @@ from app.config import Settings
 from app.runtime import Runtime
 from app.services import workers as worker_rows
 from workers.gpus import live_stats
+from workers.pool_watch import PoolWatch
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +36,10 @@ class Heartbeat:
     """Owns a runtime of its own, built in the worker's main process and kept referenced for the
     process's life: a job child forked later inherits it untouched and never closes its connections."""
 
-    def __init__(self, settings: Settings, name: str, queues: list[str], interval_s: float) -> None:
+    def __init__(self, settings: Settings, name: str, queues: list[str], interval_s: float,
+                 pool: PoolWatch | None = None) -> None:
         self.settings, self.name, self.queues, self.interval_s = settings, name, queues, interval_s
+        self.pool = pool
         self._runtime: Runtime | None = None
         self.host = name.split("@", 1)[1] if "@" in name else socket.gethostname()
         self.gpus = advertised_gpus()
@@ -51,9 +55,11 @@ class Heartbeat:
         self._thread.start()
 
     def beat(self) -> None:
+        pool = self.pool.observe() if self.pool else None
         with self.runtime().session() as session:
             worker_rows.record_beat(session, self.name, host=self.host, pid=os.getpid(), queues=self.queues,
-                                    gpus=live_stats(self.gpus))
+                                    gpus=live_stats(self.gpus),
+                                    pool=pool and worker_rows.Pool(pool.state, pool.since, pool.child_starts))
 
     def stop(self) -> None:
         self._stop.set()

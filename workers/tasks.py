@@ -7,6 +7,7 @@ from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
 from app.dispatch import TRAIN_TASK
+from workers import warmup
 from workers.context import runtime_for
 from workers.runner import run_job
 
@@ -20,7 +21,10 @@ def train(self, job_id: str) -> str:
     The task keeps its first name, trainyard.train, so messages already in Redis still find it.
 
     If the database cannot be reached to claim, retry later (the job row is safe there).
+    The claim waits until this child has imported TensorFlow (workers.warmup), so the
+    lease never starts ticking behind a 25 s import.
     """
+    warmup.wait_until_warm()
     try:
         return run_job(runtime_for(self.app), job_id, worker=self.request.hostname or "worker")
     except OperationalError as exc:

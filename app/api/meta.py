@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
-from sqlalchemy import text
 
 from app.api import bp
 from app.api.parse import int_arg
@@ -11,15 +10,19 @@ from app.broker import queue_depths
 from app.domain.errors import Invalid
 from app.http import runtime
 from app.kinds import KINDS
-from app.services import datasets, jobs, uploads
+from app.services import datasets, jobs, uploads, workers
 
 
 @bp.get("/health")
 def health():
-    """Liveness plus a database round trip; a constant-cost endpoint for load balancers."""
+    """Liveness plus a database round trip; a constant-cost endpoint for load balancers.
+
+    A wedged worker (no job child able to run jobs) makes the status "degraded" and is named,
+    still with 200: the web itself serves, and a load balancer must not take it out for that.
+    """
     with runtime().session() as session:
-        session.execute(text("SELECT 1"))
-    return jsonify({"status": "ok"})
+        wedged = workers.wedged_workers(session)
+    return jsonify({"status": "degraded" if wedged else "ok", "workers": {"wedged": wedged}})
 
 
 @bp.get("/queues")

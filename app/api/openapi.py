@@ -165,8 +165,12 @@ def document() -> S:
             "description": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}},
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
     paths: S = {
-        "/health": {"get": _op("Liveness and a database round trip", {"200": _json(
-            {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}})}, public=True)},
+        "/health": {"get": _op("Liveness, a database round trip, and the workers that are wedged", {"200": _json(
+            {"type": "object", "required": ["status", "workers"],
+             "properties": {"status": {"enum": ["ok", "degraded"]},
+                            "workers": {"type": "object", "required": ["wedged"],
+                                        "properties": {"wedged": {"type": "array", "items": {"type": "string"}}}}}})},
+            public=True)},
         "/me": {"get": _op("The account behind the token", {"200": _json(
             {"type": "object", "required": ["username", "role"],
              "properties": {"username": {"type": "string"}, "role": {"enum": ["viewer", "member", "admin"]}}})})},
@@ -208,7 +212,8 @@ def document() -> S:
                                                                                "format": "binary"}}}},
              "304": {"description": "Not modified (If-None-Match matched the sha256)"}},
             params=[JOB_ID, _path("filename")])},
-        "/workers": {"get": _op("Workers (alive first): host, queues, GPUs, current job, last heartbeat",
+        "/workers": {"get": _op("Workers (alive first): host, queues, GPUs, current job, last heartbeat, "
+                                "job child (starting, ready, wedged)",
                                 {"200": _json(_items(obj, last_completed=obj))})},
         "/webhooks": {
             "get": _op("Webhooks (admin)", {"200": _json(_items(obj, events={"type": "array"}))}),

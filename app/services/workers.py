@@ -7,16 +7,15 @@ LIVE_WITHIN is not counted as alive. Submission reads these rows to resolve
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import Job, WorkerRow, utcnow
 
-BEAT_EVERY_S = 10.0
-LIVE_WITHIN = timedelta(seconds=35)
+LIVE_WITHIN = timedelta(seconds=35)  # three and a half beats of the default WORKER_BEAT_S (10 s)
 SHOW_SILENT_FOR = timedelta(days=1)  # a worker gone for longer drops off the list (containers come and go)
 JOB_QUEUES = ("cpu", "gpu", "auto")
 MAX_GPUS = 64
@@ -26,8 +25,16 @@ def _iso(value) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+class Pool(NamedTuple):
+    """The state of a worker's job child, as its parent sees it (workers.pool_watch)."""
+
+    state: str  # starting | ready | wedged
+    since: datetime
+    child_starts: int
+
+
 def record_beat(session: Session, name: str, *, host: str, pid: int, queues: Sequence[str],
-                gpus: list[dict[str, Any]]) -> None:
+                gpus: list[dict[str, Any]], pool: Pool | None = None) -> None:
     """Insert or refresh this worker's row (only the worker itself writes it)."""
     row = session.get(WorkerRow, name)
     now = utcnow()
@@ -37,6 +44,8 @@ def record_beat(session: Session, name: str, *, host: str, pid: int, queues: Seq
             session.add(row)
         row.started_at, row.stopped_at = now, None
     row.host, row.pid, row.queues, row.gpus, row.heartbeat_at = host, pid, list(queues), gpus, now
+    if pool is not None:
+        row.pool_state, row.pool_state_since, row.child_starts = pool.state, pool.since, pool.child_starts
 
 
 def mark_stopped(session: Session, name: str) -> None:
@@ -52,6 +61,13 @@ def live_workers(session: Session) -> list[WorkerRow]:
                                 .order_by(WorkerRow.name)))
 
 
+def wedged_workers(session: Session) -> list[str]:
+    """Live workers whose parent has had no child ready to run jobs for WORKER_WEDGED_AFTER_S."""
+    return list(session.scalars(select(WorkerRow.name).where(
+        WorkerRow.pool_state == "wedged", WorkerRow.stopped_at.is_(None),
+        WorkerRow.heartbeat_at >= utcnow() - LIVE_WITHIN).order_by(WorkerRow.name)))
+
+
 def list_workers(session: Session) -> list[dict[str, Any]]:
     """Every known worker with its GPUs, liveness, beat age and the job it runs now."""
     now = utcnow()
@@ -64,7 +80,11 @@ def list_workers(session: Session) -> list[dict[str, Any]]:
              "alive": r.stopped_at is None and now - r.heartbeat_at <= LIVE_WITHIN,
              "started_at": _iso(r.started_at), "heartbeat_at": _iso(r.heartbeat_at),
              "heartbeat_age_s": round((now - r.heartbeat_at).total_seconds(), 1),
-             "stopped_at": _iso(r.stopped_at), "current_jobs": running.get(r.name, [])} for r in rows]
+             "stopped_at": _iso(r.stopped_at), "current_jobs": running.get(r.name, []),
+             "pool_state": r.pool_state, "pool_state_since": _iso(r.pool_state_since),
+             "child_starts": r.child_starts,
+             "wedged": r.pool_state == "wedged" and r.stopped_at is None
+             and now - r.heartbeat_at <= LIVE_WITHIN} for r in rows]
 
 
 def resolve_queue(session: Session, queue: Any, gpus: Any) -> tuple[str, dict[str, str]]:
