@@ -1,4 +1,4 @@
-# One image for web, worker and beat (CPU build of TensorFlow; see README for GPU hosts).
+# One image for web, worker and beat (CPU build of TensorFlow; see docs/operations.md for GPU hosts).
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
 WORKDIR /srv/trainyard

@@ -41,6 +41,8 @@ if command -v docker-compose >/dev/null || apt_install docker-compose; then :; e
 fi
 
 "$VENV/bin/ruff" check app workers tests bench migrations/env.py
+# The import contracts in pyproject.toml ([tool.importlinter]): which layer may import which.
+"$VENV/bin/lint-imports"
 status=0
 "$VENV/bin/pytest" -n "${PYTEST_WORKERS:-2}" "$@" || status=$?
 exit "$status"

@@ -6,8 +6,10 @@ record their sha256, rows and schema in the dataset registry.
 """
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -48,9 +50,16 @@ def _digits_images() -> ImageData:
 
 
 def _gensim_file(name: str) -> str:
-    from gensim.test.utils import datapath
+    """A file of gensim's shipped test data, found without importing gensim (nor scipy behind it).
 
-    return datapath(name)
+    Registering and previewing a built-in dataset runs in the web process, and services may not pull
+    gensim in (see the import contracts in pyproject.toml). This is the path ``gensim.test.utils.datapath``
+    returns.
+    """
+    spec = importlib.util.find_spec("gensim")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("gensim is not installed: its built-in corpora are unavailable")
+    return str(Path(spec.submodule_search_locations[0]) / "test" / "test_data" / name)
 
 
 def _lee_background() -> CorpusData:

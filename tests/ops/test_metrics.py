@@ -1,4 +1,4 @@
-"""/metrics exposes every family the README promises, with values from the real stack."""
+"""/metrics exposes every family docs/operations.md promises, with values from the real stack."""
 from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
