@@ -18,8 +18,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Invalid, NotFound
-from app.domain.params import KindSpec
-from app.kinds import KINDS, hierarchical
+from app.kinds import KINDS, KindSpec, hierarchical
 from app.models import Dataset, Job, JobEvent, ModelVersion, RegisteredModel, utcnow
 from app.services import webhooks, workers
 from app.services.datasets import resolve_dataset
