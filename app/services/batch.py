@@ -42,7 +42,7 @@ def submit_infer_job(session: Session, raw: Mapping[str, Any], *, created_by: st
         params = {}
     unknown = sorted(set(params) - {"chunk_rows", "key_column", "mode", "topn", "words"})
     for name in unknown:
-        errors[f"params.{name}"] = (f"unknown parameter (chunk_rows, key_column; "
+        errors[f"params.{name}"] = ("unknown parameter (chunk_rows, key_column; "
                                     f"{', '.join(kinds_taking(Input.WORDS))}: mode, topn, words)")
     chunk_rows = _int(params.get("chunk_rows", default_chunk_rows), "params.chunk_rows", *CHUNK_ROWS, errors)
     queue = raw.get("queue") or "cpu"
