@@ -37,21 +37,21 @@ def load(dataset: str, csv: Path | None):
 def fit(kind: str, params: dict, data, workdir: Path, warmup: bool = False) -> dict:
     """Run the kind's trainer and return its metrics.
 
-    Untimed first: hierarchical's word2vec stage; with ``warmup``, a 1-epoch fit of the same kind.
+    Untimed first: the kind's stage (hierarchical: word2vec); with ``warmup``, a 1-epoch fit of the same kind.
     """
-    from app.kinds import KINDS, hierarchical
+    from app.kinds import KINDS
     from workers.trainers import TRAINERS, TrainInput
 
     clean, errors = KINDS[kind].validate(params)
     if errors:
         raise SystemExit(f"invalid params: {errors}")
     inputs: dict[str, Path] = {}
-    if kind == "hierarchical":
+    for stage in KINDS[kind].stages:
         stage1 = workdir / "stage1"
         stage1.mkdir()
-        corpus = load(clean["corpus"], None)
-        TRAINERS["word2vec"](TrainInput(hierarchical.stage1_params(clean), corpus, stage1, lambda _p: None))
-        inputs = {"vectors.txt": stage1 / "vectors.txt"}
+        stage_data = load(clean[stage.dataset_param], None)
+        TRAINERS[stage.kind](TrainInput(stage.params(clean), stage_data, stage1, lambda _p: None))
+        inputs = {p.name: p for p in stage1.iterdir()}
     runs = [("warmup", {**clean, "epochs": 1})] if warmup else []
     for name, run_params in [*runs, ("out", clean)]:
         out = workdir / name

@@ -108,9 +108,9 @@ def test_every_numeric_parameter_is_bounded_in_its_declaration():
 
 
 def test_instances_per_predict_call_are_a_setting():
-    parse_instances("mlp", {"features": [{"name": "a"}]}, [[1.0]] * 5, max_instances=5)
+    parse_instances(KINDS["mlp"].input, {"features": [{"name": "a"}]}, [[1.0]] * 5, max_instances=5)
     with pytest.raises(Invalid, match="at most 5 instances"):
-        parse_instances("mlp", {"features": [{"name": "a"}]}, [[1.0]] * 6, max_instances=5)
+        parse_instances(KINDS["mlp"].input, {"features": [{"name": "a"}]}, [[1.0]] * 6, max_instances=5)
 
 
 def _calls(root: Path):

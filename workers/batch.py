@@ -23,6 +23,7 @@ import numpy as np
 
 from app.data import scoring
 from app.data.load import load_dataset
+from app.kinds import Input, input_of
 from app.runtime import Runtime
 from app.services import batch, registry
 from app.services.jobs import ClaimedJob
@@ -76,7 +77,9 @@ def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: P
     resumed = state["done"]
     if resumed:
         log.info("job %s: resuming after %d finished chunks", claimed.id, resumed)
-    scorer = _word2vec_scorer(rt, version, p) if version.kind == "word2vec" else _keras_scorer(rt, version)
+    takes = input_of(version.kind)
+    words = takes is Input.WORDS
+    scorer = _word2vec_scorer(rt, version, p) if words else _keras_scorer(rt, version)
     total = _total_rows(claimed)
     job_log(rt, claimed, f"scoring {total:,} rows of {p.get('dataset') or 'the given words'} with "
                          f"{claimed.model_name} v{version.version} in chunks of {p['chunk_rows']:,}"
@@ -86,7 +89,6 @@ def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: P
         outputs.add_part(rt, part)
     loop_started = time.monotonic()
     phases = dict.fromkeys(("read", "score", "write", "keep"), 0.0)  # busy seconds per stage, in the summary
-    word2vec = version.kind == "word2vec"
 
     def read(chunks: Iterator[scoring.Chunk]) -> scoring.Chunk | None:
         since = time.monotonic()
@@ -98,7 +100,7 @@ def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: P
         since = time.monotonic()
         outputs.add(table, chunk.errors)
         since = _lap(phases, "write", since)
-        _store_chunk(chunk, table, manifest, scratch, word2vec=word2vec)
+        _store_chunk(chunk, table, manifest, scratch, words=words)
         report(Progress(epoch=0, total_epochs=0, fraction=min(state["rows"] / total, 0.99) if total else 0.0,
                         metrics={"rows_done": state["rows"], "rows_total": total, "errors": state["errors"]}))
         _lap(phases, "keep", since)
@@ -106,7 +108,7 @@ def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: P
     # Three stages overlap: the next chunk is read and the last one written while this one is scored
     # (Arrow, TensorFlow and the Parquet/CSV writers release the GIL). One chunk per stage at most,
     # and writes stay in chunk order, so memory stays flat and the manifest stays a prefix.
-    chunks = _chunks(rt, claimed, version.kind, p)
+    chunks = _chunks(rt, claimed, takes, p)
     with PeakMemory() as memory, ThreadPoolExecutor(1, "batch-read") as reader, \
             ThreadPoolExecutor(1, "batch-write") as writer:
         next_chunk = reader.submit(read, chunks)
@@ -156,7 +158,7 @@ def _lap(phases: dict[str, float], name: str, since: float) -> float:
     return now
 
 
-def _store_chunk(chunk: scoring.Chunk, table, manifest: Manifest, scratch: Path, word2vec: bool) -> None:
+def _store_chunk(chunk: scoring.Chunk, table, manifest: Manifest, scratch: Path, words: bool) -> None:
     """Keep the chunk's parts in the store for a retry, then (last) the manifest that counts it as done."""
     import pyarrow.compute as pc
 
@@ -169,7 +171,7 @@ def _store_chunk(chunk: scoring.Chunk, table, manifest: Manifest, scratch: Path,
     state["parts"].append({"index": chunk.index, "rows": chunk.rows, "predictions": manifest.add_part(part, part.name),
                            "errors": manifest.add_part(errors, errors.name)})
     state["rows"] += chunk.rows
-    state["scored"] += len(chunk.ids) - len(chunk.errors) if word2vec else table.num_rows
+    state["scored"] += len(chunk.ids) - len(chunk.errors) if words else table.num_rows
     state["errors"] += len(chunk.errors)
     if "label" in table.column_names and table.num_rows:
         for item in pc.value_counts(table.column("label")).to_pylist():
@@ -255,9 +257,9 @@ def _total_rows(claimed: ClaimedJob) -> int:
     return int(claimed.dataset_schema.get("rows") or 0)
 
 
-def _chunks(rt: Runtime, claimed: ClaimedJob, kind: str, p: dict[str, Any]) -> Iterator[scoring.Chunk]:
+def _chunks(rt: Runtime, claimed: ClaimedJob, takes: Input | None, p: dict[str, Any]) -> Iterator[scoring.Chunk]:
     size = int(p["chunk_rows"])
-    if kind == "word2vec":
+    if takes is Input.WORDS:
         words = p.get("words") or _corpus_words(rt, claimed)
         yield from scoring.memory_chunks(np.array(words, dtype=object), size)
         return

@@ -38,11 +38,8 @@ def queues():
 
 @bp.get("/kinds")
 def list_kinds():
-    return jsonify({"items": [
-        {"name": s.name, "title": s.title, "data_kinds": list(s.data_kinds),
-         "params": [p.to_json() for p in s.params]}
-        for s in KINDS.values()
-    ]})
+    """Every kind's spec: parameters, the data it trains on, what it takes to predict, its stages."""
+    return jsonify({"items": [s.to_json() for s in KINDS.values()]})
 
 
 @bp.get("/datasets")

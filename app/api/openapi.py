@@ -11,10 +11,11 @@ from typing import Any
 from flask import jsonify
 
 from app.api import bp
-from app.kinds import KINDS
+from app.kinds import KINDS, Input, kinds_taking
 
 S = dict[str, Any]
 NULLABLE_STR: S = {"type": ["string", "null"]}
+STRINGS: S = {"type": "array", "items": {"type": "string"}}
 
 
 def _ref(name: str) -> S:
@@ -89,7 +90,7 @@ def _schemas() -> S:
             "type": "object", "required": ["model_name"],
             "description": "type 'train' (default): kind, dataset, model_name, params. type 'infer' (batch "
                            "inference): model_name, version or alias (default production), dataset, params "
-                           "(chunk_rows, key_column; word2vec: mode, topn, words).",
+                           f"(chunk_rows, key_column; {', '.join(kinds_taking(Input.WORDS))}: mode, topn, words).",
             "properties": {"type": {"enum": ["train", "infer"]}, "kind": {"enum": sorted(KINDS)},
                            "version": {"type": "integer"}, "alias": {"type": "string"},
                            "dataset": {"type": "string", "description": "'name' or 'name:version'"},
@@ -149,9 +150,10 @@ def _schemas() -> S:
                            "kind": {"type": "string"}, "dataset": {"type": "string"}, "params": obj,
                            "cron": {"type": "string"}, "timezone": {"type": "string"},
                            "enabled": {"type": "boolean"}}},
-        "Kind": {"type": "object", "required": ["name", "title", "data_kinds", "params"],
+        "Kind": {"type": "object", "required": ["name", "title", "data_kinds", "input", "stages", "params"],
                  "properties": {"name": {"type": "string"}, "title": {"type": "string"},
-                                "data_kinds": {"type": "array", "items": {"type": "string"}},
+                                "input": {"enum": [*map(str, Input), None]},
+                                "data_kinds": STRINGS, "stages": STRINGS,
                                 "params": {"type": "array", "items": obj}}},
     }
 
@@ -272,8 +274,8 @@ def document() -> S:
             "Return an alias to where it pointed before its last move (admin)", {"200": _json(obj)},
             params=[NAME, ALIAS], body=JSON_BODY)},
         "/models/{name}/predict": {"post": _op(
-            "Predictions from the production version (or ?alias= / ?version=); word2vec versions answer "
-            "most_similar and vectors queries", {"200": _json(
+            "Predictions from the production version (or ?alias= / ?version=); "
+            f"{', '.join(kinds_taking(Input.WORDS))} versions answer most_similar and vectors queries", {"200": _json(
                 {"type": "object", "required": ["model_name", "version"],
                  "properties": {"model_name": {"type": "string"}, "version": {"type": "integer"},
                                 "answered_by": {"type": "string"}, "predictions": {"type": "array"},
@@ -282,8 +284,7 @@ def document() -> S:
             body={"required": True, "content": {"application/json": {"schema": {
                 "type": "object",
                 "properties": {"instances": {"type": "array", "minItems": 1},
-                               "most_similar": {"type": "array", "items": {"type": "string"}},
-                               "vectors": {"type": "array", "items": {"type": "string"}},
+                               "most_similar": STRINGS, "vectors": STRINGS,
                                "topn": {"type": "integer"}}}}}})},
     }
     return {

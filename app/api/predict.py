@@ -9,6 +9,7 @@ from app.api import bp
 from app.api.parse import int_arg, json_object
 from app.domain.errors import Conflict
 from app.http import runtime
+from app.kinds import KINDS, Input
 from app.metrics import observe_predict
 from app.services import registry
 from app.serving.inputs import parse_instances
@@ -19,7 +20,8 @@ from app.serving.predictor import predict, word2vec_answer
 def predict_endpoint(name: str):
     """{"instances": [...]} -> predictions from the ``production`` version (``?alias=``, ``?version=``).
 
-    Word2vec versions answer {"most_similar": [words], "topn": n} and {"vectors": [words]} instead.
+    A kind that takes words (``Input.WORDS``, e.g. word2vec) answers {"most_similar": [words], "topn": n}
+    and {"vectors": [words]} instead.
     The alias is read from the database on every call, so a promotion or rollback is served at once.
     """
     body = json_object()
@@ -27,20 +29,20 @@ def predict_endpoint(name: str):
     with runtime().session() as session:
         target = registry.serving_target(session, name, request.args.get("alias"), version)
     v = target.version
+    spec = KINDS.get(v.kind)
+    if spec is None or spec.input is None:
+        raise Conflict(f"{name} v{v.version} is a {v.kind} model, which this server cannot serve")
     limit = runtime().settings.max_predict_instances
     started = time.perf_counter()
-    if v.kind == "word2vec":
-        artifact = v.artifact("vectors.txt")
-        if artifact is None:
-            raise Conflict(f"{name} v{v.version} has no vectors.txt artifact")
+    artifact = v.artifact(spec.input.artifact)
+    if artifact is None:
+        raise Conflict(f"{name} v{v.version} has no {spec.input.artifact} artifact")
+    if spec.input is Input.WORDS:
         kv = runtime().models.get(runtime().store, artifact.path, artifact.sha256, loader="vectors")
         return jsonify({"model_name": name, "version": v.version, "answered_by": target.answered_by,
                         **word2vec_answer(kv, body, limit),
                         "elapsed_ms": round((time.perf_counter() - started) * 1000, 2)})
-    artifact = v.artifact("model.keras")
-    if artifact is None:
-        raise Conflict(f"{name} v{v.version} has no model.keras artifact")
-    x = parse_instances(v.kind, target.dataset_schema, body.get("instances"), limit)
+    x = parse_instances(spec.input, target.dataset_schema, body.get("instances"), limit)
     model = runtime().models.get(runtime().store, artifact.path, artifact.sha256)
     predictions = predict(model, x, v.metrics.get("class_names") or
                           target.dataset_schema.get("label", {}).get("classes", []))

@@ -1,7 +1,7 @@
 """Declared parameters: one declaration drives the form, the API validation and the docs."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -84,38 +84,3 @@ class Param:
             raise ValueError(f"must be between {self.min:g} and {self.max:g}" if self.min is not None
                              else f"must be at most {self.max:g}")
         return value
-
-
-@dataclass(frozen=True)
-class KindSpec:
-    """What the platform knows about a model kind without importing its framework."""
-
-    name: str
-    title: str
-    data_kinds: tuple[str, ...]
-    params: tuple[Param, ...] = field(default_factory=tuple)
-
-    def defaults(self) -> dict[str, Any]:
-        return {p.name: p.default for p in self.params}
-
-    def validate(self, raw: Any, prefix: str = "params") -> tuple[dict[str, Any], dict[str, str]]:
-        """Return (clean params with defaults filled, field errors). Unknown names are errors."""
-        errors: dict[str, str] = {}
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, dict):
-            return {}, {prefix: "must be an object"}
-        known = {p.name: p for p in self.params}
-        for name in raw:
-            if name not in known:
-                errors[f"{prefix}.{name}"] = f"unknown parameter for kind {self.name!r}"
-        clean: dict[str, Any] = {}
-        for p in self.params:
-            if p.name not in raw or raw[p.name] is None or raw[p.name] == "":
-                clean[p.name] = p.default
-                continue
-            try:
-                clean[p.name] = p.coerce(raw[p.name])
-            except ValueError as exc:
-                errors[f"{prefix}.{p.name}"] = str(exc)
-        return clean, errors

@@ -1,11 +1,14 @@
 """cnn: Conv2D + MaxPooling blocks, then Dense, for small images."""
-from app.domain.params import KindSpec, Param
+from app.domain.params import Param
 from app.kinds.common import DROPOUT, L2, TRAINING
+from app.kinds.spec import Input, KindSpec
 
 SPEC = KindSpec(
     name="cnn",
     title="Convolutional network (CNN)",
     data_kinds=("images",),
+    input=Input.IMAGES,
+    trainer="workers.trainers.cnn:train",
     params=(
         Param("conv_layers", int, 2, "Conv2D + MaxPooling blocks.", min=1, max=6),
         Param("filters", int, 32, "Filters in the first Conv2D layer (doubled in each later block).",

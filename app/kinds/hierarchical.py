@@ -4,14 +4,27 @@ Runs as two linked jobs: stage 1 (kind word2vec) is trained from ``corpus`` unle
 ``embedding`` names an existing word2vec version to reuse; stage 2 starts when the
 embedding version is committed and records it as its parent version.
 """
-from app.domain.params import KindSpec, Param
+from app.domain.params import Param
 from app.kinds.common import DROPOUT, L2, MAX_TOKENS, SEQUENCE_LENGTH, TRAINING
 from app.kinds.rnn import RECURRENT
+from app.kinds.spec import Input, KindSpec, Stage
+
+
+def stage1_params(params: dict) -> dict:
+    """The word2vec job's params derived from a hierarchical job's params."""
+    return {"vector_size": params["w2v_vector_size"], "window": params["w2v_window"],
+            "min_count": params["w2v_min_count"], "sg": params["w2v_sg"], "negative": 5,
+            "epochs": params["w2v_epochs"], "max_vocab_size": 500_000, "seed": params["seed"]}
+
 
 SPEC = KindSpec(
     name="hierarchical",
     title="Hierarchical: Word2Vec embeddings -> RNN classifier",
     data_kinds=("text",),
+    input=Input.TEXT,
+    trainer="workers.trainers.hierarchical:train",
+    stages=(Stage(kind="word2vec", dataset_param="corpus", reuse_param="embedding", params=stage1_params,
+                  model_suffix="-embeddings"),),
     params=(
         Param("corpus", str, "lee_background", "Corpus dataset for stage 1 ('name' or 'name:version').",
               ref="dataset:corpus"),
@@ -27,10 +40,3 @@ SPEC = KindSpec(
         *RECURRENT, MAX_TOKENS, SEQUENCE_LENGTH, DROPOUT, L2, *TRAINING,
     ),
 )
-
-
-def stage1_params(params: dict) -> dict:
-    """The word2vec job's params derived from a hierarchical job's params."""
-    return {"vector_size": params["w2v_vector_size"], "window": params["w2v_window"],
-            "min_count": params["w2v_min_count"], "sg": params["w2v_sg"], "negative": 5,
-            "epochs": params["w2v_epochs"], "max_vocab_size": 500_000, "seed": params["seed"]}

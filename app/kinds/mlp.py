@@ -1,11 +1,14 @@
 """mlp: dense layers with a softmax, for tabular data."""
-from app.domain.params import KindSpec, Param
+from app.domain.params import Param
 from app.kinds.common import DROPOUT, L2, TRAINING
+from app.kinds.spec import Input, KindSpec
 
 SPEC = KindSpec(
     name="mlp",
     title="Dense classifier (MLP)",
     data_kinds=("tabular",),
+    input=Input.ROWS,
+    trainer="workers.trainers.mlp:train",
     params=(
         Param("hidden_units", int, 64, "Units in each hidden Dense layer.", min=1, max=4096),
         Param("hidden_layers", int, 1, "Number of hidden Dense layers.", min=1, max=16),

@@ -1,6 +1,7 @@
 """rnn: Embedding + LSTM or GRU layers (optionally bidirectional), for text classification."""
-from app.domain.params import KindSpec, Param
+from app.domain.params import Param
 from app.kinds.common import DROPOUT, EMBEDDING_DIM, L2, MAX_TOKENS, SEQUENCE_LENGTH, TRAINING
+from app.kinds.spec import Input, KindSpec
 
 RECURRENT = (
     Param("cell", str, "lstm", "Recurrent cell.", choices=("lstm", "gru")),
@@ -13,5 +14,7 @@ SPEC = KindSpec(
     name="rnn",
     title="Recurrent text classifier (LSTM/GRU)",
     data_kinds=("text",),
+    input=Input.TEXT,
+    trainer="workers.trainers.rnn:train",
     params=(*RECURRENT, EMBEDDING_DIM, MAX_TOKENS, SEQUENCE_LENGTH, DROPOUT, L2, *TRAINING),
 )

@@ -1,5 +1,6 @@
 """word2vec: gensim Word2Vec embeddings (skip-gram or CBOW with negative sampling) from a corpus."""
-from app.domain.params import KindSpec, Param
+from app.domain.params import Param
+from app.kinds.spec import Input, KindSpec
 
 PARAMS = (
     Param("vector_size", int, 100, "Dimensions of each word vector.", min=2, max=1000),
@@ -14,4 +15,5 @@ PARAMS = (
           min=0, max=2**31 - 1),
 )
 
-SPEC = KindSpec(name="word2vec", title="Word2Vec embeddings (gensim)", data_kinds=("corpus",), params=PARAMS)
+SPEC = KindSpec(name="word2vec", title="Word2Vec embeddings (gensim)", data_kinds=("corpus",), params=PARAMS,
+                input=Input.WORDS, trainer="workers.trainers.word2vec:train")

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Invalid, NotFound
+from app.kinds import Input, input_of, kinds_taking
 from app.models import Dataset, Job, JobOutput, ModelVersion, RegisteredModel, utcnow
 from app.services import aliases
 from app.services.datasets import resolve_dataset
@@ -21,9 +22,6 @@ from app.services.jobs import MODEL_NAME, QUEUES, add_event, get_job, lock_versi
 from app.services.views import ArtifactView, JobView
 from app.storage import StoredFile
 
-# What each model kind scores: the dataset kinds it reads.
-INPUTS = {"mlp": ("tabular",), "cnn": ("images",), "rnn": ("text",), "text": ("text",),
-          "hierarchical": ("text",), "word2vec": ("corpus",)}
 MODES = ("neighbours", "vectors")
 MAX_WORDS = 10_000
 CHUNK_ROWS = (100, 1_000_000)
@@ -44,7 +42,8 @@ def submit_infer_job(session: Session, raw: Mapping[str, Any], *, created_by: st
         params = {}
     unknown = sorted(set(params) - {"chunk_rows", "key_column", "mode", "topn", "words"})
     for name in unknown:
-        errors[f"params.{name}"] = "unknown parameter (chunk_rows, key_column; word2vec: mode, topn, words)"
+        errors[f"params.{name}"] = ("unknown parameter (chunk_rows, key_column; "
+                                    f"{', '.join(kinds_taking(Input.WORDS))}: mode, topn, words)")
     chunk_rows = _int(params.get("chunk_rows", default_chunk_rows), "params.chunk_rows", *CHUNK_ROWS, errors)
     queue = raw.get("queue") or "cpu"
     if queue not in QUEUES:
@@ -104,7 +103,7 @@ def _resolve(session: Session, raw: Mapping[str, Any], errors: dict[str, str]) -
     if found.archived_at is not None:
         errors["version"] = f"{name} v{found.version} is archived"
         return None, {}
-    if found.kind not in INPUTS:
+    if input_of(found.kind) is None:
         errors["model_name"] = f"{found.kind} versions cannot be used for batch inference"
         return None, {}
     return found, {**resolved, "model_version": found.version}
@@ -113,15 +112,17 @@ def _resolve(session: Session, raw: Mapping[str, Any], errors: dict[str, str]) -
 def _input(session: Session, raw: Mapping[str, Any], version: ModelVersion, params: Mapping[str, Any],
            recorded: dict[str, Any], errors: dict[str, str]) -> Dataset | None:
     """The dataset to score, checked against what the version was trained on."""
-    if version.kind == "word2vec":
-        return _word2vec_input(session, raw, version, params, recorded, errors)
+    takes = input_of(version.kind)
+    assert takes is not None  # checked by _resolve
+    if takes is Input.WORDS:
+        return _words_input(session, raw, version, params, recorded, errors)
     try:
         dataset = resolve_dataset(session, raw.get("dataset"))
     except NotFound as exc:
         errors["dataset"] = exc.message
         return None
-    if dataset.kind not in INPUTS[version.kind]:
-        errors["dataset"] = (f"a {version.kind} model scores {INPUTS[version.kind][0]} data; "
+    if dataset.kind not in takes.datasets:
+        errors["dataset"] = (f"a {version.kind} model scores {takes.datasets[0]} data; "
                              f"{dataset.name} is {dataset.kind}")
         return None
     trained_on = session.get(Dataset, version.dataset_id)
@@ -144,9 +145,9 @@ def _input(session: Session, raw: Mapping[str, Any], version: ModelVersion, para
     return dataset
 
 
-def _word2vec_input(session: Session, raw: Mapping[str, Any], version: ModelVersion, params: Mapping[str, Any],
-                    recorded: dict[str, Any], errors: dict[str, str]) -> Dataset | None:
-    """Word2vec scores a list of words (``params.words``) or every distinct word of a corpus dataset."""
+def _words_input(session: Session, raw: Mapping[str, Any], version: ModelVersion, params: Mapping[str, Any],
+                 recorded: dict[str, Any], errors: dict[str, str]) -> Dataset | None:
+    """A kind that takes words scores a list of them (``params.words``) or every distinct word of a corpus."""
     mode = params.get("mode", "neighbours")
     if mode not in MODES:
         errors["params.mode"] = f"must be one of {', '.join(MODES)}"
@@ -164,8 +165,9 @@ def _word2vec_input(session: Session, raw: Mapping[str, Any], version: ModelVers
     except NotFound as exc:
         errors["dataset"] = exc.message + " (or give params.words)"
         return None
-    if dataset.kind != "corpus":
-        errors["dataset"] = f"word2vec looks up the words of a corpus dataset; {dataset.name} is {dataset.kind}"
+    if dataset.kind not in Input.WORDS.datasets:
+        errors["dataset"] = (f"{version.kind} looks up the words of a {Input.WORDS.datasets[0]} dataset; "
+                             f"{dataset.name} is {dataset.kind}")
     recorded["dataset"] = f"{dataset.name}:{dataset.version}"
     return dataset
 

@@ -18,8 +18,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Invalid, NotFound
-from app.domain.params import KindSpec
-from app.kinds import KINDS, hierarchical
+from app.kinds import KINDS, KindSpec
 from app.models import Dataset, Job, JobEvent, ModelVersion, RegisteredModel, utcnow
 from app.services import webhooks, workers
 from app.services.datasets import resolve_dataset
@@ -156,8 +155,8 @@ def submit_train_job(session: Session, raw: Mapping[str, Any], *, created_by: st
                      idempotency_key: str | None = None) -> tuple[JobView, bool]:
     """Validate a training request and insert its job(s); returns (job, created).
 
-    A hierarchical request becomes two linked jobs: a word2vec job (unless an existing
-    embedding version is reused) and the classifier job, which waits for it. With an
+    A kind with a stage (hierarchical) becomes two linked jobs: the stage's job (unless an
+    existing version is reused) and the kind's own, which waits for it. With an
     idempotency key, a repeated submission returns the first job.
     """
     if idempotency_key:
@@ -166,19 +165,22 @@ def submit_train_job(session: Session, raw: Mapping[str, Any], *, created_by: st
             return get_job(session, existing.id), False
     spec, dataset, params, model_name, queue, refs = validate_train_request(session, raw)
     jobs_to_add: list[Job] = []
-    if spec.name == "hierarchical":
-        reuse: ModelVersion | None = refs.get("embedding")
+    if spec.stages:
+        stage = spec.stages[0]
+        reuse: ModelVersion | None = refs.get(stage.reuse_param)
         if reuse is not None:
             job = _new_job(kind=spec.name, model_name=model_name, dataset=dataset, params=params,
                            queue=queue, status="queued", created_by=created_by,
                            idempotency_key=idempotency_key, input_version_id=reuse.id)
             jobs_to_add.append(job)
         else:
-            corpus: Dataset | None = refs.get("corpus")
-            if corpus is None:
-                raise Invalid({"params.corpus": "name a corpus dataset, or an embedding version to reuse"})
-            stage1 = _new_job(kind="word2vec", model_name=f"{model_name}-embeddings"[:128], dataset=corpus,
-                              params=hierarchical.stage1_params(params), queue=queue, status="queued",
+            stage_data: Dataset | None = refs.get(stage.dataset_param)
+            if stage_data is None:
+                wanted = " or ".join(KINDS[stage.kind].data_kinds)
+                raise Invalid({f"params.{stage.dataset_param}":
+                               f"name a {wanted} dataset, or an {stage.reuse_param} version to reuse"})
+            stage1 = _new_job(kind=stage.kind, model_name=f"{model_name}{stage.model_suffix}"[:128], dataset=stage_data,
+                              params=stage.params(params), queue=queue, status="queued",
                               created_by=created_by)
             job = _new_job(kind=spec.name, model_name=model_name, dataset=dataset, params=params,
                            queue=queue, status="waiting", created_by=created_by,

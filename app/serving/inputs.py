@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from app.domain.errors import Invalid
+from app.kinds.spec import Input
 
 MAX_INSTANCES = 1000
 
@@ -17,19 +18,20 @@ class BadInstances(Invalid):
     status_code = 400
 
 
-def parse_instances(kind: str, schema: dict[str, Any], instances: Any,
+def parse_instances(takes: Input, schema: dict[str, Any], instances: Any,
                     max_instances: int = MAX_INSTANCES) -> np.ndarray:
     """Validate every instance and build the array the model takes; errors name the instance.
 
-    ``max_instances`` (the MAX_PREDICT_INSTANCES setting) bounds one call's work and memory.
+    ``takes`` is the kind's declared input; ``max_instances`` (the MAX_PREDICT_INSTANCES setting)
+    bounds one call's work and memory.
     """
     if not isinstance(instances, list) or not instances:
         raise BadInstances({"instances": "required: a non-empty list"})
     if len(instances) > max_instances:
         raise BadInstances({"instances": f"at most {max_instances} instances per call, got {len(instances)}"})
-    if kind in ("rnn", "text", "hierarchical"):
+    if takes is Input.TEXT:
         return _texts(instances)
-    if kind == "cnn":
+    if takes is Input.IMAGES:
         return _images(instances, schema)
     return _rows(instances, schema)
 

@@ -8,6 +8,7 @@ from flask import redirect, render_template, request, url_for
 from app.auth.guard import actor
 from app.domain.errors import Invalid
 from app.http import runtime
+from app.kinds import Input, kinds_taking
 from app.services import datasets, registry
 from app.web import bp
 
@@ -17,6 +18,7 @@ def _context(values: dict, errors: dict) -> dict:
         models = registry.list_models(session)
         all_datasets = datasets.list_datasets(session)
     return {"models": models, "datasets": all_datasets, "values": values, "errors": errors,
+            "word_kinds": kinds_taking(Input.WORDS),  # the kinds that score words, not rows
             "idempotency_key": values.get("idempotency_key") or str(uuid.uuid4())}
 
 

@@ -43,7 +43,7 @@ def _page(template: str, status: int = 200, **context):
 def schedule_list():
     with runtime().session() as session:
         items = schedules.list_schedules(session)
-    values = {"cron": "0 3 * * *", "timezone": "UTC", "kind": "mlp", "dataset": "iris", "params": "{}",
+    values = {"cron": "0 3 * * *", "timezone": "UTC", "kind": next(iter(KINDS)), "dataset": "iris", "params": "{}",
               "enabled": True, "higher_is_better": True, "metric": "test_accuracy", "alias": "production",
               "max_failures": 3, "min_improvement": 0}
     return _page("schedules.html", items=items, values=values, errors={})

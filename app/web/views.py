@@ -10,7 +10,7 @@ from app.auth.guard import actor, require_owner_or_admin
 from app.data.types import DATA_KINDS
 from app.domain.errors import Conflict, Invalid
 from app.http import runtime, send_artifact
-from app.kinds import KINDS
+from app.kinds import KINDS, suggested_kind
 from app.services import aliases, batch, datasets, jobs, lifecycle, registry
 from app.services.uploads import Upload
 from app.web import bp
@@ -47,7 +47,7 @@ def new_job():
         values = {"kind": job.kind, "dataset": f"{job.dataset}:{job.dataset_version}", "model_name": job.model_name,
                   "queue": job.queue, **{f"params.{k}": v for k, v in job.params.items()}}
         return render_template("new_job.html", **_form_context(job.kind, values, {}))
-    kind = request.args.get("kind", "mlp")
+    kind = request.args.get("kind", next(iter(KINDS)))
     values = {"kind": kind, "dataset": request.args.get("dataset", "digits"),
               "model_name": request.args.get("model_name", ""), "queue": "cpu"}
     return render_template("new_job.html", **_form_context(kind, values, {}))
@@ -231,7 +231,8 @@ def dataset_detail(name: str):
     with runtime().session() as session:
         versions = datasets.dataset_versions(session, name)
         first = datasets.preview(session, runtime().store, name, versions[0].version)
-    return render_template("dataset.html", name=name, versions=versions, preview=first)
+    train_with = {d.kind: suggested_kind(d.kind) for d in versions}
+    return render_template("dataset.html", name=name, versions=versions, preview=first, train_with=train_with)
 
 
 @bp.get("/webhooks")

@@ -1,23 +1,45 @@
-"""Trainer registry: model kind -> function that trains it. One module per kind.
+"""Trainers: each kind's spec names its trainer ("module:function"); this finds it on first use.
 
 A trainer knows TensorFlow or gensim and nothing about HTTP or the database: it
 gets data, params, a progress callback and a folder, and returns metrics and files.
-Frameworks are imported inside ``train`` so that importing this registry stays cheap.
+Frameworks are imported inside ``train``, and trainer modules only when a job needs
+one, so importing this package stays cheap and there is no second registry to keep.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator, Mapping
+from functools import cache
 
-from workers.trainers import cnn, hierarchical, mlp, rnn, text, word2vec
+from app.kinds import KINDS
 from workers.trainers.base import Fenced, Progress, TrainInput, TrainResult
 
-TRAINERS: dict[str, Callable[[TrainInput], TrainResult]] = {
-    "mlp": mlp.train,
-    "cnn": cnn.train,
-    "rnn": rnn.train,
-    "text": text.train,
-    "word2vec": word2vec.train,
-    "hierarchical": hierarchical.train,
-}
+Trainer = Callable[[TrainInput], TrainResult]
 
-__all__ = ["TRAINERS", "Fenced", "Progress", "TrainInput", "TrainResult"]
+
+@cache
+def trainer_for(kind: str) -> Trainer:
+    """The trainer the kind's spec names; KeyError for an unknown kind, ImportError for a bad path."""
+    module, _, attr = KINDS[kind].trainer.partition(":")
+    found = getattr(importlib.import_module(module), attr, None)
+    if not callable(found):
+        raise ImportError(f"kind {kind!r}: {KINDS[kind].trainer} is not a function")
+    return found
+
+
+class _Trainers(Mapping[str, Trainer]):
+    """Kind name -> trainer, read from the specs (resolved lazily)."""
+
+    def __getitem__(self, kind: str) -> Trainer:
+        return trainer_for(kind)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(KINDS)
+
+    def __len__(self) -> int:
+        return len(KINDS)
+
+
+TRAINERS: Mapping[str, Trainer] = _Trainers()
+
+__all__ = ["TRAINERS", "Fenced", "Progress", "TrainInput", "TrainResult", "trainer_for"]
