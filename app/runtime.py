@@ -21,7 +21,10 @@ from app.db import make_engine, make_session_factory, session_scope
 from app.dispatch import Dispatcher
 from app.domain.errors import Invalid
 from app.models import utcnow
-from app.services import batch, jobs, lifecycle, schedules, uploads, workers
+from app.services import batch, lifecycle, schedules, uploads, workers
+from app.services.idempotency import job_for_key, scoped_key
+from app.services.queues import dispatchable, jobs_to_redispatch, mark_dispatched
+from app.services.submission import submit_train_job
 from app.services.views import DatasetView, JobView
 from app.serving.predictor import ModelCache
 from app.storage import ArtifactStore, make_store
@@ -50,7 +53,7 @@ class Runtime:
     def submit_train(self, raw: Mapping[str, Any], *, created_by: str | None = None,
                      idempotency_key: str | None = None) -> tuple[JobView, bool]:
         """Commit the job, then ring the doorbell: never the other way round."""
-        return self._submit(jobs.submit_train_job, raw, created_by, idempotency_key)
+        return self._submit(submit_train_job, raw, created_by, idempotency_key)
 
     def submit_infer(self, raw: Mapping[str, Any], *, created_by: str | None = None,
                      idempotency_key: str | None = None) -> tuple[JobView, bool]:
@@ -62,16 +65,16 @@ class Runtime:
 
     def _submit(self, submit, raw: Mapping[str, Any], created_by: str | None,
                 idempotency_key: str | None) -> tuple[JobView, bool]:
-        idempotency_key = jobs.scoped_key(created_by, idempotency_key)
+        idempotency_key = scoped_key(created_by, idempotency_key)
         try:
             with self.session() as session:
                 job, created = submit(session, raw, created_by=created_by, idempotency_key=idempotency_key)
-                to_ring = jobs.dispatchable(session, job.id) if created else []
+                to_ring = dispatchable(session, job.id) if created else []
         except IntegrityError:
             if not idempotency_key:
                 raise
             with self.session() as session:  # a concurrent submission with the same key won
-                winner = jobs.job_for_key(session, idempotency_key)
+                winner = job_for_key(session, idempotency_key)
             if winner is None:
                 raise
             return winner, False
@@ -83,13 +86,13 @@ class Runtime:
         rung = [job_id for job_id, queue in queued if self.dispatcher.ring(job_id, queue)]
         if rung:
             with self.session() as session:
-                jobs.mark_dispatched(session, rung)
+                mark_dispatched(session, rung)
         return rung
 
     def redispatch_stale(self) -> list[str]:
         """Ring again for queued jobs never dispatched or dispatched long ago (time-based fallback)."""
         with self.session() as session:
-            due = jobs.jobs_to_redispatch(session, timedelta(seconds=self.settings.redispatch_after_s))
+            due = jobs_to_redispatch(session, timedelta(seconds=self.settings.redispatch_after_s))
         return self.ring(due)
 
     def reconcile(self) -> dict[str, int]:
@@ -116,8 +119,8 @@ class Runtime:
             missing = [(job_id, queue) for job_id, queue, _ in queued
                        if job_id not in live and job_id not in rung]
             rung += self.ring(missing)
-        return {"requeued": len(reaped.requeued), "failed": len(reaped.failed),
-                "cancelled": len(reaped.cancelled), "rung": len(rung)}
+        return dict(requeued=len(reaped.requeued), failed=len(reaped.failed), cancelled=len(reaped.cancelled),
+                    rung=len(rung))
 
     def fire_schedules(self, now: datetime | None = None) -> list[schedules.Fired]:
         """Start (or skip, recorded) every due schedule's run, then settle finished runs.

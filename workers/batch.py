@@ -23,10 +23,11 @@ import numpy as np
 
 from app.data import scoring
 from app.data.load import load_dataset
+from app.domain.status import JobStatus
 from app.kinds import Input, input_of
 from app.runtime import Runtime
 from app.services import batch, registry
-from app.services.jobs import ClaimedJob
+from app.services.claims import ClaimedJob
 from workers.joblog import job_log
 from workers.lease import Lease
 from workers.trainers import Progress
@@ -148,7 +149,7 @@ def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: P
         if not batch.finish_infer(session, claimed.id, claimed.attempt, stored, summary):
             raise Fenced(f"job {claimed.id} attempt {claimed.attempt} lost the job before finishing")
     rt.store.remove_tree(f"batch/{claimed.id}")
-    return "succeeded"
+    return JobStatus.SUCCEEDED
 
 
 def _lap(phases: dict[str, float], name: str, since: float) -> float:

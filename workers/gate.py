@@ -15,8 +15,8 @@ from app.domain.errors import NotFound
 from app.models import Schedule
 from app.runtime import Runtime
 from app.services import aliases, registry
+from app.services.claims import ClaimedJob
 from app.services.gate import Measured
-from app.services.jobs import ClaimedJob
 
 log = logging.getLogger(__name__)
 

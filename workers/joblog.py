@@ -6,8 +6,8 @@ import logging
 from sqlalchemy.exc import OperationalError
 
 from app.runtime import Runtime
-from app.services import jobs
-from app.services.jobs import ClaimedJob
+from app.services import claims
+from app.services.claims import ClaimedJob
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,6 @@ def job_log(rt: Runtime, claimed: ClaimedJob, message: str) -> None:
     """Best-effort, like progress: a database blink loses the line, never the job."""
     try:
         with rt.session() as session:
-            jobs.log_line(session, claimed.id, claimed.attempt, message)
+            claims.log_line(session, claimed.id, claimed.attempt, message)
     except OperationalError:
         log.warning("could not write a log line for job %s", claimed.id)

@@ -18,9 +18,10 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from app.data.load import load_dataset
+from app.domain.status import FINISHED, JobStatus
 from app.runtime import Runtime
-from app.services import audit, jobs, lifecycle, registry
-from app.services.jobs import ClaimedJob
+from app.services import audit, claims, lifecycle, registry
+from app.services.claims import ClaimedJob
 from app.services.workers import gpus_of_queue
 from app.storage import Tampered
 from workers.batch import run_infer
@@ -51,9 +52,9 @@ class _Reporter:
         self._last = now
         try:
             with self.rt.session() as session:
-                owned = jobs.record_progress(session, self.lease.job_id, self.lease.attempt, epoch=p.epoch,
-                                             total_epochs=p.total_epochs, progress=p.fraction,
-                                             metrics=p.metrics, epoch_end=p.epoch_end)
+                owned = claims.record_progress(session, self.lease.job_id, self.lease.attempt, epoch=p.epoch,
+                                               total_epochs=p.total_epochs, progress=p.fraction,
+                                               metrics=p.metrics, epoch_end=p.epoch_end)
         except OperationalError:  # the database blinked: progress is best-effort, training goes on
             log.warning("progress write for job %s failed; continuing", self.lease.job_id, exc_info=True)
             return
@@ -65,11 +66,11 @@ class _Reporter:
 def run_job(rt: Runtime, job_id: str, worker: str) -> str:
     """Claim and run ``job_id`` (training, or batch inference for ``type == "infer"``); returns what happened.
 
-    One of "skipped" (not queued: a duplicate or late delivery), "succeeded", "failed",
-    "cancelled", "handed back" or "fenced" (another attempt owns the job now).
+    The job's final status (succeeded, failed, cancelled), or "skipped" (not queued: a duplicate or
+    late delivery), "handed back" or "fenced" (another attempt owns the job now).
     """
     with rt.session() as session:
-        claimed = jobs.claim_job(session, job_id, worker)
+        claimed = claims.claim_job(session, job_id, worker)
     if claimed is None:
         log.info("job %s is not queued (duplicate or late delivery); nothing to do", job_id)
         return "skipped"
@@ -78,7 +79,7 @@ def run_job(rt: Runtime, job_id: str, worker: str) -> str:
     scratch = Path(tempfile.mkdtemp(prefix=f"job-{job_id}-"))
     lease = Lease(rt, job_id, claimed.attempt)
     checkpoints = Checkpoints(rt.store, job_id, claimed.attempt, lease.beat)
-    outcome = "failed"
+    outcome: str = JobStatus.FAILED
     try:
         with lease:
             if claimed.type == "infer":
@@ -90,7 +91,7 @@ def run_job(rt: Runtime, job_id: str, worker: str) -> str:
         outcome = "fenced"
     except Cancelled:
         done = _record(rt, lifecycle.finish_cancelled, job_id, claimed.attempt)
-        outcome = "cancelled" if done else "fenced"
+        outcome = JobStatus.CANCELLED if done else "fenced"
     except HandBack:
         if _record(rt, lifecycle.hand_back, job_id, claimed.attempt, "worker shutting down"):
             rt.ring([(job_id, claimed.queue)])
@@ -112,13 +113,13 @@ def run_job(rt: Runtime, job_id: str, worker: str) -> str:
         outcome = _failed(rt, job_id, claimed.attempt, explain(exc, claimed))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        if outcome in ("succeeded", "failed", "cancelled"):
+        if outcome in FINISHED:
             checkpoints.clear()
             if claimed.type == "infer":
                 rt.store.remove_tree(f"batch/{job_id}")  # the chunk parts a retry would have resumed from
-        if outcome in ("fenced", "failed", "cancelled"):
+        if outcome in ("fenced", JobStatus.FAILED, JobStatus.CANCELLED):
             rt.store.remove_tree(f"artifacts/{job_id}/a{claimed.attempt}")
-    return outcome
+    return str(outcome)  # the plain word, as Celery logs the task's result with repr()
 
 
 def _train_and_register(rt: Runtime, claimed: ClaimedJob, lease: Lease, checkpoints: Checkpoints,
@@ -161,12 +162,12 @@ def _train_and_register(rt: Runtime, claimed: ClaimedJob, lease: Lease, checkpoi
             mine = registry.version_of_job(session, claimed.id)
         if mine is not None and all(a.path.startswith(folder + "/") for a in mine.artifacts):
             log.info("job %s: registration had committed (acknowledgement lost)", claimed.id)
-            return "succeeded"
+            return JobStatus.SUCCEEDED
         raise Fenced(f"job {claimed.id} attempt {claimed.attempt} lost the job before registering")
     rt.ring(registered.released)  # jobs that waited for this version (after the commit)
     v = registered.version
     log.info("job %s registered %s v%d", claimed.id, v.model_name, v.version)
-    return "succeeded"
+    return JobStatus.SUCCEEDED
 
 
 def _with_db_retry(rt: Runtime, work):
@@ -190,7 +191,7 @@ def _with_db_retry(rt: Runtime, work):
 
 
 def _failed(rt: Runtime, job_id: str, attempt: int, error: str) -> str:
-    return "failed" if _record(rt, jobs.fail_job, job_id, attempt, error) else "fenced"
+    return JobStatus.FAILED if _record(rt, claims.fail_job, job_id, attempt, error) else "fenced"
 
 
 def _record(rt: Runtime, fn, *args) -> bool:

@@ -7,8 +7,9 @@ from app.api import bp
 from app.api.parse import int_arg, json_object
 from app.auth.guard import actor, require_owner_or_admin
 from app.domain.errors import Invalid
+from app.domain.status import JobStatus
 from app.http import runtime, send_artifact
-from app.services import batch, jobs, lifecycle
+from app.services import batch, events, job_reads, lifecycle
 
 
 def _job_json(job, outputs=None) -> dict:
@@ -43,7 +44,7 @@ def submit_job():
 @bp.get("/jobs/<job_id>")
 def get_job(job_id: str):
     with runtime().session() as session:
-        job = jobs.get_job(session, job_id)
+        job = job_reads.get_job(session, job_id)
         outputs = batch.outputs_of(session, job_id) if job.type == "infer" else None
     return jsonify(_job_json(job, outputs))
 
@@ -60,7 +61,7 @@ def download_output(job_id: str, filename: str):
 def list_jobs():
     """Newest first; ``?status=``, ``?model=``, ``?limit=`` (1-200) and ``?cursor=`` from ``next``."""
     with runtime().session() as session:
-        page, next_cursor = jobs.list_jobs(
+        page, next_cursor = job_reads.list_jobs(
             session, status=request.args.get("status") or None,
             model_name=request.args.get("model") or None, kind=request.args.get("kind") or None,
             created_by=request.args.get("created_by") or None,
@@ -76,14 +77,14 @@ def list_jobs():
 @bp.get("/jobs/<job_id>/events")
 def job_events(job_id: str):
     with runtime().session() as session:
-        events = jobs.job_events(session, job_id, after=int_arg("after", 0))
-    return jsonify({"items": events})
+        items = events.job_events(session, job_id, after=int_arg("after", 0))
+    return jsonify({"items": items})
 
 
 @bp.post("/jobs/<job_id>/cancel")
 def cancel_job(job_id: str):
     """Cancel: at once if waiting or queued; at the running job's next batch otherwise (202)."""
     with runtime().session() as session:
-        require_owner_or_admin(jobs.get_job(session, job_id).created_by, "cancel this job")
+        require_owner_or_admin(job_reads.get_job(session, job_id).created_by, "cancel this job")
         job = lifecycle.request_cancel(session, job_id, actor=actor())
-    return jsonify(_job_json(job)), 202 if job.status == "running" else 200
+    return jsonify(_job_json(job)), 202 if job.status == JobStatus.RUNNING else 200

@@ -10,7 +10,8 @@ from app.broker import queue_depths
 from app.domain.errors import Invalid
 from app.http import runtime
 from app.kinds import KINDS
-from app.services import datasets, jobs, uploads, workers
+from app.services import datasets, uploads, workers
+from app.services.queues import QUEUES, queue_activity
 
 
 @bp.get("/health")
@@ -29,8 +30,8 @@ def health():
 def queues():
     """Per queue: depth in Redis, the last job a worker completed, and the jobs running now."""
     with runtime().session() as session:
-        activity = jobs.queue_activity(session)
-    depths = queue_depths(runtime().settings.redis_url, jobs.QUEUES)
+        activity = queue_activity(session)
+    depths = queue_depths(runtime().settings.redis_url, QUEUES)
     for item in activity:
         item["depth"] = depths.get(item["queue"]) if depths is not None else None
     return jsonify({"items": activity, "broker_reachable": depths is not None})

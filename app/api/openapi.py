@@ -11,6 +11,7 @@ from typing import Any
 from flask import jsonify
 
 from app.api import bp
+from app.domain.status import JobStatus
 from app.kinds import KINDS, Input, kinds_taking
 
 S = dict[str, Any]
@@ -77,7 +78,7 @@ def _schemas() -> S:
                     "id": {"type": "string"}, "type": {"enum": ["train", "infer"]}, "kind": {"type": "string"},
                     "model_name": {"type": "string"}, "dataset": {"type": "string"},
                     "dataset_version": {"type": "integer"}, "params": obj,
-                    "status": {"enum": ["waiting", "queued", "running", "succeeded", "failed", "cancelled"]},
+                    "status": {"enum": [s.value for s in JobStatus]},
                     "queue": {"type": "string"}, "progress": {"type": "number"}, "epoch": {"type": "integer"},
                     "total_epochs": {"type": "integer"}, "metrics": obj, "error": NULLABLE_STR,
                     "attempt": {"type": "integer"}, "worker": NULLABLE_STR, "created_at": NULLABLE_STR,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.models import AliasHistory, ModelAlias, ModelVersion, RegisteredModel, utcnow
 from app.services import webhooks
-from app.services.jobs import lock_version, version_refs
+from app.services.versions import lock_version, version_refs
 
 ALIAS = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 

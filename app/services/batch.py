@@ -10,15 +10,22 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Invalid, NotFound
+from app.domain.status import JobStatus
 from app.kinds import Input, input_of, kinds_taking
 from app.models import Dataset, Job, JobOutput, ModelVersion, RegisteredModel, utcnow
 from app.services import aliases
 from app.services.datasets import resolve_dataset
-from app.services.jobs import MODEL_NAME, QUEUES, add_event, get_job, lock_version
+from app.services.events import add_event
+from app.services.idempotency import job_for_key
+from app.services.job_reads import get_job
+from app.services.queues import QUEUES
+from app.services.submission import MODEL_NAME
+from app.services.transitions import transition
+from app.services.versions import lock_version
 from app.services.views import ArtifactView, JobView
 from app.storage import StoredFile
 
@@ -31,9 +38,9 @@ def submit_infer_job(session: Session, raw: Mapping[str, Any], *, created_by: st
                      idempotency_key: str | None = None, default_chunk_rows: int = 50_000) -> tuple[JobView, bool]:
     """Validate a batch-inference request and insert its job; returns (job, created)."""
     if idempotency_key:
-        existing = session.scalars(select(Job).where(Job.idempotency_key == idempotency_key)).first()
+        existing = job_for_key(session, idempotency_key)
         if existing is not None:
-            return get_job(session, existing.id), False
+            return existing, False
     errors: dict[str, str] = {}
     version, resolved = _resolve(session, raw, errors)
     params = raw.get("params") or {}
@@ -57,11 +64,11 @@ def submit_infer_job(session: Session, raw: Mapping[str, Any], *, created_by: st
     assert version is not None and dataset is not None
     model_name = session.scalar(select(RegisteredModel.name).where(RegisteredModel.id == version.model_id))
     job = Job(id=str(uuid.uuid4()), type="infer", kind=version.kind, model_name=model_name, dataset_id=dataset.id,
-              params=recorded, status="queued", queue=queue, total_epochs=0, metrics={}, created_at=utcnow(),
+              params=recorded, status=JobStatus.QUEUED, queue=queue, total_epochs=0, metrics={}, created_at=utcnow(),
               created_by=created_by, idempotency_key=idempotency_key or None, input_version_id=version.id)
     session.add(job)
     session.flush()
-    add_event(session, job.id, "status", status="queued", queue=queue,
+    add_event(session, job.id, "status", status=JobStatus.QUEUED, queue=queue,
               scores_with=f"{model_name} v{version.version}", **resolved)
     session.flush()
     return get_job(session, job.id), True
@@ -182,16 +189,13 @@ def _int(value: Any, field: str, low: int, high: int, errors: dict[str, str]) ->
 def finish_infer(session: Session, job_id: str, attempt: int, files: Sequence[StoredFile],
                  summary: Mapping[str, Any]) -> bool:
     """Record the outputs and mark the job succeeded, if this attempt still owns it (one transaction)."""
-    done = session.execute(update(Job).where(Job.id == job_id, Job.status == "running", Job.attempt == attempt)
-                           .values(status="succeeded", progress=1.0, metrics=dict(summary), finished_at=utcnow())
-                           .execution_options(synchronize_session=False))
-    if done.rowcount != 1:
+    if not transition(session, job_id, JobStatus.RUNNING, JobStatus.SUCCEEDED, attempt=attempt,
+                      values={"progress": 1.0, "metrics": dict(summary), "finished_at": utcnow()},
+                      event={"rows": summary.get("rows"), "errors": summary.get("errors")}):
         return False
     session.add_all(JobOutput(job_id=job_id, name=f.name, path=f.path, size_bytes=f.size_bytes, sha256=f.sha256,
                               content_type=mimetypes.guess_type(f.name)[0] or "application/octet-stream")
                     for f in files)
-    add_event(session, job_id, "status", status="succeeded", rows=summary.get("rows"),
-              errors=summary.get("errors"))
     session.flush()
     return True
 

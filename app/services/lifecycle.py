@@ -12,12 +12,14 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Conflict, NotFound
+from app.domain.status import JobStatus
 from app.models import Job, utcnow
 from app.services import webhooks
-from app.services.jobs import add_event, fail_dependents, get_job
+from app.services.claims import fail_dependents
+from app.services.events import add_event
+from app.services.job_reads import get_job
+from app.services.transitions import transition
 from app.services.views import JobView
-
-ACTIVE = ("waiting", "queued", "running")
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Beat:
 def heartbeat(session: Session, job_id: str, attempt: int) -> Beat:
     """Renew this attempt's lease and read the stop requests in one round trip."""
     result = session.execute(
-        update(Job).where(Job.id == job_id, Job.status == "running", Job.attempt == attempt)
+        update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempt == attempt)
         .values(heartbeat_at=utcnow())
         .returning(Job.cancel_requested_at, Job.handback_requested_at)
     ).first()
@@ -47,22 +49,18 @@ def request_cancel(session: Session, job_id: str, actor: str | None = None) -> J
     if job is None:
         raise NotFound(f"no job {job_id!r}")
     now = utcnow()
-    cancelled = session.execute(
-        update(Job).where(Job.id == job_id, Job.status.in_(("waiting", "queued")))
-        .values(status="cancelled", finished_at=now, cancel_requested_at=now)
-        .execution_options(synchronize_session=False))
-    if cancelled.rowcount == 1:
-        add_event(session, job_id, "status", status="cancelled", by=actor)
+    if transition(session, job_id, (JobStatus.WAITING, JobStatus.QUEUED), JobStatus.CANCELLED,
+                  values={"finished_at": now, "cancel_requested_at": now}, event={"by": actor}):
         cancel_dependents(session, job_id)
         return get_job(session, job_id)
     requested = session.execute(
-        update(Job).where(Job.id == job_id, Job.status == "running", Job.cancel_requested_at.is_(None))
+        update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.cancel_requested_at.is_(None))
         .values(cancel_requested_at=now).execution_options(synchronize_session=False))
     if requested.rowcount == 1:
         add_event(session, job_id, "log", message="cancel requested", by=actor)
         return get_job(session, job_id)
     view = get_job(session, job_id)
-    if view.status == "running":  # already requested: asking twice is fine
+    if view.status == JobStatus.RUNNING:  # already requested: asking twice is fine
         return view
     raise Conflict(f"job {job_id} already {view.status}; only waiting, queued or running jobs "
                    "can be cancelled")
@@ -70,44 +68,33 @@ def request_cancel(session: Session, job_id: str, actor: str | None = None) -> J
 
 def cancel_dependents(session: Session, job_id: str) -> None:
     for dependent in session.scalars(select(Job.id).where(Job.depends_on_job_id == job_id,
-                                                          Job.status == "waiting")).all():
-        result = session.execute(update(Job).where(Job.id == dependent, Job.status == "waiting")
-                                 .values(status="cancelled", finished_at=utcnow())
-                                 .execution_options(synchronize_session=False))
-        if result.rowcount == 1:
-            add_event(session, dependent, "status", status="cancelled", upstream=job_id)
+                                                          Job.status == JobStatus.WAITING)).all():
+        if transition(session, dependent, JobStatus.WAITING, JobStatus.CANCELLED,
+                      values={"finished_at": utcnow()}, event={"upstream": job_id}):
             cancel_dependents(session, dependent)
 
 
 def finish_cancelled(session: Session, job_id: str, attempt: int) -> bool:
     """The worker stopped a job whose cancel it saw: mark it cancelled (no version)."""
-    result = session.execute(
-        update(Job).where(Job.id == job_id, Job.status == "running", Job.attempt == attempt)
-        .values(status="cancelled", finished_at=utcnow()).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if not transition(session, job_id, JobStatus.RUNNING, JobStatus.CANCELLED, attempt=attempt,
+                      values={"finished_at": utcnow()}, event={"attempt": attempt}):
         return False
-    add_event(session, job_id, "status", status="cancelled", attempt=attempt)
     cancel_dependents(session, job_id)
     return True
 
 
 def hand_back(session: Session, job_id: str, attempt: int, reason: str) -> bool:
     """Return a running job to the queue (worker shutting down); the next claim resumes it."""
-    result = session.execute(
-        update(Job).where(Job.id == job_id, Job.status == "running", Job.attempt == attempt)
-        .values(status="queued", worker=None, handback_requested_at=None, dispatched_at=None)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        return False
-    add_event(session, job_id, "status", status="queued", reason=reason, attempt=attempt)
-    return True
+    return transition(session, job_id, JobStatus.RUNNING, JobStatus.QUEUED, attempt=attempt,
+                      values={"worker": None, "handback_requested_at": None, "dispatched_at": None},
+                      event={"reason": reason, "attempt": attempt})
 
 
 def request_handback(session: Session, worker: str) -> list[str]:
     """A worker is shutting down: ask each job it runs to checkpoint and come back to the queue."""
-    ids = session.scalars(select(Job.id).where(Job.worker == worker, Job.status == "running")).all()
+    ids = session.scalars(select(Job.id).where(Job.worker == worker, Job.status == JobStatus.RUNNING)).all()
     if ids:
-        session.execute(update(Job).where(Job.id.in_(ids), Job.status == "running")
+        session.execute(update(Job).where(Job.id.in_(ids), Job.status == JobStatus.RUNNING)
                         .values(handback_requested_at=utcnow()).execution_options(synchronize_session=False))
     return list(ids)
 
@@ -127,32 +114,27 @@ def reap_lost(session: Session, lease: timedelta, max_attempts: int) -> Reaped:
     cancelled. Each decision is conditional on the stale attempt, so a late beat wins.
     """
     cutoff = utcnow() - lease
-    stale = session.scalars(select(Job).where(
-        Job.status == "running", or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff))).all()
+    still_stale = or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff)
+    stale = session.scalars(select(Job).where(Job.status == JobStatus.RUNNING, still_stale)).all()
     requeued, failed, cancelled = [], [], []
     for job in stale:
-        guard = (Job.id == job.id, Job.status == "running", Job.attempt == job.attempt,
-                 or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff))
         if job.cancel_requested_at is not None:
-            values, outcome = {"status": "cancelled", "finished_at": utcnow()}, "cancelled"
+            target, values = JobStatus.CANCELLED, {"finished_at": utcnow()}
         elif job.attempt >= max_attempts:
-            values = {"status": "failed", "finished_at": utcnow(),
-                      "error": f"worker lost: no heartbeat for {lease.total_seconds():g} s on attempt "
-                               f"{job.attempt} of {max_attempts}; giving up"}
-            outcome = "failed"
+            target, values = JobStatus.FAILED, {
+                "finished_at": utcnow(),
+                "error": f"worker lost: no heartbeat for {lease.total_seconds():g} s on attempt "
+                         f"{job.attempt} of {max_attempts}; giving up"}
         else:
-            values = {"status": "queued", "worker": None, "dispatched_at": None,
-                      "handback_requested_at": None}
-            outcome = "queued"
-        result = session.execute(update(Job).where(*guard).values(**values)
-                                 .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
+            target, values = JobStatus.QUEUED, {"worker": None, "dispatched_at": None,
+                                                "handback_requested_at": None}
+        if not transition(session, job.id, JobStatus.RUNNING, target, attempt=job.attempt, also=(still_stale,),
+                          values=values, event={"reason": "worker lost", "attempt": job.attempt,
+                                                "worker": job.worker}):
             continue
-        add_event(session, job.id, "status", status=outcome, reason="worker lost", attempt=job.attempt,
-                  worker=job.worker)
-        if outcome == "queued":
+        if target == JobStatus.QUEUED:
             requeued.append((job.id, job.queue))
-        elif outcome == "failed":
+        elif target == JobStatus.FAILED:
             failed.append(job.id)
             fail_dependents(session, job.id)
             webhooks.job_ended(session, job.id)
@@ -166,5 +148,5 @@ def queued_jobs(session: Session, older_than: timedelta) -> list[tuple[str, str,
     """(id, queue, never dispatched) of queued jobs created before ``older_than`` ago."""
     cutoff = utcnow() - older_than
     rows = session.execute(select(Job.id, Job.queue, Job.dispatched_at)
-                           .where(Job.status == "queued", Job.created_at < cutoff).order_by(Job.created_at))
+                           .where(Job.status == JobStatus.QUEUED, Job.created_at < cutoff).order_by(Job.created_at))
     return [(r.id, r.queue, r.dispatched_at is None) for r in rows]

@@ -6,14 +6,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Conflict, NotFound
+from app.domain.status import ACTIVE, JobStatus
 from app.models import Artifact, Dataset, Job, ModelAlias, ModelVersion, RegisteredModel, Schedule, utcnow
 from app.services import webhooks
+from app.services.claims import release_dependents
+from app.services.events import add_event
 from app.services.gate import Measured, apply_gate
-from app.services.jobs import add_event, lock_version, release_dependents, version_refs
+from app.services.transitions import transition
+from app.services.versions import lock_version, version_refs
 from app.services.views import VersionView
 from app.storage import StoredFile
 
@@ -50,7 +54,7 @@ def register_version(session: Session, job_id: str, attempt: int, files: Sequenc
     worker can never register a second version.
     """
     job = session.scalars(
-        select(Job).where(Job.id == job_id, Job.status == "running", Job.attempt == attempt)
+        select(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempt == attempt)
         .with_for_update()
     ).first()
     if job is None:
@@ -77,15 +81,10 @@ def register_version(session: Session, job_id: str, attempt: int, files: Sequenc
         for f in files
     ]
     session.add_all(artifacts)
-    result = session.execute(
-        update(Job).where(Job.id == job_id, Job.status == "running", Job.attempt == attempt)
-        .values(status="succeeded", progress=1.0, metrics=dict(metrics), finished_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not transition(session, job_id, JobStatus.RUNNING, JobStatus.SUCCEEDED, attempt=attempt,
+                      values={"progress": 1.0, "metrics": dict(metrics), "finished_at": utcnow()},
+                      event={"version": version.version, "model_name": model.name}):
         raise Conflict(f"job {job_id} changed while its version was being registered")
-    add_event(session, job_id, "status", status="succeeded", version=version.version,
-              model_name=model.name)
     released = release_dependents(session, job_id, version.id)
     schedule = session.get(Schedule, job.schedule_id) if job.schedule_id else None
     if schedule is not None:
@@ -207,7 +206,7 @@ def archive_version(session: Session, name: str, version: int, actor: str | None
     children = session.scalars(select(ModelVersion.id).where(ModelVersion.parent_version_id == v.id,
                                                              ModelVersion.archived_at.is_(None))).all()
     pending = session.scalars(select(Job.id).where(Job.input_version_id == v.id,
-                                                   Job.status.in_(("waiting", "queued", "running")))).all()
+                                                   Job.status.in_(ACTIVE))).all()
     aliased = session.scalars(select(ModelAlias.alias).where(ModelAlias.version_id == v.id)).all()
     if aliased:
         raise Conflict(f"{name} v{version} is what {', '.join(aliased)} points at: move the alias first")

@@ -19,10 +19,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Invalid, NotFound
+from app.domain.status import ACTIVE, FINISHED, JobStatus
 from app.models import Job, Schedule, ScheduleRun, utcnow
-from app.services import jobs, lifecycle
+from app.services import lifecycle
 from app.services.aliases import ALIAS, resolve_alias
 from app.services.datasets import resolve_dataset
+from app.services.idempotency import scoped_key
+from app.services.queues import dispatchable
+from app.services.submission import submit_train_job, validate_train_request
 from app.services.views import _iso
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -117,7 +121,7 @@ def validate(session: Session, raw: Mapping[str, Any], current: Schedule | None 
     if isinstance(template["dataset"], str) and ":" in template["dataset"]:
         errors["dataset"] = "a dataset name without a version: a schedule always trains on the newest version"
     try:
-        spec, _dataset, params, _model, _queue, _refs = jobs.validate_train_request(session, template)
+        spec, _dataset, params, _model, _queue, _refs = validate_train_request(session, template)
         # The queue as written: "auto" is resolved by each run, when it is submitted.
         out.update(kind=spec.name, model_name=template["model_name"], dataset_name=template["dataset"],
                    params=params, queue=template["queue"])
@@ -303,7 +307,7 @@ def _count_between(s: Schedule, start: datetime, end: datetime) -> int:
 def _start(session: Session, s: Schedule, due: datetime,
            detail: str | None) -> tuple[str, str | None, str | None, list[tuple[str, str]]]:
     active = session.scalars(select(Job.id).where(Job.schedule_id == s.id,
-                                                  Job.status.in_(("waiting", "queued", "running")))).all()
+                                                  Job.status.in_(ACTIVE))).all()
     if active and s.overlap == "skip":
         return "skipped-overlap", f"the previous run's job {active[0]} is still {_status(session, active[0])}", None, []
     if s.only_if_data_changed:
@@ -313,22 +317,22 @@ def _start(session: Session, s: Schedule, due: datetime,
     for job_id in active:  # and the stages it waits for (a hierarchical run's word2vec job)
         while job_id is not None:
             job = session.get(Job, job_id)
-            if job is not None and job.status in ("waiting", "queued", "running"):
+            if job is not None and job.status in ACTIVE:
                 lifecycle.request_cancel(session, job_id, actor=f"schedule:{s.name}")
             job_id = job.depends_on_job_id if job is not None else None
     raw = {"kind": s.kind, "model_name": s.model_name, "dataset": s.dataset_name, "params": s.params,
            "queue": s.queue}
     actor = f"schedule:{s.name}"
-    key = jobs.scoped_key(actor, f"schedule-{s.id}-{due.strftime('%Y%m%dT%H%M%S.%f')}")
+    key = scoped_key(actor, f"schedule-{s.id}-{due.strftime('%Y%m%dT%H%M%S.%f')}")
     try:
-        view, created = jobs.submit_train_job(session, raw, created_by=actor, idempotency_key=key)
+        view, created = submit_train_job(session, raw, created_by=actor, idempotency_key=key)
     except Invalid as exc:
         return "skipped-invalid", f"the job template no longer validates: {exc}", None, []
     if not created or view.created_by != actor:  # never adopt a job someone else submitted
         return "skipped-invalid", f"job {view.id} already exists for this due time", None, []
     session.execute(update(Job).where(Job.id == view.id).values(schedule_id=s.id)
                     .execution_options(synchronize_session=False))
-    return "started", detail, view.id, jobs.dispatchable(session, view.id)
+    return "started", detail, view.id, dispatchable(session, view.id)
 
 
 def _status(session: Session, job_id: str) -> str:
@@ -354,7 +358,7 @@ def settle(session: Session) -> list[dict[str, Any]]:
     """Record how finished runs ended; pause a schedule after ``max_failures`` failures in a row."""
     rows = session.execute(select(ScheduleRun, Job.status, Job.error).join(Job, Job.id == ScheduleRun.job_id)
                            .where(ScheduleRun.outcome.is_(None),
-                                  Job.status.in_(("succeeded", "failed", "cancelled")))).all()
+                                  Job.status.in_(FINISHED))).all()
     settled = []
     for run, status, error in rows:
         done = session.execute(update(ScheduleRun).where(ScheduleRun.id == run.id, ScheduleRun.outcome.is_(None))
@@ -364,10 +368,10 @@ def settle(session: Session) -> list[dict[str, Any]]:
         s = session.get(Schedule, run.schedule_id)
         if s is None:
             continue
-        if status == "failed":
+        if status == JobStatus.FAILED:
             last_line = (error or "").strip().splitlines()[-1:] or ["job failed"]
             _count_failure(session, s, last_line[0][:300])
-        elif status == "succeeded":
+        elif status == JobStatus.SUCCEEDED:
             session.execute(update(Schedule).where(Schedule.id == s.id).values(consecutive_failures=0)
                             .execution_options(synchronize_session=False))
         settled.append({"schedule_id": s.id, "run_id": run.id, "outcome": status})

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from app.domain.status import FINISHED
 from app.models import Artifact, Dataset, Job, ModelVersion
 
 
@@ -87,7 +88,7 @@ class JobView:
 
     @property
     def done(self) -> bool:
-        return self.status in ("succeeded", "failed", "cancelled")
+        return self.status in FINISHED
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow on purpose: asdict() deep-copies params and metrics on every poll.

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Invalid, NotFound
+from app.domain.status import JobStatus
 from app.models import Job, ModelVersion, Webhook, WebhookDelivery, utcnow
 
 EVENTS = ("job.succeeded", "job.failed", "alias.moved")
@@ -81,7 +82,7 @@ def enqueue(session: Session, event: str, model_name: str, data: dict[str, Any])
 def job_ended(session: Session, job_id: str) -> int:
     """Announce a job that just succeeded or failed (call in the transaction that ended it)."""
     job = session.get(Job, job_id, populate_existing=True)
-    if job is None or job.status not in ("succeeded", "failed"):
+    if job is None or job.status not in (JobStatus.SUCCEEDED, JobStatus.FAILED):
         return 0
     version = session.scalar(select(ModelVersion.version).where(ModelVersion.job_id == job_id))
     return enqueue(session, f"job.{job.status}", job.model_name, {

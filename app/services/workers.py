@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.domain.status import JobStatus
 from app.models import Job, WorkerRow, utcnow
 
 LIVE_WITHIN = timedelta(seconds=35)  # three and a half beats of the default WORKER_BEAT_S (10 s)
@@ -74,7 +75,7 @@ def list_workers(session: Session) -> list[dict[str, Any]]:
     rows = session.scalars(select(WorkerRow).where(WorkerRow.heartbeat_at >= now - SHOW_SILENT_FOR)
                            .order_by(WorkerRow.stopped_at.is_not(None), WorkerRow.name)).all()
     running: dict[str, list[str]] = {}
-    for job_id, worker in session.execute(select(Job.id, Job.worker).where(Job.status == "running")):
+    for job_id, worker in session.execute(select(Job.id, Job.worker).where(Job.status == JobStatus.RUNNING)):
         running.setdefault(worker or "", []).append(job_id)
     return [{"name": r.name, "host": r.host, "pid": r.pid, "queues": list(r.queues), "gpus": list(r.gpus),
              "alive": r.stopped_at is None and now - r.heartbeat_at <= LIVE_WITHIN,
@@ -129,7 +130,7 @@ def last_completed_by_queue(session: Session) -> dict[str, dict[str, Any]]:
     """Per queue (including gpu.N): the last job a worker completed there."""
     out: dict[str, dict[str, Any]] = {}
     rows = session.execute(select(Job.queue, Job.id, Job.finished_at, Job.worker)
-                           .where(Job.status == "succeeded", Job.finished_at.is_not(None))
+                           .where(Job.status == JobStatus.SUCCEEDED, Job.finished_at.is_not(None))
                            .order_by(Job.finished_at.desc()).limit(500))
     for r in rows:
         out.setdefault(r.queue, {"job": r.id, "at": _iso(r.finished_at), "worker": r.worker})
@@ -138,5 +139,5 @@ def last_completed_by_queue(session: Session) -> dict[str, dict[str, Any]]:
 
 def routing_queues(session: Session) -> list[str]:
     """The broker queues that may hold our messages: cpu, gpu and every gpu.N a queued job uses."""
-    used = session.scalars(select(Job.queue).where(Job.status == "queued").distinct()).all()
+    used = session.scalars(select(Job.queue).where(Job.status == JobStatus.QUEUED).distinct()).all()
     return sorted({"cpu", "gpu", *used})

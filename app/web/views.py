@@ -9,9 +9,13 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.guard import actor, require_owner_or_admin
 from app.data.types import DATA_KINDS
 from app.domain.errors import Conflict, Invalid
+from app.domain.status import JobStatus
 from app.http import runtime, send_artifact
 from app.kinds import KINDS, suggested_kind
-from app.services import aliases, batch, datasets, jobs, lifecycle, registry
+from app.services import aliases, batch, datasets, lifecycle, registry
+from app.services.events import epoch_history, job_events
+from app.services.job_reads import get_job, list_jobs
+from app.services.queues import QUEUES, queue_activity
 from app.services.uploads import Upload
 from app.web import bp
 
@@ -20,14 +24,14 @@ from app.web import bp
 def index():
     filters = {k: request.args.get(k) or None for k in ("status", "kind", "model", "created_by", "sort")}
     with runtime().session() as session:
-        page, next_cursor = jobs.list_jobs(
+        page, next_cursor = list_jobs(
             session, status=filters["status"], kind=filters["kind"], model_name=filters["model"],
             created_by=filters["created_by"], oldest_first=filters["sort"] == "oldest", limit=50,
             cursor=request.args.get("cursor") or None)
     next_url = (url_for("web.index", cursor=next_cursor, **{k: v for k, v in filters.items() if v})
                 if next_cursor else None)
     return render_template("index.html", jobs=page, next_url=next_url, status=filters["status"],
-                           filters=filters, kinds=KINDS)
+                           statuses=list(JobStatus), filters=filters, kinds=KINDS)
 
 
 def _form_context(kind_name: str, values: dict, errors: dict) -> dict:
@@ -43,7 +47,7 @@ def new_job():
     rerun = request.args.get("rerun")
     if rerun:  # "Re-run with these parameters": the form pre-filled from an earlier job
         with runtime().session() as session:
-            job = jobs.get_job(session, rerun)
+            job = get_job(session, rerun)
         values = {"kind": job.kind, "dataset": f"{job.dataset}:{job.dataset_version}", "model_name": job.model_name,
                   "queue": job.queue, **{f"params.{k}": v for k, v in job.params.items()}}
         return render_template("new_job.html", **_form_context(job.kind, values, {}))
@@ -78,8 +82,8 @@ def submit_job():
 @bp.get("/jobs/<job_id>")
 def job_detail(job_id: str):
     with runtime().session() as session:
-        job = jobs.get_job(session, job_id)
-        events = jobs.job_events(session, job_id)
+        job = get_job(session, job_id)
+        events = job_events(session, job_id)
         outputs = batch.outputs_of(session, job_id) if job.type == "infer" else []
     return render_template("job.html", job=job, events=events, outputs=outputs)
 
@@ -87,7 +91,7 @@ def job_detail(job_id: str):
 @bp.post("/jobs/<job_id>/cancel")
 def cancel_job(job_id: str):
     with runtime().session() as session:
-        require_owner_or_admin(jobs.get_job(session, job_id).created_by, "cancel this job")
+        require_owner_or_admin(get_job(session, job_id).created_by, "cancel this job")
         lifecycle.request_cancel(session, job_id, actor=actor())
     return redirect(url_for("web.job_detail", job_id=job_id), code=303)
 
@@ -98,10 +102,10 @@ def workers_page():
     from app.services import workers
 
     with runtime().session() as session:
-        activity = jobs.queue_activity(session)
+        activity = queue_activity(session)
         known = workers.list_workers(session)
         last = workers.last_completed_by_queue(session)
-    depths = queue_depths(runtime().settings.redis_url, jobs.QUEUES) or {}
+    depths = queue_depths(runtime().settings.redis_url, QUEUES) or {}
     return render_template("workers.html", activity=activity, depths=depths, workers=known, last_completed=last)
 
 
@@ -171,8 +175,8 @@ def compare(name: str):
         raise Invalid({"a": "choose two versions to compare"}) from None
     with runtime().session() as session:
         va, vb = registry.get_version(session, name, a), registry.get_version(session, name, b)
-        histories = [{"name": f"v{a}", "history": jobs.epoch_history(session, va.job_id)},
-                     {"name": f"v{b}", "history": jobs.epoch_history(session, vb.job_id)}]
+        histories = [{"name": f"v{a}", "history": epoch_history(session, va.job_id)},
+                     {"name": f"v{b}", "history": epoch_history(session, vb.job_id)}]
     keys = sorted(set(va.params) | set(vb.params))
     params = [(k, va.params.get(k), vb.params.get(k)) for k in keys]
     scalar = [k for k in sorted(set(va.metrics) | set(vb.metrics))

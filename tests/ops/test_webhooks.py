@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from app.models import utcnow
-from app.services import jobs
+from app.services import claims
 from app.webhook_sender import deliver_due, verify
 from tests.support import free_port, run_job, train_body
 
@@ -85,8 +85,8 @@ def _fail_a_job(stack, model_name: str) -> str:
     r = stack.client.post("/api/v1/jobs", json=train_body(model_name))
     job_id = r.get_json()["id"]
     with stack.runtime.session() as session:
-        claimed = jobs.claim_job(session, job_id, "test-worker")
-        assert jobs.fail_job(session, job_id, claimed.attempt, "Traceback...\nValueError: diverged")
+        claimed = claims.claim_job(session, job_id, "test-worker")
+        assert claims.fail_job(session, job_id, claimed.attempt, "Traceback...\nValueError: diverged")
     return job_id
 
 

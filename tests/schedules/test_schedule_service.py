@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from app.domain.errors import Invalid
 from app.models import Job, Schedule, ScheduleRun
-from app.services import jobs, schedules
+from app.services import schedules, submission
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -174,7 +174,7 @@ def test_only_if_data_changed_skips_when_the_champion_used_the_newest_data(db_st
         model = RegisteredModel(name="m-unchanged")
         session.add(model)
         session.flush()
-        job, _ = jobs.submit_train_job(session, {"kind": "mlp", "dataset": "iris", "model_name": "m-unchanged"})
+        job, _ = submission.submit_train_job(session, {"kind": "mlp", "dataset": "iris", "model_name": "m-unchanged"})
         session.add(ModelVersion(model_id=model.id, version=1, job_id=job.id, kind="mlp", dataset_id=iris.id,
                                  dataset_sha256=iris.sha256, params={}, metrics={"test_accuracy": 0.9}))
         session.execute(update(Job).where(Job.id == job.id).values(status="succeeded"))
@@ -245,7 +245,7 @@ def test_the_gate_compares_nothing_when_the_metric_changed_during_the_run(db_sta
         session.flush()
         rows = []
         for n, acc in ((1, 0.5), (2, 0.9)):
-            job, _ = jobs.submit_train_job(session, {"kind": "mlp", "dataset": "iris", "model_name": "m-edited"})
+            job, _ = submission.submit_train_job(session, {"kind": "mlp", "dataset": "iris", "model_name": "m-edited"})
             rows.append(ModelVersion(model_id=model.id, version=n, job_id=job.id, kind="mlp", dataset_id=iris.id,
                                      dataset_sha256=iris.sha256, params={},
                                      metrics={"test_accuracy": acc, "test_loss": 1 - acc}))

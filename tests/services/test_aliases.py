@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from app.domain.errors import Conflict, Invalid
-from app.services import aliases, jobs, registry
+from app.services import aliases, claims, registry, submission
 from app.storage import StoredFile
 from tests.support import train_body
 
@@ -14,9 +14,9 @@ from tests.support import train_body
 def make_versions(rt, name: str, n: int) -> None:
     for i in range(n):
         with rt.session() as s:
-            job, _ = jobs.submit_train_job(s, train_body(name))
+            job, _ = submission.submit_train_job(s, train_body(name))
         with rt.session() as s:
-            claimed = jobs.claim_job(s, job.id, "w")
+            claimed = claims.claim_job(s, job.id, "w")
         with rt.session() as s:
             registry.ensure_model(s, name)
         with rt.session() as s:

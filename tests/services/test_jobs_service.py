@@ -6,14 +6,14 @@ from sqlalchemy import select
 
 from app.domain.errors import Invalid, NotFound
 from app.models import JobEvent
-from app.services import jobs, registry
+from app.services import claims, events, job_reads, registry, submission
 from app.storage import StoredFile
 from tests.support import train_body
 
 
 def _submit(rt, name, **kw):
     with rt.session() as s:
-        job, created = jobs.submit_train_job(s, train_body(name), **kw)
+        job, created = submission.submit_train_job(s, train_body(name), **kw)
     assert created or kw.get("idempotency_key")
     return job
 
@@ -22,14 +22,14 @@ def test_a_job_is_claimed_once_and_a_second_claim_gets_nothing(db_stack, model_n
     rt = db_stack.runtime
     job = _submit(rt, model_name)
     with rt.session() as s:
-        first = jobs.claim_job(s, job.id, "w1")
+        first = claims.claim_job(s, job.id, "w1")
     with rt.session() as s:
-        second = jobs.claim_job(s, job.id, "w2")
+        second = claims.claim_job(s, job.id, "w2")
     assert first is not None and first.attempt == 1
     assert second is None
     with rt.session() as s:
-        view = jobs.get_job(s, job.id)
-        kinds = [e["payload"].get("status") for e in jobs.job_events(s, job.id)]
+        view = job_reads.get_job(s, job.id)
+        kinds = [e["payload"].get("status") for e in events.job_events(s, job.id)]
     assert view.status == "running" and view.worker == "w1"
     assert kinds == ["queued", "running"]
 
@@ -38,13 +38,13 @@ def test_a_stale_attempt_can_write_no_progress_and_no_version(db_stack, model_na
     rt = db_stack.runtime
     job = _submit(rt, model_name)
     with rt.session() as s:
-        claimed = jobs.claim_job(s, job.id, "w1")
+        claimed = claims.claim_job(s, job.id, "w1")
     with rt.session() as s:
-        assert jobs.record_progress(s, job.id, claimed.attempt + 1, epoch=1, total_epochs=2,
-                                    progress=0.5) is False
+        assert claims.record_progress(s, job.id, claimed.attempt + 1, epoch=1, total_epochs=2,
+                                      progress=0.5) is False
         assert registry.register_version(s, job.id, claimed.attempt + 1, [], {}, {}) is None
     with rt.session() as s:
-        assert jobs.get_job(s, job.id).version is None
+        assert job_reads.get_job(s, job.id).version is None
 
 
 def test_versions_are_numbered_per_model_and_one_per_job(db_stack, model_name):
@@ -53,7 +53,7 @@ def test_versions_are_numbered_per_model_and_one_per_job(db_stack, model_name):
     for _ in range(3):
         job = _submit(rt, model_name)
         with rt.session() as s:
-            claimed = jobs.claim_job(s, job.id, "w")
+            claimed = claims.claim_job(s, job.id, "w")
         files = [StoredFile("metrics.json", f"artifacts/{job.id}/metrics.json", 2, "0" * 64)]
         with rt.session() as s:
             registry.ensure_model(s, model_name)
@@ -65,18 +65,18 @@ def test_versions_are_numbered_per_model_and_one_per_job(db_stack, model_name):
     assert numbers == [1, 2, 3]
     with rt.session() as s:
         assert [v.version for v in registry.list_versions(s, model_name)] == [3, 2, 1]
-        assert jobs.get_job(s, job.id).status == "succeeded"
+        assert job_reads.get_job(s, job.id).status == "succeeded"
 
 
 def test_a_failure_is_recorded_with_its_reason(db_stack, model_name):
     rt = db_stack.runtime
     job = _submit(rt, model_name)
     with rt.session() as s:
-        claimed = jobs.claim_job(s, job.id, "w")
+        claimed = claims.claim_job(s, job.id, "w")
     with rt.session() as s:
-        assert jobs.fail_job(s, job.id, claimed.attempt, "Traceback...\nValueError: boom")
+        assert claims.fail_job(s, job.id, claimed.attempt, "Traceback...\nValueError: boom")
     with rt.session() as s:
-        view = jobs.get_job(s, job.id)
+        view = job_reads.get_job(s, job.id)
         last = s.scalars(select(JobEvent).where(JobEvent.job_id == job.id)
                          .order_by(JobEvent.id.desc())).first()
     assert view.status == "failed" and "boom" in view.error
@@ -86,16 +86,16 @@ def test_a_failure_is_recorded_with_its_reason(db_stack, model_name):
 def test_an_idempotency_key_returns_the_first_job(db_stack, model_name):
     rt = db_stack.runtime
     with rt.session() as s:
-        a, created_a = jobs.submit_train_job(s, train_body(model_name), idempotency_key="k-" + model_name)
+        a, created_a = submission.submit_train_job(s, train_body(model_name), idempotency_key="k-" + model_name)
     with rt.session() as s:
-        b, created_b = jobs.submit_train_job(s, train_body(model_name), idempotency_key="k-" + model_name)
+        b, created_b = submission.submit_train_job(s, train_body(model_name), idempotency_key="k-" + model_name)
     assert created_a and not created_b and a.id == b.id
 
 
 def test_every_invalid_field_is_reported_at_once(db_stack):
     with db_stack.runtime.session() as s, pytest.raises(Invalid) as err:
-        jobs.submit_train_job(s, {"kind": "nope", "dataset": "missing", "model_name": "../x",
-                                  "queue": "tpu"})
+        submission.submit_train_job(s, {"kind": "nope", "dataset": "missing", "model_name": "../x",
+                                        "queue": "tpu"})
     assert set(err.value.fields) == {"kind", "dataset", "model_name", "queue"}
 
 
@@ -105,7 +105,7 @@ def test_keyset_pagination_walks_every_job_once(db_stack):
     seen, cursor = [], None
     with rt.session() as s:
         while True:
-            page, cursor = jobs.list_jobs(s, limit=3, cursor=cursor)
+            page, cursor = job_reads.list_jobs(s, limit=3, cursor=cursor)
             seen.extend(j.id for j in page)
             if not cursor:
                 break
@@ -114,7 +114,7 @@ def test_keyset_pagination_walks_every_job_once(db_stack):
 
 def test_unknown_job_is_not_found(db_stack):
     with db_stack.runtime.session() as s, pytest.raises(NotFound):
-        jobs.get_job(s, "no-such-job")
+        job_reads.get_job(s, "no-such-job")
 
 
 def test_filters_and_oldest_first_paging(db_stack):
@@ -123,10 +123,10 @@ def test_filters_and_oldest_first_paging(db_stack):
     seen, cursor = [], None
     with rt.session() as s:
         while True:
-            page, cursor = jobs.list_jobs(s, model_name="filter-0", oldest_first=True, limit=2, cursor=cursor)
+            page, cursor = job_reads.list_jobs(s, model_name="filter-0", oldest_first=True, limit=2, cursor=cursor)
             seen.extend(j.id for j in page)
             if not cursor:
                 break
         assert seen == made[0::2]
-        assert jobs.list_jobs(s, kind="cnn")[0] == []
-        assert len(jobs.list_jobs(s, kind="mlp", model_name="filter-1")[0]) == 3
+        assert job_reads.list_jobs(s, kind="cnn")[0] == []
+        assert len(job_reads.list_jobs(s, kind="mlp", model_name="filter-1")[0]) == 3

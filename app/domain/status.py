@@ -1,0 +1,42 @@
+"""A job's status and the moves between statuses, declared once.
+
+A ``StrEnum``: it is stored, compared and serialised as the plain word, so the
+database, the JSON API and the templates see exactly what they saw before.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobStatus(StrEnum):
+    WAITING = "waiting"  # for the job it depends on (a hierarchical run's first stage)
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# Tuples, not sets: they become SQL ``IN (...)`` lists, which should read the same every time.
+ACTIVE = (JobStatus.WAITING, JobStatus.QUEUED, JobStatus.RUNNING)
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+# Every status change the platform makes; anything else is a bug.
+TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.WAITING: frozenset({JobStatus.QUEUED, JobStatus.FAILED, JobStatus.CANCELLED}),
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED}),
+    # Back to queued: handed back by a worker shutting down, or taken back from a lost one.
+    JobStatus.RUNNING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED}),
+    JobStatus.SUCCEEDED: frozenset(),
+    JobStatus.FAILED: frozenset(),
+    JobStatus.CANCELLED: frozenset(),
+}
+
+
+class IllegalTransition(ValueError):
+    """A move that ``TRANSITIONS`` does not allow: refused before the database is touched."""
+
+
+def check_transition(source: JobStatus, target: JobStatus) -> None:
+    if target not in TRANSITIONS[JobStatus(source)]:
+        raise IllegalTransition(f"a job cannot go from {source} to {target}")
