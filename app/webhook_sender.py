@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import requests
 
+from app.domain.status import DeliveryStatus
 from app.models import utcnow
 from app.runtime import Runtime
 from app.services import webhooks
@@ -58,7 +59,7 @@ def deliver_due(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
     started = time.monotonic()
     with rt.session() as session:
         due = webhooks.claim_due(session, now)
-    counts = {"delivered": 0, "pending": 0, "failed": 0}
+    counts = {str(s): 0 for s in (DeliveryStatus.DELIVERED, DeliveryStatus.PENDING, DeliveryStatus.FAILED)}
     for d in due:
         ok, code, error = _send(d)
         # The clock moves on while slow receivers answer: backoff counts from this attempt, not the pass.

@@ -40,3 +40,15 @@ class IllegalTransition(ValueError):
 def check_transition(source: JobStatus, target: JobStatus) -> None:
     if target not in TRANSITIONS[JobStatus(source)]:
         raise IllegalTransition(f"a job cannot go from {source} to {target}")
+
+
+class DeliveryStatus(StrEnum):
+    """Where a webhook delivery (a row of the outbox) stands: not a job's status, though one word is shared.
+
+    Owed (pending) until a receiver answers 2xx (delivered), or its attempts run out or its webhook is
+    deleted (failed). Declared here so that every status word of the platform has one home.
+    """
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"

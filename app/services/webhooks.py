@@ -16,7 +16,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Invalid, NotFound
-from app.domain.status import JobStatus
+from app.domain.status import DeliveryStatus, JobStatus
 from app.models import Job, ModelVersion, Webhook, WebhookDelivery, utcnow
 
 EVENTS = ("job.succeeded", "job.failed", "alias.moved")
@@ -61,8 +61,8 @@ def delete_webhook(session: Session, hook_id: int) -> None:
     if hook is None:
         raise NotFound(f"no webhook {hook_id}")
     session.execute(update(WebhookDelivery).where(WebhookDelivery.webhook_id == hook_id,
-                                                  WebhookDelivery.status == "pending")
-                    .values(status="failed", last_error="webhook deleted")
+                                                  WebhookDelivery.status == DeliveryStatus.PENDING)
+                    .values(status=DeliveryStatus.FAILED, last_error="webhook deleted")
                     .execution_options(synchronize_session=False))
     hook.enabled = False
 
@@ -72,8 +72,9 @@ def enqueue(session: Session, event: str, model_name: str, data: dict[str, Any])
     hooks = session.scalars(select(Webhook).where(Webhook.enabled.is_(True), or_(
         Webhook.model_name.is_(None), Webhook.model_name == model_name))).all()
     now = utcnow()
-    rows = [WebhookDelivery(webhook_id=h.id, event=event, status="pending", attempts=0, next_attempt_at=now,
-                            created_at=now, payload={"event": event, "at": _iso(now), "data": data})
+    rows = [WebhookDelivery(webhook_id=h.id, event=event, status=DeliveryStatus.PENDING, attempts=0,
+                            next_attempt_at=now, created_at=now,
+                            payload={"event": event, "at": _iso(now), "data": data})
             for h in hooks if event in h.events]
     session.add_all(rows)
     return len(rows)
@@ -104,12 +105,13 @@ class Due:
 def claim_due(session: Session, now: datetime, limit: int = 50) -> list[Due]:
     """Pending deliveries whose time has come, each claimed (pushed CLAIM_FOR ahead) for this sender."""
     rows = session.execute(select(WebhookDelivery, Webhook).join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-                           .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+                           .where(WebhookDelivery.status == DeliveryStatus.PENDING,
+                                  WebhookDelivery.next_attempt_at <= now)
                            .order_by(WebhookDelivery.next_attempt_at).limit(limit)).all()
     claimed = []
     for d, hook in rows:
         won = session.execute(update(WebhookDelivery).where(WebhookDelivery.id == d.id,
-                                                            WebhookDelivery.status == "pending",
+                                                            WebhookDelivery.status == DeliveryStatus.PENDING,
                                                             WebhookDelivery.next_attempt_at == d.next_attempt_at)
                               .values(next_attempt_at=now + CLAIM_FOR).execution_options(synchronize_session=False))
         if won.rowcount == 1:
@@ -126,9 +128,9 @@ def record_attempt(session: Session, delivery_id: int, *, ok: bool, status_code:
     d.attempts += 1
     d.last_status_code, d.last_error = status_code, (error or None) and error[:2000]
     if ok:
-        d.status, d.delivered_at = "delivered", now
+        d.status, d.delivered_at = DeliveryStatus.DELIVERED, now
     elif d.attempts >= max_attempts:
-        d.status = "failed"
+        d.status = DeliveryStatus.FAILED
     else:
         d.next_attempt_at = now + timedelta(seconds=min(backoff_s * 2 ** (d.attempts - 1), 3600))
     return d.status
@@ -143,6 +145,6 @@ def deliveries(session: Session, webhook_id: int | None = None, limit: int = 100
     return [{"id": d.id, "webhook_id": d.webhook_id, "url": url, "event": d.event, "status": d.status,
              "attempts": d.attempts, "last_status_code": d.last_status_code, "last_error": d.last_error,
              "created_at": _iso(d.created_at), "delivered_at": _iso(d.delivered_at),
-             "next_attempt_at": _iso(d.next_attempt_at) if d.status == "pending" else None,
+             "next_attempt_at": _iso(d.next_attempt_at) if d.status == DeliveryStatus.PENDING else None,
              "payload": d.payload} for d, url in rows]
 

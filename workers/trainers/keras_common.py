@@ -66,9 +66,28 @@ def l2(params: dict[str, Any]):
     return keras.regularizers.L2(params["l2"]) if params.get("l2") else None
 
 
+@dataclass(frozen=True)
+class _Fitted:
+    model: Any
+    history: dict[str, list[float]]
+    initial_epoch: int
+    resumed: bool
+    train_seconds: float
+
+
 def fit_and_save(inp: TrainInput, model, prep: Prepared, class_names: list[str],
                  preprocessing: dict[str, Any], extra_metrics: dict[str, Any] | None = None) -> TrainResult:
     """Compile, fit with progress (and early stopping), evaluate on the test split, write artifacts."""
+    fitted = _fit(inp, model, prep)
+    metrics = _metrics(inp, fitted, prep, class_names)
+    metrics.update(extra_metrics or {})
+    files = _save(inp, fitted, prep, class_names, preprocessing, metrics)
+    return TrainResult(metrics=metrics, files=files,
+                       framework=framework_versions("tensorflow", "keras", "numpy"))
+
+
+def _fit(inp: TrainInput, model, prep: Prepared) -> _Fitted:
+    """Compile (or come back from the latest checkpoint) and fit, reporting progress per epoch."""
     import keras
 
     from workers.trainers.keras_progress import JobCallback
@@ -96,30 +115,37 @@ def fit_and_save(inp: TrainInput, model, prep: Prepared, class_names: list[str],
         model.fit(prep.x_train, prep.y_train, epochs=p["epochs"], initial_epoch=initial_epoch,
                   batch_size=p["batch_size"], validation_data=(prep.x_val, prep.y_val) if has_val else None,
                   verbose=0, shuffle=True, callbacks=callbacks)
-    train_seconds = time.perf_counter() - started
-    history = job_callback.history
-    epochs_run = len(history.get("loss", []))
+    return _Fitted(model, job_callback.history, initial_epoch, resume is not None, time.perf_counter() - started)
 
-    metrics = classification_metrics(model, prep.x_test, prep.y_test, class_names)
+
+def _metrics(inp: TrainInput, fitted: _Fitted, prep: Prepared, class_names: list[str]) -> dict[str, Any]:
+    """The test split's scores, the last epoch's, and how the run went."""
+    p, history = inp.params, fitted.history
+    epochs_run = len(history.get("loss", []))
+    metrics = classification_metrics(fitted.model, prep.x_test, prep.y_test, class_names)
     metrics.update({f"final_{k}": float(v[-1]) for k, v in history.items() if v})
     metrics.update({
         "epochs_run": epochs_run,
         "stopped_early": epochs_run < p["epochs"],
-        "train_seconds": round(train_seconds, 3),
-        "samples_per_second": round(len(prep.y_train) * (epochs_run - initial_epoch)
-                                    / max(train_seconds, 1e-9), 1),
-        "resumed_from_epoch": initial_epoch if resume is not None else None,
-        "param_count": int(model.count_params()),
+        "train_seconds": round(fitted.train_seconds, 3),
+        "samples_per_second": round(len(prep.y_train) * (epochs_run - fitted.initial_epoch)
+                                    / max(fitted.train_seconds, 1e-9), 1),
+        "resumed_from_epoch": fitted.initial_epoch if fitted.resumed else None,
+        "param_count": int(fitted.model.count_params()),
         "split": prep.split.describe(p["seed"], p["validation_split"]),
     })
     if history.get("val_loss"):
         metrics["best_epoch"] = int(np.argmin(history["val_loss"])) + 1
-    metrics.update(extra_metrics or {})
+    return metrics
 
-    out = inp.workdir
+
+def _save(inp: TrainInput, fitted: _Fitted, prep: Prepared, class_names: list[str],
+          preprocessing: dict[str, Any], metrics: dict[str, Any]) -> list[Path]:
+    """The model (and its TFLite export when asked), then the files describing the run; ``metrics`` grows."""
+    out, model, history = inp.workdir, fitted.model, fitted.history
     files = [out / "model.keras"]
     model.save(files[0])
-    if p.get("tflite"):
+    if inp.params.get("tflite"):
         from workers.trainers.tflite import export_tflite
 
         tfl = export_tflite(model, prep.x_test, prep.y_test, out / "model.tflite")
@@ -134,8 +160,7 @@ def fit_and_save(inp: TrainInput, model, prep: Prepared, class_names: list[str],
         plot_history(history, out / "training_curves.png"),
         plot_confusion(metrics["confusion_matrix"], class_names, out / "confusion_matrix.png"),
     ]
-    return TrainResult(metrics=metrics, files=files,
-                       framework=framework_versions("tensorflow", "keras", "numpy"))
+    return files
 
 
 def vocabulary_state(vectorizer) -> dict[str, Any]:
