@@ -26,7 +26,7 @@ def measure_champion(store: ArtifactStore, claim: Claim, data) -> Measured | Non
     metric, champion = claim.champion.metric, claim.champion.version
     if champion is None:
         return Measured(None, None, "none", metric)
-    holder_id, job = champion.id, claim.job
+    holder_id, job = claim.champion.version_id, claim.job
     recorded = champion.metrics.get(metric)
     recorded = float(recorded) if isinstance(recorded, int | float) else None
     if champion.dataset_sha256 == job.dataset_sha256:

@@ -16,14 +16,11 @@ import time
 import traceback
 from pathlib import Path
 
-from sqlalchemy.exc import OperationalError
-
 from app.data.load import load_dataset
 from app.domain.status import FINISHED, JobStatus
 from app.runtime import Runtime
-from app.services import claims
 from app.services.claims import ClaimedJob
-from app.services.usecases import stop
+from app.services.usecases import report, stop
 from app.services.usecases.claim import Claim, claim
 from app.services.usecases.finish import attempt_folder, finish_training
 from app.storage import Tampered
@@ -53,15 +50,10 @@ class _Reporter:
         if not p.epoch_end and now - self._last < PROGRESS_EVERY_S:
             return
         self._last = now
-        try:
-            with self.rt.session() as session:
-                owned = claims.record_progress(session, self.lease.job_id, self.lease.attempt, epoch=p.epoch,
-                                               total_epochs=p.total_epochs, progress=p.fraction,
-                                               metrics=p.metrics, epoch_end=p.epoch_end)
-        except OperationalError:  # the database blinked: progress is best-effort, training goes on
-            log.warning("progress write for job %s failed; continuing", self.lease.job_id, exc_info=True)
-            return
-        if not owned:
+        owned = report.progress(self.rt, self.lease.job_id, self.lease.attempt, epoch=p.epoch,
+                                total_epochs=p.total_epochs, fraction=p.fraction, metrics=p.metrics,
+                                epoch_end=p.epoch_end)
+        if owned is False:  # None: the database blinked; progress is best-effort, training goes on
             self.lease.owned = False
             self.lease.check()
 

@@ -27,6 +27,7 @@ class Champion:
     """A scheduled run's gate as it stood at the claim: the metric, and who holds the alias (None: nobody)."""
 
     metric: str
+    version_id: int | None
     version: VersionView | None
 
 
@@ -59,5 +60,5 @@ def _champion(session: Session, job: ClaimedJob) -> Champion | None:
     try:
         holder = aliases.resolve_alias(session, job.model_name, schedule.alias)
     except NotFound:
-        return Champion(schedule.metric, None)
-    return Champion(schedule.metric, registry.get_version_by_id(session, holder.id))
+        return Champion(schedule.metric, None, None)
+    return Champion(schedule.metric, holder.id, registry.get_version_by_id(session, holder.id))

@@ -41,3 +41,9 @@ def hand_back(deps: Deps, job_id: str, attempt: int, queue: str, reason: str) ->
         return False
     ring(deps, [(job_id, queue)])
     return True
+
+
+def request_handback(deps: Deps, worker: str) -> list[str]:
+    """The worker is shutting down: ask each job it runs to checkpoint and come back (its attempt hands back)."""
+    with deps.session() as session:
+        return lifecycle.request_handback(session, worker)
