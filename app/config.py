@@ -54,7 +54,8 @@ class Settings:
     visibility_timeout_s: int = 13 * 3600
     # Extra mid-epoch checkpoints every N batches (0: end of each epoch only).
     checkpoint_every_steps: int = 0
-    # How long a finished job keeps retrying its registration while the database is away.
+    # How long a worker retries its claim, registration or final status while the database is away
+    # (the one retry policy: app/services/usecases/retry.py).
     register_retry_s: float = 300.0
     # Jobs a worker child runs before it is replaced (1 frees GPU memory between jobs; 0 = never).
     max_jobs_per_child: int = 0

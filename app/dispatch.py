@@ -7,8 +7,11 @@ job row is already committed and the reconciler rings again later.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from celery import Celery
+
+from app.broker import live_message_ids
 
 TRAIN_TASK = "trainyard.train"
 log = logging.getLogger(__name__)
@@ -16,6 +19,7 @@ log = logging.getLogger(__name__)
 
 class Dispatcher:
     def __init__(self, redis_url: str) -> None:
+        self.redis_url = redis_url
         self.celery = Celery("trainyard-client", broker=redis_url, set_as_current=False)
         self.celery.conf.update(
             broker_connection_timeout=2,
@@ -33,3 +37,7 @@ class Dispatcher:
                         exc_info=True)
             return False
         return True
+
+    def live_message_ids(self, queues: Iterable[str], unacked_grace_s: float) -> set[str] | None:
+        """Jobs that still have a message in the broker (waiting, or delivered and not yet acknowledged)."""
+        return live_message_ids(self.redis_url, queues, unacked_grace_s=unacked_grace_s)

@@ -13,12 +13,6 @@ from app.config import PROJECT_ROOT
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 60
 EXEMPT_FUNCTIONS = {("app/api/openapi.py", "document"), ("app/api/openapi_schemas.py", "schemas")}
-# Known to be over, with who is fixing it. Remove an entry when it is split: the last two tests
-# fail as soon as an entry is no longer needed.
-# workers/batch.py (361 lines) and its run_infer (82): being split in the use-case / worker-path work
-# (issue 12, point 2).
-KNOWN_LONG_MODULES = {"workers/batch.py"}
-KNOWN_LONG_FUNCTIONS = {("workers/batch.py", "run_infer")}
 
 
 def _modules() -> list[Path]:
@@ -52,20 +46,10 @@ def _long_modules() -> dict[str, int]:
 
 
 def test_no_module_is_over_300_lines():
-    over = {name: n for name, n in _long_modules().items() if name not in KNOWN_LONG_MODULES}
+    over = _long_modules()
     assert over == {}, f"modules over {MAX_MODULE_LINES} lines (split them by topic): {over}"
 
 
 def test_no_function_is_over_60_lines():
-    over = {key: n for key, n in _long_functions().items() if key not in KNOWN_LONG_FUNCTIONS}
+    over = _long_functions()
     assert over == {}, f"functions over {MAX_FUNCTION_LINES} lines: {over}"
-
-
-def test_every_known_long_function_is_still_long():
-    fixed = KNOWN_LONG_FUNCTIONS - set(_long_functions())
-    assert fixed == set(), f"now within {MAX_FUNCTION_LINES} lines: remove from KNOWN_LONG_FUNCTIONS: {fixed}"
-
-
-def test_every_known_long_module_is_still_long():
-    fixed = KNOWN_LONG_MODULES - set(_long_modules())
-    assert fixed == set(), f"now within {MAX_MODULE_LINES} lines: remove from KNOWN_LONG_MODULES: {fixed}"

@@ -16,25 +16,25 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from app.data import scoring
-from app.data.load import load_dataset
 from app.domain.status import JobStatus
 from app.kinds import Input, input_of
 from app.runtime import Runtime
-from app.services import batch, registry
 from app.services.claims import ClaimedJob
+from app.services.usecases.claim import Claim
+from app.services.usecases.finish import attempt_folder, finish_batch
+from app.services.views import VersionView
 from workers.joblog import job_log
 from workers.lease import Lease
+from workers.scorers import chunks_of, keras_scorer, total_rows, word2vec_scorer
 from workers.trainers import Progress
 from workers.trainers.base import Fenced
 
 log = logging.getLogger(__name__)
-PREDICT_BATCH = 8192
 
 
 def rss_mb() -> float:
@@ -68,26 +68,55 @@ class Manifest:
         return {"path": stored.path, "sha256": stored.sha256}
 
 
-def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: Path) -> str:
-    p = claimed.params
-    with rt.session() as session:
-        version = registry.get_version_by_id(session, claimed.input_version_id)
+def run_infer(rt: Runtime, order: Claim, lease: Lease, report, scratch: Path) -> str:
+    """Score the claimed job's input with the version the claim names, then finish (``finish_batch``)."""
+    job, version = order.job, order.input_version
+    assert version is not None  # a batch job records its version when it is submitted
+    p = job.params
     started, rss_start = time.monotonic(), rss_mb()
-    manifest = Manifest(rt, claimed.id, scratch)
-    state = manifest.state
-    resumed = state["done"]
+    manifest = Manifest(rt, job.id, scratch)
+    resumed = manifest.state["done"]
     if resumed:
-        log.info("job %s: resuming after %d finished chunks", claimed.id, resumed)
+        log.info("job %s: resuming after %d finished chunks", job.id, resumed)
     takes = input_of(version.kind)
-    words = takes is Input.WORDS
-    scorer = _word2vec_scorer(rt, version, p) if words else _keras_scorer(rt, version)
-    total = _total_rows(claimed)
-    job_log(rt, claimed, f"scoring {total:,} rows of {p.get('dataset') or 'the given words'} with "
-                         f"{claimed.model_name} v{version.version} in chunks of {p['chunk_rows']:,}"
-                         + (f"; resuming after {resumed} finished chunks" if resumed else ""))
+    scorer = word2vec_scorer(rt.store, version, p) if takes is Input.WORDS else keras_scorer(rt.store, version)
+    total = total_rows(job)
+    job_log(rt, job, f"scoring {total:,} rows of {p.get('dataset') or 'the given words'} with "
+                     f"{job.model_name} v{version.version} in chunks of {p['chunk_rows']:,}"
+                     + (f"; resuming after {resumed} finished chunks" if resumed else ""))
     outputs = Outputs(scratch)
-    for part in sorted(state["parts"], key=lambda part: part["index"]):  # an earlier attempt's chunks
+    for part in sorted(manifest.state["parts"], key=lambda part: part["index"]):  # an earlier attempt's chunks
         outputs.add_part(rt, part)
+    run = _score_chunks(rt, job, takes, scorer, manifest, outputs, lease, report, total)
+    lease.check()
+    summary = _summary(job, version, manifest.state, resumed, started, rss_start, run)
+    job_log(rt, job, f"scored {summary['scored']:,} rows, {summary['errors']:,} refused, in "
+                     f"{summary['elapsed_s']:.1f} s; publishing the outputs")
+    files = outputs.close(summary)
+    folder = attempt_folder(job.id, job.attempt)
+    stored = [rt.store.publish(path, f"{folder}/{path.name}") for path in files]
+    if not finish_batch(rt, job.id, job.attempt, stored, summary):
+        raise Fenced(f"job {job.id} attempt {job.attempt} lost the job before finishing")
+    rt.store.remove_tree(f"batch/{job.id}")
+    return JobStatus.SUCCEEDED
+
+
+@dataclass(frozen=True)
+class _Run:
+    loop_s: float  # seconds the scoring loop took
+    phases: dict[str, float]  # busy seconds per stage
+    peak_rss_mb: float
+
+
+def _score_chunks(rt: Runtime, job: ClaimedJob, takes: Input | None, scorer, manifest: Manifest,
+                  outputs: Outputs, lease: Lease, report, total: int) -> _Run:
+    """Score every unfinished chunk, keeping each (parts, then the manifest) before the next is written.
+
+    Three stages overlap: the next chunk is read and the last one written while this one is scored
+    (Arrow, TensorFlow and the Parquet/CSV writers release the GIL). One chunk per stage at most,
+    and writes stay in chunk order, so memory stays flat and the manifest stays a prefix.
+    """
+    state, words = manifest.state, takes is Input.WORDS
     loop_started = time.monotonic()
     phases = dict.fromkeys(("read", "score", "write", "keep"), 0.0)  # busy seconds per stage, in the summary
 
@@ -101,15 +130,12 @@ def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: P
         since = time.monotonic()
         outputs.add(table, chunk.errors)
         since = _lap(phases, "write", since)
-        _store_chunk(chunk, table, manifest, scratch, words=words)
+        _store_chunk(chunk, table, manifest, manifest.scratch, words=words)
         report(Progress(epoch=0, total_epochs=0, fraction=min(state["rows"] / total, 0.99) if total else 0.0,
                         metrics={"rows_done": state["rows"], "rows_total": total, "errors": state["errors"]}))
         _lap(phases, "keep", since)
 
-    # Three stages overlap: the next chunk is read and the last one written while this one is scored
-    # (Arrow, TensorFlow and the Parquet/CSV writers release the GIL). One chunk per stage at most,
-    # and writes stay in chunk order, so memory stays flat and the manifest stays a prefix.
-    chunks = _chunks(rt, claimed, takes, p)
+    chunks = chunks_of(rt.store, job, takes, job.params)
     with PeakMemory() as memory, ThreadPoolExecutor(1, "batch-read") as reader, \
             ThreadPoolExecutor(1, "batch-write") as writer:
         next_chunk = reader.submit(read, chunks)
@@ -127,29 +153,24 @@ def run_infer(rt: Runtime, claimed: ClaimedJob, lease: Lease, report, scratch: P
             written = writer.submit(write, chunk, table)
         if written is not None:
             written.result()
-    lease.check()
-    loop = time.monotonic() - loop_started
+    return _Run(time.monotonic() - loop_started, phases, memory.peak)
+
+
+def _summary(job: ClaimedJob, version: VersionView, state: dict[str, Any], resumed: int, started: float,
+             rss_start: float, run: _Run) -> dict[str, Any]:
+    """summary.json, also the job's metrics: counts, labels, throughput, memory, time per stage."""
+    p = job.params
     new_rows = state["rows"] - sum(part.get("rows", 0) for part in state["parts"] if part["index"] < resumed)
     elapsed = time.monotonic() - started
-    summary = {"rows": state["rows"], "scored": state["scored"], "errors": state["errors"],
-               "label_distribution": dict(sorted(state["labels"].items())),
-               "model_name": claimed.model_name, "model_version": version.version,
-               "resolved_from": p.get("resolved_from"), "dataset": p.get("dataset"),
-               "elapsed_s": round(elapsed, 3), "rows_per_s": round(state["rows"] / elapsed, 1) if elapsed else None,
-               "scoring_rows_per_s": round(new_rows / loop, 1) if loop else None,
-               "peak_rss_mb": round(max(memory.peak, rss_start), 1), "rss_at_start_mb": round(rss_start, 1),
-               "resumed_after_chunks": resumed, "chunk_rows": p.get("chunk_rows"),
-               "phase_s": {k: round(v, 3) for k, v in phases.items()}}
-    job_log(rt, claimed, f"scored {state['scored']:,} rows, {state['errors']:,} refused, in {elapsed:.1f} s; "
-                         "publishing the outputs")
-    files = outputs.close(summary)
-    folder = f"artifacts/{claimed.id}/a{claimed.attempt}"
-    stored = [rt.store.publish(path, f"{folder}/{path.name}") for path in files]
-    with rt.session() as session:
-        if not batch.finish_infer(session, claimed.id, claimed.attempt, stored, summary):
-            raise Fenced(f"job {claimed.id} attempt {claimed.attempt} lost the job before finishing")
-    rt.store.remove_tree(f"batch/{claimed.id}")
-    return JobStatus.SUCCEEDED
+    return {"rows": state["rows"], "scored": state["scored"], "errors": state["errors"],
+            "label_distribution": dict(sorted(state["labels"].items())),
+            "model_name": job.model_name, "model_version": version.version,
+            "resolved_from": p.get("resolved_from"), "dataset": p.get("dataset"),
+            "elapsed_s": round(elapsed, 3), "rows_per_s": round(state["rows"] / elapsed, 1) if elapsed else None,
+            "scoring_rows_per_s": round(new_rows / run.loop_s, 1) if run.loop_s else None,
+            "peak_rss_mb": round(max(run.peak_rss_mb, rss_start), 1), "rss_at_start_mb": round(rss_start, 1),
+            "resumed_after_chunks": resumed, "chunk_rows": p.get("chunk_rows"),
+            "phase_s": {k: round(v, 3) for k, v in run.phases.items()}}
 
 
 def _lap(phases: dict[str, float], name: str, since: float) -> float:
@@ -250,109 +271,6 @@ class PeakMemory:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, rss_mb())
-
-
-def _total_rows(claimed: ClaimedJob) -> int:
-    if claimed.params.get("words"):
-        return len(claimed.params["words"])
-    return int(claimed.dataset_schema.get("rows") or 0)
-
-
-def _chunks(rt: Runtime, claimed: ClaimedJob, takes: Input | None, p: dict[str, Any]) -> Iterator[scoring.Chunk]:
-    size = int(p["chunk_rows"])
-    if takes is Input.WORDS:
-        words = p.get("words") or _corpus_words(rt, claimed)
-        yield from scoring.memory_chunks(np.array(words, dtype=object), size)
-        return
-    path = rt.store.verified(claimed.dataset_path, claimed.dataset_sha256) if claimed.dataset_path else None
-    if path is not None and claimed.dataset_kind == "tabular":
-        yield from scoring.tabular_chunks(path, claimed.dataset_schema, p["features"], p.get("key_column"), size)
-    elif path is not None and claimed.dataset_kind == "text":
-        yield from scoring.text_chunks(path, claimed.dataset_schema, size)
-    else:  # built-ins and image archives: in memory
-        data = load_dataset(claimed.dataset_kind, claimed.dataset_source, path, claimed.dataset_schema)
-        x = np.array(data.texts, dtype=object).reshape(-1, 1) if hasattr(data, "texts") else data.X
-        yield from scoring.memory_chunks(x, size)
-
-
-def _corpus_words(rt: Runtime, claimed: ClaimedJob) -> list[str]:
-    path = rt.store.verified(claimed.dataset_path, claimed.dataset_sha256) if claimed.dataset_path else None
-    data = load_dataset(claimed.dataset_kind, claimed.dataset_source, path, claimed.dataset_schema)
-    seen: dict[str, None] = {}
-    for doc in data.documents:
-        for word in doc.lower().split():
-            seen.setdefault(word, None)
-    return list(seen)
-
-
-def _keras_scorer(rt: Runtime, version):
-    import keras
-    import pyarrow as pa
-
-    artifact = version.artifact("model.keras")
-    model = keras.models.load_model(rt.store.verified(artifact.path, artifact.sha256), safe_mode=True)
-    classes = [str(c) for c in version.metrics.get("class_names", [])]
-
-    def score(chunk: scoring.Chunk):
-        x = chunk.x
-        if len(chunk.ids) == 0:
-            probs = np.zeros((0, len(classes)), dtype=np.float32)
-        else:
-            if x.dtype == object:
-                import tensorflow as tf
-
-                x = tf.constant(x.tolist(), dtype=tf.string)
-            probs = np.concatenate([np.asarray(model.predict_on_batch(x[i:i + PREDICT_BATCH]))
-                                    for i in range(0, len(chunk.ids), PREDICT_BATCH)])
-        best = probs.argmax(axis=1) if len(probs) else np.zeros(0, dtype=np.int64)
-        columns: dict[str, Any] = {"row_id": pa.array(np.asarray(chunk.ids, dtype=np.int64))}
-        if chunk.keys is not None:
-            columns["key"] = chunk.keys if isinstance(chunk.keys, pa.Array) else pa.array(chunk.keys, pa.string())
-        columns["label"] = pa.array(np.array(classes, dtype=object)[best] if len(best) else [], type=pa.string())
-        for i, name in enumerate(classes):
-            columns[f"p_{name}"] = pa.array(probs[:, i].astype(np.float32))
-        return pa.table(columns)
-
-    return score
-
-
-def _word2vec_scorer(rt: Runtime, version, p: dict[str, Any]):
-    """Neighbours or vectors of each word, from vectors.txt (plain text: nothing is unpickled)."""
-    import pyarrow as pa
-    from gensim.models import KeyedVectors
-
-    artifact = version.artifact("vectors.txt")
-    kv = KeyedVectors.load_word2vec_format(str(rt.store.verified(artifact.path, artifact.sha256)), binary=False)
-    topn = int(p.get("topn", 10))
-
-    def score(chunk: scoring.Chunk):
-        ids, words, ranks, neighbours, sims, vectors = [], [], [], [], [], []
-        for row_id, word in zip(chunk.ids, chunk.x, strict=True):
-            if word not in kv.key_to_index:
-                chunk.errors.append((row_id, f"{word!r} is not in the vocabulary"))
-                continue
-            if p.get("mode") == "vectors":
-                ids.append(row_id)
-                words.append(word)
-                vectors.append(kv[word])
-                continue
-            for rank, (other, sim) in enumerate(kv.most_similar(word, topn=topn), start=1):
-                ids.append(row_id)
-                words.append(word)
-                ranks.append(rank)
-                neighbours.append(other)
-                sims.append(sim)
-        columns: dict[str, Any] = {"row_id": pa.array(ids, type=pa.int64()), "word": pa.array(words, pa.string())}
-        if p.get("mode") == "vectors":
-            matrix = np.array(vectors, dtype=np.float32).reshape(-1, kv.vector_size)
-            for i in range(kv.vector_size):
-                columns[f"v{i}"] = pa.array(matrix[:, i])
-        else:
-            columns.update(rank=pa.array(ranks, pa.int32()), neighbour=pa.array(neighbours, pa.string()),
-                           similarity=pa.array(sims, pa.float32()))
-        return pa.table(columns)
-
-    return score
 
 
 def _write_parquet(table, path: Path) -> None:

@@ -96,12 +96,11 @@ def _hand_back_on_shutdown(sender=None, sig=None, how=None, **_kwargs) -> None:
     job to checkpoint at the next batch and go back to the queue, instead of blocking for hours."""
     if how != "Warm" or not sender:
         return
-    from app.services import lifecycle
+    from app.services.usecases.stop import request_handback
     from workers.context import runtime_for
 
     try:
-        with runtime_for(celery_app).session() as session:
-            ids = lifecycle.request_handback(session, str(sender))
+        ids = request_handback(runtime_for(celery_app), str(sender))
         if ids:
             log.warning("shutting down: handing back %s", ", ".join(ids))
     except Exception:

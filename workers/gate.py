@@ -2,7 +2,8 @@
 
 A recorded metric is reused only when the champion was trained on the very same data
 (same sha256, hence the same fixed test rows); otherwise the champion's model.keras is
-loaded (checksum verified, safe mode) and evaluated on this job's test rows.
+loaded (checksum verified, safe mode) and evaluated on this job's test rows. The champion and
+the metric come with the claim: nothing here reads the database.
 """
 from __future__ import annotations
 
@@ -11,40 +12,32 @@ import logging
 import numpy as np
 
 from app.data.split import split_indices
-from app.domain.errors import NotFound
-from app.models import Schedule
-from app.runtime import Runtime
-from app.services import aliases, registry
-from app.services.claims import ClaimedJob
 from app.services.gate import Measured
+from app.services.usecases.claim import Claim
+from app.storage import ArtifactStore
 
 log = logging.getLogger(__name__)
 
 
-def measure_champion(rt: Runtime, claimed: ClaimedJob, data) -> Measured | None:
-    if claimed.schedule_id is None:
+def measure_champion(store: ArtifactStore, claim: Claim, data) -> Measured | None:
+    """The champion the claim named, measured on this job's test rows (None: not a scheduled run)."""
+    if claim.champion is None:
         return None
-    with rt.session() as session:
-        schedule = session.get(Schedule, claimed.schedule_id)
-        if schedule is None:
-            return None
-        metric = schedule.metric
-        try:
-            holder = aliases.resolve_alias(session, claimed.model_name, schedule.alias)
-        except NotFound:
-            return Measured(None, None, "none", metric)
-        champion = registry.get_version_by_id(session, holder.id)
+    metric, champion = claim.champion.metric, claim.champion.version
+    if champion is None:
+        return Measured(None, None, "none", metric)
+    holder_id, job = claim.champion.version_id, claim.job
     recorded = champion.metrics.get(metric)
     recorded = float(recorded) if isinstance(recorded, int | float) else None
-    if champion.dataset_sha256 == claimed.dataset_sha256:
-        return Measured(holder.id, recorded, "recorded (same data, same test rows)", metric)
+    if champion.dataset_sha256 == job.dataset_sha256:
+        return Measured(holder_id, recorded, "recorded (same data, same test rows)", metric)
     artifact = champion.artifact("model.keras")
     if artifact is None:  # word2vec: its scores use fixed benchmark files, not the dataset's rows
-        return Measured(holder.id, recorded, "recorded (the metric does not depend on the dataset)", metric)
+        return Measured(holder_id, recorded, "recorded (the metric does not depend on the dataset)", metric)
     classes = champion.metrics.get("class_names")
     if classes is not None and list(classes) != list(getattr(data, "class_names", classes)):
-        return Measured(holder.id, None, "the champion predicts other classes than the new data has", metric)
-    path = rt.store.verified(artifact.path, artifact.sha256)  # a tampered champion fails the job, audited
+        return Measured(holder_id, None, "the champion predicts other classes than the new data has", metric)
+    path = store.verified(artifact.path, artifact.sha256)  # a tampered champion fails the job, audited
     try:
         import keras
 
@@ -55,10 +48,10 @@ def measure_champion(rt: Runtime, claimed: ClaimedJob, data) -> Measured | None:
         value = classification_metrics(model, x_test, y_test, list(data.class_names)).get(metric)
     except Exception as exc:  # e.g. the newest data has other features: keep the champion, keep this version
         log.warning("gate: champion v%d could not be evaluated on the new data", champion.version, exc_info=True)
-        return Measured(holder.id, None, f"the champion could not be evaluated on the new data: "
+        return Measured(holder_id, None, f"the champion could not be evaluated on the new data: "
                                          f"{type(exc).__name__}: {str(exc)[:200]}", metric)
     log.info("gate: champion v%d re-evaluated on the new test rows: %s=%s", champion.version, metric, value)
-    return Measured(holder.id, float(value) if value is not None else None, "re-evaluated on the new test rows",
+    return Measured(holder_id, float(value) if value is not None else None, "re-evaluated on the new test rows",
                     metric)
 
 

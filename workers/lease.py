@@ -5,17 +5,12 @@ heartbeat thread keeps fresh, and stops at the next batch boundary when asked.
 """
 from __future__ import annotations
 
-import logging
 import threading
 import time
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from app.runtime import Runtime
-from app.services import lifecycle
+from app.services.usecases import report
 from workers.trainers.base import Cancelled, Fenced, HandBack, TimeLimit
-
-log = logging.getLogger(__name__)
 
 
 class Lease:
@@ -36,11 +31,8 @@ class Lease:
 
     def beat(self) -> bool | None:
         """Renew now; True if this attempt still owns the job, False if not, None if the database is away."""
-        try:
-            with self.rt.session() as session:
-                b = lifecycle.heartbeat(session, self.job_id, self.attempt)
-        except SQLAlchemyError:  # the database blinked: keep training; the lease may lapse, fencing holds
-            log.warning("heartbeat for job %s failed", self.job_id, exc_info=True)
+        b = report.heartbeat(self.rt, self.job_id, self.attempt)
+        if b is None:  # the database blinked: keep training; the lease may lapse, fencing holds
             return None
         self.owned, self.cancel, self.handback = b.owned, b.cancel, b.handback
         return b.owned

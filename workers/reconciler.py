@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from celery import Celery
 
+from app.services.usecases.reconcile import reconcile
+from app.services.usecases.schedule import fire_due_schedules
 from workers.context import runtime_for
 
 log = logging.getLogger(__name__)
@@ -47,11 +49,11 @@ class Loop:
 
 
 def reconciler(celery: Celery) -> Loop:
-    return Loop(celery, "reconciler", lambda rt: {k: v for k, v in rt.reconcile().items() if v},
+    return Loop(celery, "reconciler", lambda rt: {k: v for k, v in reconcile(rt).items() if v},
                 lambda s: s.reconcile_interval_s)
 
 
 def schedule_firer(celery: Celery) -> Loop:
     return Loop(celery, "schedules", lambda rt: [f"{f.schedule_id}@{f.due_at:%H:%M}: {f.status}"
-                                                  for f in rt.fire_schedules()],
+                                                  for f in fire_due_schedules(rt)],
                 lambda s: s.schedule_tick_s)

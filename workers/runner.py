@@ -1,8 +1,9 @@
-"""Runs one training job: claim, train outside any transaction, publish, register.
+"""Runs one job in three steps: claim, train (or score), finish. Only the use-cases touch the database.
 
-Sessions are short: one to claim, one per progress write, one per heartbeat, one
-to register. No database connection is held while TensorFlow trains. Everything
-written after the claim is fenced by the attempt number.
+``claim`` (app.services.usecases.claim) returns everything the attempt needs; while it trains,
+the lease's heartbeat, progress and log lines are the only writes (short, best-effort, fenced
+by the attempt number); ``finish_training`` registers the version (or, for a stop, one of the
+``stop`` use-cases records how it ended). No database connection is held while TensorFlow trains.
 """
 from __future__ import annotations
 
@@ -15,14 +16,13 @@ import time
 import traceback
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-
 from app.data.load import load_dataset
 from app.domain.status import FINISHED, JobStatus
 from app.runtime import Runtime
-from app.services import audit, claims, lifecycle, registry
 from app.services.claims import ClaimedJob
-from app.services.workers import gpus_of_queue
+from app.services.usecases import report, stop
+from app.services.usecases.claim import Claim, claim
+from app.services.usecases.finish import attempt_folder, finish_training
 from app.storage import Tampered
 from workers.batch import run_infer
 from workers.checkpoints import Checkpoints
@@ -50,15 +50,10 @@ class _Reporter:
         if not p.epoch_end and now - self._last < PROGRESS_EVERY_S:
             return
         self._last = now
-        try:
-            with self.rt.session() as session:
-                owned = claims.record_progress(session, self.lease.job_id, self.lease.attempt, epoch=p.epoch,
-                                               total_epochs=p.total_epochs, progress=p.fraction,
-                                               metrics=p.metrics, epoch_end=p.epoch_end)
-        except OperationalError:  # the database blinked: progress is best-effort, training goes on
-            log.warning("progress write for job %s failed; continuing", self.lease.job_id, exc_info=True)
-            return
-        if not owned:
+        owned = report.progress(self.rt, self.lease.job_id, self.lease.attempt, epoch=p.epoch,
+                                total_epochs=p.total_epochs, fraction=p.fraction, metrics=p.metrics,
+                                epoch_end=p.epoch_end)
+        if owned is False:  # None: the database blinked; progress is best-effort, training goes on
             self.lease.owned = False
             self.lease.check()
 
@@ -69,134 +64,90 @@ def run_job(rt: Runtime, job_id: str, worker: str) -> str:
     The job's final status (succeeded, failed, cancelled), or "skipped" (not queued: a duplicate or
     late delivery), "handed back" or "fenced" (another attempt owns the job now).
     """
-    with rt.session() as session:
-        claimed = claims.claim_job(session, job_id, worker)
-    if claimed is None:
+    order = claim(rt, job_id, worker)
+    if order is None:
         log.info("job %s is not queued (duplicate or late delivery); nothing to do", job_id)
         return "skipped"
-    if os.environ.get("TRAINYARD_FAULT_CRASH_MODEL") == claimed.model_name:
+    job = order.job
+    if os.environ.get("TRAINYARD_FAULT_CRASH_MODEL") == job.model_name:
         os.kill(os.getpid(), signal.SIGKILL)  # fault injection (tests only): a job that kills its worker
     scratch = Path(tempfile.mkdtemp(prefix=f"job-{job_id}-"))
-    lease = Lease(rt, job_id, claimed.attempt)
-    checkpoints = Checkpoints(rt.store, job_id, claimed.attempt, lease.beat)
+    lease = Lease(rt, job_id, job.attempt)
+    checkpoints = Checkpoints(rt.store, job_id, job.attempt, lease.beat)
     outcome: str = JobStatus.FAILED
     try:
         with lease:
-            if claimed.type == "infer":
-                outcome = run_infer(rt, claimed, lease, _Reporter(rt, lease), scratch)
+            if job.type == "infer":
+                outcome = run_infer(rt, order, lease, _Reporter(rt, lease), scratch)
             else:
-                outcome = _train_and_register(rt, claimed, lease, checkpoints, scratch)
-    except Fenced:
-        log.warning("job %s: attempt %d was fenced off; writing nothing", job_id, claimed.attempt)
-        outcome = "fenced"
-    except Cancelled:
-        done = _record(rt, lifecycle.finish_cancelled, job_id, claimed.attempt)
-        outcome = JobStatus.CANCELLED if done else "fenced"
-    except HandBack:
-        if _record(rt, lifecycle.hand_back, job_id, claimed.attempt, "worker shutting down"):
-            rt.ring([(job_id, claimed.queue)])
-            outcome = "handed back"
-        else:
-            outcome = "fenced"
-    # A failure recorded by an attempt that no longer owns the job is "fenced": the live attempt's
-    # checkpoints and batch parts are then left alone.
-    except TimeLimit as exc:
-        outcome = _failed(rt, job_id, claimed.attempt, str(exc))
-    except Tampered as exc:  # an input no longer matches its recorded sha256: never used, and audited
-        log.error("job %s refused a tampered input: %s", job_id, exc)
-        outcome = _failed(rt, job_id, claimed.attempt, f"refused a tampered input: {exc}")
-        detail = {"job": job_id, "error": str(exc)[:500], "job_created_by": claimed.created_by}
-        _with_db_retry(rt, lambda session: audit.record(session, None, "artifact.tampered", f"job {job_id}",
-                                                        detail=detail))
+                outcome = _train(rt, order, lease, checkpoints, scratch)
     except Exception as exc:
-        log.exception("job %s failed", job_id)
-        outcome = _failed(rt, job_id, claimed.attempt, explain(exc, claimed))
+        outcome = _ended(rt, job, exc)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if outcome in FINISHED:
             checkpoints.clear()
-            if claimed.type == "infer":
+            if job.type == "infer":
                 rt.store.remove_tree(f"batch/{job_id}")  # the chunk parts a retry would have resumed from
         if outcome in ("fenced", JobStatus.FAILED, JobStatus.CANCELLED):
-            rt.store.remove_tree(f"artifacts/{job_id}/a{claimed.attempt}")
+            rt.store.remove_tree(attempt_folder(job_id, job.attempt))
     return str(outcome)  # the plain word, as Celery logs the task's result with repr()
 
 
-def _train_and_register(rt: Runtime, claimed: ClaimedJob, lease: Lease, checkpoints: Checkpoints,
-                        scratch: Path) -> str:
-    trainer = distributed(TRAINERS[claimed.kind], gpus_of_queue(claimed.queue))  # MirroredStrategy on gpu.N
+def _ended(rt: Runtime, job: ClaimedJob, exc: Exception) -> str:
+    """Record how an attempt that stopped early ended, through one ``stop`` use-case; returns the outcome.
+
+    A failure recorded by an attempt that no longer owns the job is "fenced": the live attempt's
+    checkpoints and batch parts are then left alone.
+    """
+    if isinstance(exc, Fenced):
+        log.warning("job %s: attempt %d was fenced off; writing nothing", job.id, job.attempt)
+        return "fenced"
+    if isinstance(exc, Cancelled):
+        done = stop.cancelled(rt, job.id, job.attempt)
+        return JobStatus.CANCELLED if done else "fenced"
+    if isinstance(exc, HandBack):
+        return "handed back" if stop.hand_back(rt, job.id, job.attempt, job.queue, "worker shutting down") \
+            else "fenced"
+    if isinstance(exc, TimeLimit):
+        done = stop.fail(rt, job.id, job.attempt, str(exc))
+    elif isinstance(exc, Tampered):  # an input no longer matches its recorded sha256: never used, and audited
+        log.error("job %s refused a tampered input: %s", job.id, exc)
+        done = stop.fail_tampered(rt, job, str(exc))
+    else:
+        log.exception("job %s failed", job.id)
+        done = stop.fail(rt, job.id, job.attempt, explain(exc, job))
+    return JobStatus.FAILED if done else "fenced"
+
+
+def _train(rt: Runtime, order: Claim, lease: Lease, checkpoints: Checkpoints, scratch: Path) -> str:
+    """Train outside any transaction, publish under the attempt's folder, then finish (register)."""
+    job = order.job
+    trainer = distributed(TRAINERS[job.kind], order.gpus)  # MirroredStrategy on gpu.N
     started = time.monotonic()
-    data = _load_data(rt, claimed)
-    job_log(rt, claimed, f"loaded dataset ({claimed.dataset_kind}, {claimed.dataset_source}) "
-                      f"in {time.monotonic() - started:.1f} s")
+    data = _load_data(rt, job)
+    job_log(rt, job, f"loaded dataset ({job.dataset_kind}, {job.dataset_source}) "
+                     f"in {time.monotonic() - started:.1f} s")
     resume = checkpoints.latest()
     if resume is not None:
-        job_log(rt, claimed, f"resuming from the checkpoint of attempt {resume.attempt} at epoch {resume.epoch}")
-    result = trainer(TrainInput(params=claimed.params, data=data, workdir=scratch,
-                                report=_Reporter(rt, lease), inputs=_input_files(rt, claimed),
+        job_log(rt, job, f"resuming from the checkpoint of attempt {resume.attempt} at epoch {resume.epoch}")
+    result = trainer(TrainInput(params=job.params, data=data, workdir=scratch,
+                                report=_Reporter(rt, lease), inputs=_input_files(rt, order),
                                 checkpoints=checkpoints,
                                 checkpoint_every_steps=rt.settings.checkpoint_every_steps))
     lease.check()
-    measured = measure_champion(rt, claimed, data)
-    job_log(rt, claimed, f"training done in {time.monotonic() - started:.1f} s; "
-                         f"publishing {len(result.files)} artifacts")
+    measured = measure_champion(rt.store, order, data)
+    job_log(rt, job, f"training done in {time.monotonic() - started:.1f} s; "
+                     f"publishing {len(result.files)} artifacts")
     # Each attempt publishes under its own folder: a fenced zombie can never overwrite the winner's files.
-    folder = f"artifacts/{claimed.id}/a{claimed.attempt}"
+    folder = attempt_folder(job.id, job.attempt)
     stored = [rt.store.publish(path, f"{folder}/{path.name}") for path in result.files]
-    for _ in range(3):  # two first versions of one model may race to create it
-        try:
-            _with_db_retry(rt, lambda session: registry.ensure_model(session, claimed.model_name))
-            break
-        except IntegrityError:
-            continue
-    registered = None
-    for _ in range(5):  # on SQLite two versions of one model may race for the same number: retry
-        try:
-            registered = _with_db_retry(rt, lambda session: registry.register_version(
-                session, claimed.id, claimed.attempt, stored, result.metrics, result.framework, measured))
-            break
-        except IntegrityError:
-            time.sleep(0.05)
-    if registered is None:
-        with rt.session() as session:  # a commit whose acknowledgement was lost still registered us
-            mine = registry.version_of_job(session, claimed.id)
-        if mine is not None and all(a.path.startswith(folder + "/") for a in mine.artifacts):
-            log.info("job %s: registration had committed (acknowledgement lost)", claimed.id)
-            return JobStatus.SUCCEEDED
-        raise Fenced(f"job {claimed.id} attempt {claimed.attempt} lost the job before registering")
-    rt.ring(registered.released)  # jobs that waited for this version (after the commit)
-    v = registered.version
-    log.info("job %s registered %s v%d", claimed.id, v.model_name, v.version)
+    version = finish_training(rt, job.id, job.attempt, job.model_name, stored, result.metrics,
+                              result.framework, measured)
+    if version is None:
+        raise Fenced(f"job {job.id} attempt {job.attempt} lost the job before registering")
+    log.info("job %s registered %s v%d", job.id, version.model_name, version.version)
     return JobStatus.SUCCEEDED
-
-
-def _with_db_retry(rt: Runtime, work):
-    """Run ``work(session)`` in a transaction, retrying with backoff while the database is away.
-
-    Bounded by REGISTER_RETRY_S; the task is acknowledged only after this returns.
-    """
-    deadline = time.monotonic() + rt.settings.register_retry_s
-    delay = 0.2
-    while True:
-        try:
-            with rt.session() as session:
-                return work(session)
-        except DBAPIError as exc:
-            transient = isinstance(exc, OperationalError) or exc.connection_invalidated
-            if not transient or time.monotonic() + delay > deadline:
-                raise
-            log.warning("database unavailable (%s); retrying in %.1f s", exc.__class__.__name__, delay)
-            time.sleep(delay)
-            delay = min(delay * 2, 10.0)
-
-
-def _failed(rt: Runtime, job_id: str, attempt: int, error: str) -> str:
-    return JobStatus.FAILED if _record(rt, claims.fail_job, job_id, attempt, error) else "fenced"
-
-
-def _record(rt: Runtime, fn, *args) -> bool:
-    """A final status write, retried while the database is away."""
-    return bool(_with_db_retry(rt, lambda session: fn(session, *args)))
 
 
 def explain(exc: BaseException, claimed: ClaimedJob) -> str:
@@ -217,13 +168,11 @@ def _load_data(rt: Runtime, claimed: ClaimedJob):
     return load_dataset(claimed.dataset_kind, claimed.dataset_source, path, claimed.dataset_schema)
 
 
-def _input_files(rt: Runtime, claimed: ClaimedJob) -> dict[str, Path]:
+def _input_files(rt: Runtime, order: Claim) -> dict[str, Path]:
     """Verified artifact files of the version this job builds on (none for most jobs)."""
-    if claimed.input_version_id is None:
+    if order.input_version is None:
         return {}
-    with rt.session() as session:
-        version = registry.get_version_by_id(session, claimed.input_version_id)
-    return {a.name: rt.store.verified(a.path, a.sha256) for a in version.artifacts}
+    return {a.name: rt.store.verified(a.path, a.sha256) for a in order.input_version.artifacts}
 
 
 __all__ = ["Stop", "run_job"]

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from celery import Celery
 
-from app.webhook_sender import deliver_due
+from app.services.usecases.deliver import deliver_webhooks
 from workers.reconciler import Loop
 
 
 def webhook_sender(celery: Celery) -> Loop:
-    return Loop(celery, "webhooks", lambda rt: {k: v for k, v in deliver_due(rt).items() if v},
+    return Loop(celery, "webhooks", lambda rt: {k: v for k, v in deliver_webhooks(rt).items() if v},
                 lambda s: s.webhook_poll_s)

@@ -9,7 +9,9 @@ from app.auth.guard import actor, require_owner_or_admin
 from app.domain.errors import Invalid
 from app.domain.status import JobStatus
 from app.http import runtime, send_artifact
-from app.services import batch, events, job_reads, lifecycle
+from app.services import batch, events, job_reads
+from app.services.usecases.cancel import cancel_job as cancel
+from app.services.usecases.submit import submit_batch, submit_training
 
 
 def _job_json(job, outputs=None) -> dict:
@@ -33,8 +35,9 @@ def submit_job():
     key = request.headers.get("Idempotency-Key") or body.get("idempotency_key")
     if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 128):
         raise Invalid({"idempotency_key": "must be a string of 1-128 characters"})
-    submit = runtime().submit_train if job_type == "train" else runtime().submit_infer
-    job, created = submit({k: v for k, v in body.items() if k != "type"}, created_by=actor(), idempotency_key=key)
+    submit = submit_training if job_type == "train" else submit_batch
+    job, created = submit(runtime(), {k: v for k, v in body.items() if k != "type"}, created_by=actor(),
+                          idempotency_key=key)
     response = jsonify(_job_json(job))
     response.status_code = 201 if created else 200
     response.headers["Location"] = url_for("api.get_job", job_id=job.id)
@@ -84,7 +87,6 @@ def job_events(job_id: str):
 @bp.post("/jobs/<job_id>/cancel")
 def cancel_job(job_id: str):
     """Cancel: at once if waiting or queued; at the running job's next batch otherwise (202)."""
-    with runtime().session() as session:
-        require_owner_or_admin(job_reads.get_job(session, job_id).created_by, "cancel this job")
-        job = lifecycle.request_cancel(session, job_id, actor=actor())
+    job = cancel(runtime(), job_id, actor=actor(),
+                 may_act=lambda owner: require_owner_or_admin(owner, "cancel this job"))
     return jsonify(_job_json(job)), 202 if job.status == JobStatus.RUNNING else 200

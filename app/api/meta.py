@@ -12,6 +12,7 @@ from app.http import runtime
 from app.kinds import KINDS
 from app.services import datasets, uploads, workers
 from app.services.queues import QUEUES, queue_activity
+from app.services.usecases.upload import upload_dataset as upload_file
 
 
 @bp.get("/health")
@@ -69,7 +70,7 @@ def upload_dataset():
         options={k: v for k, v in fields.items()
                  if k and k not in ("name", "kind", "description") and v != ""},
         description=fields.get("description") or None, created_by=actor())
-    view = runtime().upload_dataset(upload, stream)
+    view = upload_file(runtime(), upload, stream)
     response = jsonify(view.to_dict())
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_dataset", name=view.name, version=view.version)

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from flask import jsonify, url_for
-from sqlalchemy.exc import IntegrityError
 
 from app.api import bp
 from app.api.parse import json_object
 from app.auth.guard import actor
-from app.domain.errors import Conflict, Invalid
+from app.domain.errors import Invalid
 from app.http import runtime, send_artifact
 from app.services import aliases, registry
+from app.services.usecases import promote as moves
 
 
 def _version_json(v) -> dict:
@@ -58,12 +58,8 @@ def _alias_move(fn, name: str, alias: str, kwargs):
     expected = body.get("expected_version")
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
         raise Invalid({"expected_version": "must be a version number"})
-    try:
-        with runtime().session() as session:
-            return jsonify(fn(session, name, alias, reason=body.get("reason"), expected_version=expected,
-                              actor=actor(), **kwargs(body)))
-    except IntegrityError:  # two first promotes of one alias at once: the other one won
-        raise Conflict(f"{alias} of {name} was set by someone else meanwhile; reload and try again") from None
+    return jsonify(fn(runtime(), name, alias, reason=body.get("reason"), expected_version=expected,
+                      actor=actor(), **kwargs(body)))
 
 
 @bp.get("/models/<name>/aliases")
@@ -81,10 +77,10 @@ def promote(name: str, alias: str):
             raise Invalid({"version": "required: the version number to promote"})
         return {"version": v}
 
-    return _alias_move(aliases.promote, name, alias, kwargs=version)
+    return _alias_move(moves.promote, name, alias, kwargs=version)
 
 
 @bp.post("/models/<name>/aliases/<alias>/rollback")
 def rollback(name: str, alias: str):
     """Return an alias to where it pointed before its last move: {"reason": "..."}."""
-    return _alias_move(aliases.rollback, name, alias, kwargs=lambda body: {})
+    return _alias_move(moves.rollback, name, alias, kwargs=lambda body: {})

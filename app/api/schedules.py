@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
-from sqlalchemy.exc import IntegrityError
 
 from app.api import bp
 from app.api.parse import json_object
 from app.auth.guard import actor
-from app.domain.errors import Invalid
 from app.http import runtime
 from app.models import utcnow
 from app.services import schedules
+from app.services.usecases.schedule import create_schedule as create
 
 
 def _json(schedule: dict) -> dict:
@@ -26,11 +25,7 @@ def list_schedules():
 @bp.post("/schedules")
 def create_schedule():
     body = json_object()
-    try:
-        with runtime().session() as session:
-            created = schedules.create(session, body, actor())
-    except IntegrityError:  # two creations of one name at once
-        raise Invalid({"name": f"a schedule named {body.get('name')!r} exists already"}) from None
+    created = create(runtime(), body, actor())
     response = jsonify(_json(created))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_schedule", schedule_id=created["id"])

@@ -137,7 +137,7 @@ def submit_train_job(session: Session, raw: Mapping[str, Any], *, created_by: st
         jobs_to_add.append(job)
     # No savepoint here: on SQLite a SAVEPOINT opened before any write would commit on its own.
     # A race on the idempotency key raises IntegrityError for the caller's whole transaction
-    # (see Runtime.submit_train), which then returns the job that won.
+    # (see app.services.usecases.submit), which then returns the job that won.
     session.add_all(jobs_to_add)
     session.flush()
     for j in jobs_to_add:

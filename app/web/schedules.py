@@ -10,6 +10,7 @@ from app.domain.errors import Invalid
 from app.http import runtime
 from app.kinds import KINDS
 from app.services import datasets, schedules
+from app.services.usecases.schedule import create_schedule as create
 from app.web import bp
 
 _CHECKBOXES = ("enabled", "higher_is_better", "only_if_data_changed")
@@ -53,12 +54,12 @@ def schedule_list():
 def create_schedule():
     values, errors = _form_values(request.form)
     try:
-        with runtime().session() as session:
-            if errors:  # still check the other fields, so every problem shows at once
+        if errors:  # still check the other fields, so every problem shows at once
+            with runtime().session() as session:
                 schedules.validate(session, {**values, "params": {}})
-            else:
-                created = schedules.create(session, values, actor())
-                return redirect(url_for("web.schedule_detail", schedule_id=created["id"]), code=303)
+        else:
+            created = create(runtime(), values, actor())
+            return redirect(url_for("web.schedule_detail", schedule_id=created["id"]), code=303)
     except Invalid as exc:
         errors = {**exc.fields, **errors}
     with runtime().session() as session:

@@ -1,10 +1,9 @@
-"""Dashboard pages. Thin: read the form, call the runtime or a service, render."""
+"""Dashboard pages. Thin: read the form, call a use-case (or read through a service), render."""
 from __future__ import annotations
 
 import uuid
 
 from flask import redirect, render_template, request, url_for
-from sqlalchemy.exc import IntegrityError
 
 from app.auth.guard import actor, require_owner_or_admin
 from app.data.types import DATA_KINDS
@@ -12,11 +11,15 @@ from app.domain.errors import Conflict, Invalid
 from app.domain.status import JobStatus
 from app.http import runtime, send_artifact
 from app.kinds import KINDS, suggested_kind
-from app.services import aliases, batch, datasets, lifecycle, registry
+from app.services import aliases, batch, datasets, registry
 from app.services.events import epoch_history, job_events
 from app.services.job_reads import get_job, list_jobs
 from app.services.queues import QUEUES, queue_activity
 from app.services.uploads import Upload
+from app.services.usecases import promote as moves
+from app.services.usecases.cancel import cancel_job as cancel
+from app.services.usecases.submit import submit_training
+from app.services.usecases.upload import upload_dataset as upload_file
 from app.web import bp
 
 
@@ -70,8 +73,8 @@ def submit_job():
     raw = {"kind": kind, "dataset": form.get("dataset", ""), "model_name": form.get("model_name", ""),
            "queue": form.get("queue", "cpu"), "gpus": form.get("gpus") or None, "params": params}
     try:
-        job, _ = runtime().submit_train(raw, created_by=actor(),
-                                        idempotency_key=form.get("idempotency_key") or None)
+        job, _ = submit_training(runtime(), raw, created_by=actor(),
+                                 idempotency_key=form.get("idempotency_key") or None)
     except Invalid as exc:
         values = {**raw, **{f"params.{k}": v for k, v in params.items()},
                   "idempotency_key": form.get("idempotency_key")}
@@ -90,9 +93,7 @@ def job_detail(job_id: str):
 
 @bp.post("/jobs/<job_id>/cancel")
 def cancel_job(job_id: str):
-    with runtime().session() as session:
-        require_owner_or_admin(get_job(session, job_id).created_by, "cancel this job")
-        lifecycle.request_cancel(session, job_id, actor=actor())
+    cancel(runtime(), job_id, actor=actor(), may_act=lambda owner: require_owner_or_admin(owner, "cancel this job"))
     return redirect(url_for("web.job_detail", job_id=job_id), code=303)
 
 
@@ -145,22 +146,18 @@ def promote(name: str):
     except ValueError:
         return _model_page(name, "choose a version to promote", 422)
     try:
-        with runtime().session() as session:
-            aliases.promote(session, name, form.get("alias", ""), version, reason=form.get("reason", ""),
-                            expected_version=_expected(form), actor=actor())
+        moves.promote(runtime(), name, form.get("alias", ""), version, reason=form.get("reason", ""),
+                      expected_version=_expected(form), actor=actor())
     except (Invalid, Conflict) as exc:
         return _model_page(name, exc.message, exc.status_code)
-    except IntegrityError:
-        return _model_page(name, "the alias was set by someone else meanwhile; reload and try again", 409)
     return redirect(url_for("web.model_detail", name=name), code=303)
 
 
 @bp.post("/models/<name>/aliases/<alias>/rollback")
 def rollback(name: str, alias: str):
     try:
-        with runtime().session() as session:
-            aliases.rollback(session, name, alias, reason=request.form.get("reason", ""),
-                             expected_version=_expected(request.form), actor=actor())
+        moves.rollback(runtime(), name, alias, reason=request.form.get("reason", ""),
+                       expected_version=_expected(request.form), actor=actor())
     except (Invalid, Conflict) as exc:
         return _model_page(name, exc.message, exc.status_code)
     return redirect(url_for("web.model_detail", name=name), code=303)
@@ -224,7 +221,7 @@ def upload_dataset():
     try:
         if file is None or not file.filename:
             raise Invalid({"file": "choose a file to upload"})
-        view = runtime().upload_dataset(upload, file.stream)
+        view = upload_file(runtime(), upload, file.stream)
     except Invalid as exc:
         return _datasets_page(dict(form), exc.fields, exc.status_code)
     return redirect(url_for("web.dataset_detail", name=view.name), code=303)

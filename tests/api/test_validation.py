@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Job
+from app.services.usecases.doorbell import redispatch_stale
 from tests.support import train_body
 
 
@@ -94,7 +95,7 @@ def test_a_job_is_accepted_even_when_redis_is_down(db_stack, model_name):
         assert s.get(Job, job["id"]).dispatched_at is None
     broken.extensions["trainyard"].engine.dispose()
     # The reconciler (here with a working broker) rings for it.
-    assert job["id"] in db_stack.runtime.redispatch_stale()
+    assert job["id"] in redispatch_stale(db_stack.runtime)
     with db_stack.runtime.session() as s:
         assert s.get(Job, job["id"]).dispatched_at is not None
 

@@ -28,6 +28,7 @@ from app.migrate import upgrade
 from app.models import ModelVersion
 from app.services import workers as worker_rows
 from app.services.datasets import ensure_builtin_datasets
+from app.services.usecases.reconcile import reconcile
 from tests.support import (
     admin_token,
     create_database,
@@ -227,7 +228,7 @@ def test_jobs_spread_over_two_hosts_and_a_cut_off_hosts_job_resumes_on_the_other
     victim.cut_off()
 
     def finished():
-        rt.reconcile()  # what beat does every RECONCILE_INTERVAL_S
+        reconcile(rt)  # what beat does every RECONCILE_INTERVAL_S
         j = c.get(f"/api/v1/jobs/{job_id}").get_json()
         return j if j["status"] in ("succeeded", "failed", "cancelled") else None
 

@@ -10,7 +10,8 @@ import pytest
 
 from app.models import utcnow
 from app.services import claims
-from app.webhook_sender import deliver_due, verify
+from app.services.usecases.deliver import deliver_webhooks as deliver_due
+from app.webhook_sender import verify
 from tests.support import free_port, run_job, train_body
 
 

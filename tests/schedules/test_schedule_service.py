@@ -10,6 +10,8 @@ from sqlalchemy import select, update
 from app.domain.errors import Invalid
 from app.models import Job, Schedule, ScheduleRun
 from app.services import schedules, submission
+from app.services.usecases.schedule import fire_due_schedules
+from app.services.usecases.submit import submit_training
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -53,10 +55,10 @@ def test_next_runs_follow_the_time_zone(db_stack):
 def test_fires_once_per_due_time(db_stack):
     rt = db_stack.runtime
     s = _create(rt, "once")
-    assert rt.fire_schedules(now=T0 + timedelta(minutes=4)) == []  # not due yet
-    fired = rt.fire_schedules(now=T0 + timedelta(minutes=5, seconds=2))
+    assert fire_due_schedules(rt, now=T0 + timedelta(minutes=4)) == []  # not due yet
+    fired = fire_due_schedules(rt, now=T0 + timedelta(minutes=5, seconds=2))
     assert [f.status for f in fired] == ["started"]
-    assert rt.fire_schedules(now=T0 + timedelta(minutes=5, seconds=30)) == []  # same due time: nothing
+    assert fire_due_schedules(rt, now=T0 + timedelta(minutes=5, seconds=30)) == []  # same due time: nothing
     runs = _runs(rt, s["id"])
     assert len(runs) == 1 and runs[0].due_at == T0 + timedelta(minutes=5) and runs[0].job_id
     with rt.session() as session:
@@ -74,7 +76,7 @@ def test_concurrent_firers_start_one_run(db_stack):
     def fire():
         barrier.wait()
         try:
-            results.extend(rt.fire_schedules(now=now))
+            results.extend(fire_due_schedules(rt, now=now))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -93,10 +95,10 @@ def test_concurrent_firers_start_one_run(db_stack):
 def test_overlap_skips_and_records(db_stack):
     rt = db_stack.runtime
     s = _create(rt, "overlap")
-    first = rt.fire_schedules(now=T0 + timedelta(minutes=5))[0]
+    first = fire_due_schedules(rt, now=T0 + timedelta(minutes=5))[0]
     with rt.session() as session:
         session.execute(update(Job).where(Job.id == first.job_id).values(status="running"))
-    second = rt.fire_schedules(now=T0 + timedelta(minutes=10))[0]
+    second = fire_due_schedules(rt, now=T0 + timedelta(minutes=10))[0]
     assert second.status == "skipped-overlap" and second.job_id is None
     assert first.job_id in _runs(rt, s["id"])[1].detail
 
@@ -104,8 +106,8 @@ def test_overlap_skips_and_records(db_stack):
 def test_replace_overlap_cancels_the_previous_run(db_stack):
     rt = db_stack.runtime
     s = _create(rt, "replace", overlap="replace")
-    first = rt.fire_schedules(now=T0 + timedelta(minutes=5))[0]
-    second = rt.fire_schedules(now=T0 + timedelta(minutes=10))[0]
+    first = fire_due_schedules(rt, now=T0 + timedelta(minutes=5))[0]
+    second = fire_due_schedules(rt, now=T0 + timedelta(minutes=10))[0]
     assert second.status == "started"
     with rt.session() as session:
         assert session.get(Job, first.job_id).status == "cancelled"
@@ -117,11 +119,11 @@ def test_catch_up_after_downtime_is_one_run_never_a_burst(db_stack, policy, expe
     rt = db_stack.runtime
     s = _create(rt, f"catchup-{policy}", catchup=policy)
     back = T0 + timedelta(hours=3, minutes=2)  # 36 due times passed while nothing fired
-    fired = rt.fire_schedules(now=back)
+    fired = fire_due_schedules(rt, now=back)
     assert [f.status for f in fired] == [expected]
     assert fired[0].due_at == T0 + timedelta(hours=3)  # the latest due time, not the oldest
     assert "35 earlier due time(s) missed" in (_runs(rt, s["id"])[0].detail or "") or policy == "skip"
-    assert rt.fire_schedules(now=back + timedelta(seconds=5)) == []
+    assert fire_due_schedules(rt, now=back + timedelta(seconds=5)) == []
     with rt.session() as session:
         assert session.get(Schedule, s["id"]).next_due_at == T0 + timedelta(hours=3, minutes=5)
 
@@ -129,18 +131,18 @@ def test_catch_up_after_downtime_is_one_run_never_a_burst(db_stack, policy, expe
 def test_pauses_itself_after_consecutive_failures(db_stack):
     rt = db_stack.runtime
     s = _create(rt, "fails", max_failures=2)
-    a = rt.fire_schedules(now=T0 + timedelta(minutes=5))[0]
+    a = fire_due_schedules(rt, now=T0 + timedelta(minutes=5))[0]
     _finish(rt, a.job_id, "failed", "Traceback...\nValueError: boom")
-    b = rt.fire_schedules(now=T0 + timedelta(minutes=10))[0]
+    b = fire_due_schedules(rt, now=T0 + timedelta(minutes=10))[0]
     assert b.status == "started"
     _finish(rt, b.job_id, "failed", "Traceback...\nValueError: boom again")
-    rt.fire_schedules(now=T0 + timedelta(minutes=11))  # settles b: second failure in a row
+    fire_due_schedules(rt, now=T0 + timedelta(minutes=11))  # settles b: second failure in a row
     with rt.session() as session:
         got = schedules.get_schedule(session, s["id"], now=T0)
     assert got["enabled"] is False
     assert "after 2 consecutive failed runs" in got["paused_reason"] and "boom again" in got["paused_reason"]
     assert [r["outcome"] for r in got["runs"]] == ["failed", "failed"]
-    assert rt.fire_schedules(now=T0 + timedelta(minutes=20)) == []  # paused: nothing fires
+    assert fire_due_schedules(rt, now=T0 + timedelta(minutes=20)) == []  # paused: nothing fires
     with rt.session() as session:  # resuming clears the count and starts from the next due time
         resumed = schedules.set_enabled(session, s["id"], True, now=T0 + timedelta(minutes=21))
     assert resumed["enabled"] and resumed["consecutive_failures"] == 0 and resumed["paused_reason"] is None
@@ -150,13 +152,13 @@ def test_pauses_itself_after_consecutive_failures(db_stack):
 def test_a_success_resets_the_failure_count(db_stack):
     rt = db_stack.runtime
     s = _create(rt, "flaky", max_failures=2)
-    a = rt.fire_schedules(now=T0 + timedelta(minutes=5))[0]
+    a = fire_due_schedules(rt, now=T0 + timedelta(minutes=5))[0]
     _finish(rt, a.job_id, "failed", "x")
-    b = rt.fire_schedules(now=T0 + timedelta(minutes=10))[0]
+    b = fire_due_schedules(rt, now=T0 + timedelta(minutes=10))[0]
     _finish(rt, b.job_id, "succeeded")
-    c = rt.fire_schedules(now=T0 + timedelta(minutes=15))[0]
+    c = fire_due_schedules(rt, now=T0 + timedelta(minutes=15))[0]
     _finish(rt, c.job_id, "failed", "x")
-    rt.fire_schedules(now=T0 + timedelta(minutes=16))
+    fire_due_schedules(rt, now=T0 + timedelta(minutes=16))
     with rt.session() as session:
         got = session.get(Schedule, s["id"])
         assert got.enabled and got.consecutive_failures == 1
@@ -180,7 +182,7 @@ def test_only_if_data_changed_skips_when_the_champion_used_the_newest_data(db_st
         session.execute(update(Job).where(Job.id == job.id).values(status="succeeded"))
         session.flush()
         aliases.promote(session, "m-unchanged", "production", 1, reason="seed")
-    fired = rt.fire_schedules(now=T0 + timedelta(minutes=5))[0]
+    fired = fire_due_schedules(rt, now=T0 + timedelta(minutes=5))[0]
     assert fired.status == "skipped-unchanged"
     assert "still the newest version" in _runs(rt, s["id"])[0].detail
 
@@ -210,11 +212,11 @@ def test_a_user_cannot_slip_a_job_into_a_schedule_with_its_idempotency_key(db_st
     rt = db_stack.runtime
     s = _create(rt, "hijack")
     due = T0 + timedelta(minutes=5)
-    mine, created = rt.submit_train({"kind": "mlp", "dataset": "wine", "model_name": "m-hijack"},
+    mine, created = submit_training(rt, {"kind": "mlp", "dataset": "wine", "model_name": "m-hijack"},
                                     created_by="mem", idempotency_key=f"schedule-{s['id']}-"
                                                                       f"{due.strftime('%Y%m%dT%H%M%S.%f')}")
     assert created
-    fired = rt.fire_schedules(now=due + timedelta(seconds=1))[0]
+    fired = fire_due_schedules(rt, now=due + timedelta(seconds=1))[0]
     assert fired.status == "started" and fired.job_id != mine.id
     with rt.session() as session:
         job = session.get(Job, fired.job_id)

@@ -8,6 +8,7 @@ import numpy as np
 from sqlalchemy import select, update
 
 from app.models import Job, Schedule, ScheduleRun, utcnow
+from app.services.usecases.schedule import fire_due_schedules
 from tests.support import start_beat, upload, wait_for_job, wait_until
 
 GOOD = {"epochs": 60, "learning_rate": 0.01, "batch_size": 16}
@@ -36,7 +37,7 @@ def _due_now(rt, schedule_id: int) -> None:
 
 def _fire_and_wait(stack, schedule_id: int) -> dict:
     _due_now(stack.runtime, schedule_id)
-    fired = stack.runtime.fire_schedules()
+    fired = fire_due_schedules(stack.runtime)
     assert [f.status for f in fired] == ["started"], fired
     return wait_for_job(stack.client, fired[0].job_id, timeout=240)
 
