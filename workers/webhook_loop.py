@@ -8,9 +8,10 @@ from __future__ import annotations
 from celery import Celery
 
 from app.services.usecases.deliver import deliver_webhooks
+from app.webhook_sender import send
 from workers.reconciler import Loop
 
 
 def webhook_sender(celery: Celery) -> Loop:
-    return Loop(celery, "webhooks", lambda rt: {k: v for k, v in deliver_webhooks(rt).items() if v},
+    return Loop(celery, "webhooks", lambda rt: {k: v for k, v in deliver_webhooks(rt, send=send).items() if v},
                 lambda s: s.webhook_poll_s)

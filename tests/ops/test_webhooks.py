@@ -10,9 +10,14 @@ import pytest
 
 from app.models import utcnow
 from app.services import claims
-from app.services.usecases.deliver import deliver_webhooks as deliver_due
-from app.webhook_sender import verify
+from app.services.usecases.deliver import deliver_webhooks
+from app.webhook_sender import send, verify
 from tests.support import free_port, run_job, train_body
+
+
+def deliver_due(rt, now=None):
+    """One delivery pass with the real HTTP sender, as beat runs it."""
+    return deliver_webhooks(rt, now, send=send)
 
 
 class Receiver:

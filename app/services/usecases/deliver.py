@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from app.domain.status import DeliveryStatus
 from app.services import webhooks
 from app.services.usecases.deps import Deps
-from app.webhook_sender import send
 
 log = logging.getLogger(__name__)
 
 
-def deliver_webhooks(deps: Deps, now: datetime | None = None) -> dict[str, int]:
+# Sends one delivery and says how it went: (ok, HTTP status, error). Beat passes the real HTTP sender
+# (workers/beat/webhook_sender.py), so this layer holds no network code.
+Sender = Callable[[webhooks.Due], tuple[bool, int | None, str | None]]
+
+
+def deliver_webhooks(deps: Deps, now: datetime | None = None, *, send: Sender) -> dict[str, int]:
     """One pass. Returns counts by outcome (delivered, pending, failed)."""
     now = now or deps.clock()
     started = time.monotonic()
