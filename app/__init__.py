@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 def create_app(settings: Any = None) -> Flask:
-    """Build the web app; see ``app.factory``."""
-    from app.factory import create_app as build
+    """Build the web app; see ``app.web.factory``."""
+    from app.web.factory import create_app as build
 
     return build(settings)

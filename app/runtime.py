@@ -18,8 +18,8 @@ from app.config import Settings
 from app.db import make_engine, make_session_factory, session_scope
 from app.dispatch import Dispatcher
 from app.models import utcnow
-from app.serving.predictor import ModelCache
 from app.storage import ArtifactStore, make_store
+from app.web.serving.predictor import ModelCache
 
 
 @dataclass

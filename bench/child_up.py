@@ -1,8 +1,8 @@
-"""How soon a new job child says "up" while its ML framework imports: before and after workers.warmup.
+"""How soon a new job child says "up" while its ML framework imports: before and after workers.jobs.warmup.
 
 Celery kills a pool child that has not said "up" within its limit (4 s by default). Before,
 a child imported TensorFlow and then said up; now it starts the import in a thread
-(``workers.warmup``) and says up at once. This forks children from a parent that has not
+(``workers.jobs.warmup``) and says up at once. This forks children from a parent that has not
 imported the framework, alternating the two ways, and reports the median time to "up" and
 to "warm" (framework imported) for each.
 
@@ -34,7 +34,7 @@ def _framework() -> str:
 def _load(name: str) -> int:
     """Import the framework and touch its devices (CUDA initialises here); returns the GPUs seen."""
     if name == "tensorflow":
-        from workers import warmup
+        from workers.jobs import warmup
 
         warmup.wait_until_warm()
         import tensorflow as tf
@@ -55,7 +55,7 @@ def _child(way: str, name: str, conn, started: float, env: dict[str, str]) -> No
         conn.send(("up", time.monotonic() - started))
     else:
         if name == "tensorflow":
-            from workers import warmup
+            from workers.jobs import warmup
 
             warmup.start()
         loader = threading.Thread(target=lambda: seen.__setitem__(0, _load(name)), daemon=True)

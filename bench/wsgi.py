@@ -15,7 +15,7 @@ CONSTANT = {"status": "ok", "service": "trainyard", "source": "bench"}
 
 def build() -> Flask:
     """``app.create_app()`` with the constant route added; nothing else changes."""
-    from app.auth.policy import POLICY, PUBLIC
+    from app.web.auth.policy import POLICY, PUBLIC
 
     flask_app = create_app()
     POLICY["bench_constant"] = PUBLIC  # the floor: no token lookup, like the health check

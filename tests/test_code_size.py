@@ -1,7 +1,7 @@
 """No module under app/ or workers/ over 300 lines, no function over 60 (issue 12's acceptance).
 
 Exempt: migrations, and the two functions that write the OpenAPI document out as data
-(app/api/openapi.py ``document`` and app/api/openapi_schemas.py ``schemas``).
+(app/web/api/openapi.py ``document`` and app/web/api/openapi_schemas.py ``schemas``).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from app.config import PROJECT_ROOT
 
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 60
-EXEMPT_FUNCTIONS = {("app/api/openapi.py", "document"), ("app/api/openapi_schemas.py", "schemas")}
+EXEMPT_FUNCTIONS = {("app/web/api/openapi.py", "document"), ("app/web/api/openapi_schemas.py", "schemas")}
 
 
 def _modules() -> list[Path]:

@@ -12,7 +12,7 @@ from celery import Celery
 from celery.signals import beat_init, worker_process_init, worker_ready, worker_shutdown, worker_shutting_down
 
 from app.config import Settings
-from workers import warmup
+from workers.jobs import warmup
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def make_celery(settings: Settings | None = None) -> Celery:
     """Build the worker-side Celery app from settings (tests pass their own through the environment)."""
     settings = settings or Settings.from_env()
-    celery = Celery("trainyard", broker=settings.redis_url, include=["workers.tasks"])
+    celery = Celery("trainyard", broker=settings.redis_url, include=["workers.jobs.tasks"])
     celery.conf.update(
         # One job at a time per worker (one worker per GPU); prefetching would park a second job
         # behind an hour-long one, invisible to other workers.
@@ -38,14 +38,14 @@ def make_celery(settings: Settings | None = None) -> Celery:
         # Keep trying to reach Redis, at start-up and forever after: a Redis restart must not kill workers.
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
-        # Soft limit (ours, at batch boundaries, in workers.lease) < hard limit < visibility timeout:
+        # Soft limit (ours, at batch boundaries, in workers.jobs.lease) < hard limit < visibility timeout:
         # Redis never redelivers a job that is still legitimately running.
         task_time_limit=settings.hard_time_limit_s,
         broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
         # A fresh child per job frees GPU memory (TensorFlow keeps it for the life of a process);
         # set MAX_JOBS_PER_CHILD=1 on GPU workers. The next child imports TensorFlow in the background.
         worker_max_tasks_per_child=settings.max_jobs_per_child or None,
-        # A child reports UP before it imports TensorFlow (workers.warmup), so Celery's 4 s default
+        # A child reports UP before it imports TensorFlow (workers.jobs.warmup), so Celery's 4 s default
         # would do; the margin is for a loaded machine where even a bare fork can stall.
         worker_proc_alive_timeout=settings.worker_child_up_timeout_s,
         task_ignore_result=True,
@@ -63,7 +63,7 @@ def _warm_up(**_kwargs) -> None:
     """Start importing TensorFlow in the new child, in a thread, so the child reports UP at once.
 
     The parent never imports it: TensorFlow and CUDA are not fork-safe. A job waits for the
-    import before it claims (workers.tasks); see workers.warmup for why this is not done here.
+    import before it claims (workers.jobs.tasks); see workers.jobs.warmup for why this is not done here.
     """
     warmup.start()
 
@@ -71,8 +71,8 @@ def _warm_up(**_kwargs) -> None:
 @worker_ready.connect
 def _start_heartbeat(sender=None, **_kwargs) -> None:
     """Advertise this worker (queues, GPUs, its child's state) in the workers table every few seconds."""
-    from workers.heartbeat import Heartbeat
-    from workers.pool_watch import PoolWatch
+    from workers.host.heartbeat import Heartbeat
+    from workers.host.pool_watch import PoolWatch
 
     settings = celery_app.conf.trainyard_settings
     name = getattr(sender, "hostname", None) or "worker"
@@ -111,8 +111,8 @@ def _hand_back_on_shutdown(sender=None, sig=None, how=None, **_kwargs) -> None:
 def _start_loops(sender=None, **_kwargs) -> None:
     """Beat runs the reconciler, the schedule firer and the webhook sender in threads of their own,
     so none of them ever waits behind a busy worker."""
-    from workers.reconciler import reconciler, schedule_firer
-    from workers.webhook_loop import webhook_sender
+    from workers.beat.reconciler import reconciler, schedule_firer
+    from workers.beat.webhook_loop import webhook_sender
 
     reconciler(celery_app).start()
     schedule_firer(celery_app).start()

@@ -19,7 +19,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from workers.gpus import Gpu, discover
+from workers.host.gpus import Gpu, discover
 
 log = logging.getLogger("trainyard.launch")
 RESTART_DELAY_S = 5.0

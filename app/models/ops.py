@@ -29,7 +29,7 @@ class WorkerRow(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Its job child as the parent sees it: starting | ready | wedged (workers.pool_watch).
+    # Its job child as the parent sees it: starting | ready | wedged (workers.host.pool_watch).
     pool_state: Mapped[str | None] = mapped_column(String(16))
     pool_state_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     child_starts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

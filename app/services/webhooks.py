@@ -2,7 +2,7 @@
 
 Events are written to the outbox (webhook_deliveries) in the same transaction as the change
 they announce, so an event is never announced without happening nor lost after it happened.
-A sender (the beat process, app.webhook_sender) delivers them later, with retries and backoff.
+A sender (the beat process, workers.beat.webhook_sender) delivers them later, with retries and backoff.
 """
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ def _iso(value) -> str | None:
 
 
 class Pool(NamedTuple):
-    """The state of a worker's job child, as its parent sees it (workers.pool_watch)."""
+    """The state of a worker's job child, as its parent sees it (workers.host.pool_watch)."""
 
     state: str  # starting | ready | wedged
     since: datetime

@@ -1,12 +1,9 @@
-"""The dashboard: server-rendered pages; the job page polls the JSON API for live progress.
+"""The web process: everything gunicorn (``app:create_app()``) runs, and nothing else.
 
-Errors become pages in app/errors.py, shared with the API.
+``factory.py`` builds the Flask app; ``pages/`` is the dashboard, ``api/`` the JSON API under /api/v1,
+``auth/`` sign-in, tokens and the access table checked on every request, ``serving/`` the predict API's
+input checks and model loading (TensorFlow on the first prediction only). ``http.py``, ``errors.py``,
+``metrics.py`` and ``cli.py`` (``flask --app app trainyard ...``) are the glue they share; ``static/``
+is served at /static. The platform core (the rest of ``app/``) never imports this package's Flask side,
+and nothing here imports ``workers``. Importing this package itself loads nothing.
 """
-from __future__ import annotations
-
-from flask import Blueprint
-
-# Static files are the app's own (app/web/static, served at /static).
-bp = Blueprint("web", __name__, template_folder="templates")
-
-from app.web import batch, schedules, views  # noqa: E402,F401

@@ -74,6 +74,6 @@ def test_every_api_route_is_described(api_stack):
         if rule.rule.startswith("/api/v1/"):
             path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule[len("/api/v1"):])
             routes |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
-    assert routes - described == set(), f"routes missing from app/api/openapi.py: {sorted(routes - described)}"
+    assert routes - described == set(), f"routes missing from app/web/api/openapi.py: {sorted(routes - described)}"
     assert described - routes == set(), f"described but not routed: {sorted(described - routes)}"
     assert doc["paths"]["/health"]["get"]["security"] == []

@@ -122,7 +122,7 @@ def test_hostile_values_get_4xx_not_500(db_stack):
 
 def test_an_unexpected_error_is_a_500_in_the_same_form(db_stack, monkeypatch):
     from app import create_app
-    from app.auth.policy import POLICY
+    from app.web.auth.policy import POLICY
 
     app = create_app(db_stack.settings)
     monkeypatch.setitem(POLICY, "api_boom", "public")  # routes of this test only

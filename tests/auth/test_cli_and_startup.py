@@ -10,7 +10,7 @@ import pytest
 
 from app import create_app
 from app.config import DEFAULT_SECRET_KEY, PROJECT_ROOT, Settings
-from app.factory import InsecureSecretKey
+from app.web.factory import InsecureSecretKey
 
 
 def _cli(stack, *args, env=None):

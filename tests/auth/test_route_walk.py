@@ -1,4 +1,4 @@
-"""Every route of the app, tried anonymously and as each role, against the one table in app/auth/policy.py.
+"""Every route of the app, tried anonymously and as each role, against the one table in app/web/auth/policy.py.
 
 A route without an entry fails here by name; a role let in where the table says no (or kept out
 where it says yes) fails with the route, the method, the role and the status it got.
@@ -8,8 +8,8 @@ from __future__ import annotations
 from flask import url_for
 from werkzeug.routing import IntegerConverter
 
-from app.auth.policy import POLICY, PUBLIC
 from app.services.accounts import ROLES
+from app.web.auth.policy import POLICY, PUBLIC
 
 WHO = ("anonymous", *ROLES)
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -23,10 +23,10 @@ def test_every_route_has_exactly_one_entry_in_the_access_table(db_stack):
     endpoints = _endpoints(db_stack.app)
     missing = sorted(endpoints - POLICY.keys())
     assert not missing, (
-        f"endpoints without an entry in app/auth/policy.py POLICY: {missing}. Add one line per endpoint, "
+        f"endpoints without an entry in app/web/auth/policy.py POLICY: {missing}. Add one line per endpoint, "
         f"e.g. \"{missing[0]}\": VIEWER,  (PUBLIC, VIEWER, MEMBER or ADMIN: the least role that may call it)")
     stale = sorted(POLICY.keys() - endpoints)
-    assert not stale, f"entries in app/auth/policy.py POLICY for endpoints that do not exist: {stale}"
+    assert not stale, f"entries in app/web/auth/policy.py POLICY for endpoints that do not exist: {stale}"
 
 
 def test_a_route_without_an_entry_is_refused(db_stack, monkeypatch):

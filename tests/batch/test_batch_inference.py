@@ -215,7 +215,7 @@ def test_a_tampered_model_is_refused_and_audited(sqlite_stack, model_name):
 
 def test_quoted_fields_are_read_and_a_field_spanning_lines_is_reported(tmp_path):
     """The fast reader splits lines; quotes send a line to the csv module, one line at a time."""
-    from app.data import scoring
+    from workers.jobs import scoring
 
     path = tmp_path / "q.csv"
     path.write_text('id,a,b\n"x\ny",1,2\nz,3,4\n"k,1",5,6\nw,oops,1\n')

@@ -11,8 +11,8 @@ import pytest
 from app.models import utcnow
 from app.services import claims
 from app.services.usecases.deliver import deliver_webhooks
-from app.webhook_sender import send, verify
 from tests.support import free_port, run_job, train_body
+from workers.beat.webhook_sender import send, verify
 
 
 def deliver_due(rt, now=None):

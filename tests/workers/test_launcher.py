@@ -17,7 +17,7 @@ import pytest
 from app.config import PROJECT_ROOT
 from app.services import workers as worker_rows
 from tests.support import settings_env, wait_until
-from workers.gpus import discover, parse_listing, parse_query
+from workers.host.gpus import discover, parse_listing, parse_query
 from workers.launch import plan
 
 QUERY_OUTPUT = """0, NVIDIA A100-SXM4-40GB, GPU-3f1b2c4d-aaaa-bbbb-cccc-000000000000, 40960, 3, 0
@@ -178,7 +178,7 @@ def test_launched_workers_are_pinned_advertise_their_gpus_and_stop_on_sigterm(db
 
 
 def test_left_over_gpus_get_a_smaller_worker_of_their_own():
-    from workers.gpus import Gpu
+    from workers.host.gpus import Gpu
     from workers.launch import plan
 
     three = [Gpu(i, "NVIDIA L4") for i in range(3)]

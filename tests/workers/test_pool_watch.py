@@ -1,7 +1,7 @@
 """The parent's view of its job child: starting, ready, wedged, and how many children it started."""
 from __future__ import annotations
 
-from workers.pool_watch import PoolWatch, child_pids
+from workers.host.pool_watch import PoolWatch, child_pids
 
 
 class Clock:

@@ -1,0 +1,112 @@
+"""The component schemas of the OpenAPI description (app/web/api/openapi.py): jobs, datasets, versions,
+aliases, schedules and kinds, each written once and referred to by name from the operations.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain.status import JobStatus
+from app.kinds import KINDS, Input, kinds_taking
+
+S = dict[str, Any]
+NULLABLE_STR: S = {"type": ["string", "null"]}
+STRINGS: S = {"type": "array", "items": {"type": "string"}}
+
+
+def ref(name: str) -> S:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def schemas() -> S:
+    """The components' schemas: the shapes the operations of app/web/api/openapi.py send and take."""
+    obj = {"type": "object"}
+    return {
+        "Error": {"type": "object", "required": ["error", "message"],
+                  "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                                 "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
+        "Job": {"type": "object",
+                "required": ["id", "type", "kind", "model_name", "dataset", "dataset_version", "params", "status",
+                             "queue", "progress", "epoch", "total_epochs", "metrics", "attempt", "url"],
+                "properties": {
+                    "id": {"type": "string"}, "type": {"enum": ["train", "infer"]}, "kind": {"type": "string"},
+                    "model_name": {"type": "string"}, "dataset": {"type": "string"},
+                    "dataset_version": {"type": "integer"}, "params": obj,
+                    "status": {"enum": [s.value for s in JobStatus]},
+                    "queue": {"type": "string"}, "progress": {"type": "number"}, "epoch": {"type": "integer"},
+                    "total_epochs": {"type": "integer"}, "metrics": obj, "error": NULLABLE_STR,
+                    "attempt": {"type": "integer"}, "worker": NULLABLE_STR, "created_at": NULLABLE_STR,
+                    "started_at": NULLABLE_STR, "finished_at": NULLABLE_STR, "heartbeat_at": NULLABLE_STR,
+                    "created_by": NULLABLE_STR, "version": {"type": ["integer", "null"]},
+                    "depends_on": NULLABLE_STR, "input_version": {"type": ["object", "null"]},
+                    "url": {"type": "string"}, "version_url": {"type": "string"},
+                    "outputs": {"type": "array", "items": ref("Artifact")}}},
+        "JobSubmission": {
+            "type": "object", "required": ["model_name"],
+            "description": "type 'train' (default): kind, dataset, model_name, params. type 'infer' (batch "
+                           "inference): model_name, version or alias (default production), dataset, params "
+                           f"(chunk_rows, key_column; {', '.join(kinds_taking(Input.WORDS))}: mode, topn, words).",
+            "properties": {"type": {"enum": ["train", "infer"]}, "kind": {"enum": sorted(KINDS)},
+                           "version": {"type": "integer"}, "alias": {"type": "string"},
+                           "dataset": {"type": "string", "description": "'name' or 'name:version'"},
+                           "model_name": {"type": "string"}, "queue": {"enum": ["cpu", "gpu"]},
+                           "params": {"type": "object", "description": "see GET /api/v1/kinds"},
+                           "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 128}}},
+        "Dataset": {"type": "object",
+                    "required": ["id", "name", "version", "kind", "source", "sha256", "size_bytes", "rows", "schema"],
+                    "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                   "version": {"type": "integer"}, "kind": {"type": "string"},
+                                   "source": {"type": "string"}, "sha256": {"type": "string"},
+                                   "size_bytes": {"type": "integer"}, "rows": {"type": "integer"}, "schema": obj,
+                                   "created_at": NULLABLE_STR, "created_by": NULLABLE_STR,
+                                   "description": NULLABLE_STR}},
+        "Artifact": {"type": "object", "required": ["name", "size_bytes", "sha256", "content_type", "url"],
+                     "properties": {"name": {"type": "string"}, "size_bytes": {"type": "integer"},
+                                    "sha256": {"type": "string"}, "content_type": {"type": "string"},
+                                    "url": {"type": "string"}}},
+        "Version": {"type": "object",
+                    "required": ["model_name", "version", "kind", "dataset", "dataset_version", "params", "metrics",
+                                 "artifacts"],
+                    "properties": {"model_name": {"type": "string"}, "version": {"type": "integer"},
+                                   "kind": {"type": "string"}, "job_id": NULLABLE_STR, "dataset": {"type": "string"},
+                                   "dataset_version": {"type": "integer"}, "dataset_sha256": {"type": "string"},
+                                   "params": obj, "metrics": obj, "framework": obj, "created_at": NULLABLE_STR,
+                                   "created_by": NULLABLE_STR,
+                                   "artifacts": {"type": "array", "items": ref("Artifact")},
+                                   "parent": {"type": ["object", "null"]}, "children": {"type": "array"},
+                                   "archived_at": NULLABLE_STR}},
+        "Aliases": {"type": "object", "required": ["aliases", "history"],
+                    "properties": {"aliases": {"type": "object", "additionalProperties": {"type": "integer"}},
+                                   "history": {"type": "array", "items": obj}}},
+        "AliasMove": {"type": "object", "properties": {
+            "version": {"type": "integer"}, "reason": {"type": "string"},
+            "expected_version": {"type": ["integer", "null"]}}},
+        "Schedule": {"type": "object", "required": ["id", "name", "model_name", "kind", "cron", "timezone", "enabled",
+                                                    "next_runs", "runs", "url"],
+                     "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                    "model_name": {"type": "string"}, "kind": {"type": "string"},
+                                    "dataset": {"type": "string"}, "dataset_name": {"type": "string"},
+                                    "params": obj, "queue": {"type": "string"}, "cron": {"type": "string"},
+                                    "timezone": {"type": "string"}, "enabled": {"type": "boolean"},
+                                    "metric": {"type": "string"}, "higher_is_better": {"type": "boolean"},
+                                    "min_improvement": {"type": "number"}, "alias": {"type": "string"},
+                                    "overlap": {"enum": ["skip", "replace"]}, "catchup": {"enum": ["once", "skip"]},
+                                    "only_if_data_changed": {"type": "boolean"}, "max_failures": {"type": "integer"},
+                                    "consecutive_failures": {"type": "integer"}, "paused_reason": NULLABLE_STR,
+                                    "created_by": NULLABLE_STR, "next_due_at": NULLABLE_STR,
+                                    "next_runs": {"type": "array", "items": {"type": "string"}},
+                                    "runs": {"type": "array", "items": obj}, "url": {"type": "string"}}},
+        "ScheduleInput": {
+            "type": "object",
+            "description": "name, model_name, kind, dataset (a name: its newest version at run time), params, "
+                           "cron (5 fields), timezone, metric, higher_is_better, min_improvement, alias, overlap "
+                           "(skip|replace), catchup (once|skip), only_if_data_changed, max_failures, enabled",
+            "properties": {"name": {"type": "string"}, "model_name": {"type": "string"},
+                           "kind": {"type": "string"}, "dataset": {"type": "string"}, "params": obj,
+                           "cron": {"type": "string"}, "timezone": {"type": "string"},
+                           "enabled": {"type": "boolean"}}},
+        "Kind": {"type": "object", "required": ["name", "title", "data_kinds", "input", "stages", "params"],
+                 "properties": {"name": {"type": "string"}, "title": {"type": "string"},
+                                "input": {"enum": [*map(str, Input), None]},
+                                "data_kinds": STRINGS, "stages": STRINGS,
+                                "params": {"type": "array", "items": obj}}},
+    }

@@ -1,0 +1,130 @@
+"""Every request passes here: who is calling (Bearer token or session), may they, and CSRF.
+
+Order: find the endpoint's rule (none: refused), identify, check the role, then CSRF for
+cookie-authenticated state-changing requests. Successful audited calls are logged afterwards.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, abort, current_app, g, jsonify, redirect, request, session, url_for
+
+from app.domain.errors import Forbidden
+from app.services import accounts, audit, tokens
+from app.services.accounts import UserView
+from app.web.auth.csrf import csrf_ok, csrf_token
+from app.web.auth.policy import AUDITED, PUBLIC, required_role
+
+SESSION_USER = "user_id"
+AUDIT_FIELDS = ("model_name", "kind", "dataset", "name", "version", "alias", "reason", "role", "disabled",
+                "username")
+
+
+def current_user() -> UserView | None:
+    return g.get("user")
+
+
+def actor() -> str | None:
+    """The signed-in username, recorded as who submitted, cancelled or promoted."""
+    user = current_user()
+    return user.username if user else None
+
+
+def _rt():
+    return current_app.extensions["trainyard"]
+
+
+def _identify() -> tuple[UserView | None, str | None, bool]:
+    """(user, how: "token" | "session" | None, a bad token was sent)."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None, None, True
+        with _rt().session() as s:
+            user = tokens.user_for_token(s, token.strip())
+        return user, "token", user is None
+    user_id = session.get(SESSION_USER)
+    if isinstance(user_id, int):
+        with _rt().session() as s:
+            user = accounts.get_user(s, user_id)
+        if user is None:
+            session.pop(SESSION_USER, None)
+        return user, "session" if user else None, False
+    return None, None, False
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _unauthenticated(bad_token: bool) -> Response:
+    if _is_api() or bad_token:
+        message = ("the API token is invalid, revoked, or its account is disabled" if bad_token
+                   else "sign in: send 'Authorization: Bearer <token>' (create one on your account page)")
+        resp = jsonify({"error": "unauthorized", "message": message})
+        resp.status_code = 401
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="trainyard"'
+        return resp
+    return redirect(url_for("auth.login_form", next=request.full_path if request.query_string else request.path))
+
+
+def check_request() -> Response | None:
+    endpoint = request.endpoint
+    if endpoint is None:  # no route: let the 404/405 through
+        return None
+    need = required_role(endpoint)
+    if need is None:
+        current_app.logger.error("endpoint %s has no entry in app/web/auth/policy.py POLICY: refused", endpoint)
+        abort(403, description=f"no access rule is declared for {endpoint}")
+    user, how, bad_token = _identify()
+    g.user, g.auth_method = user, how
+    if bad_token:
+        return _unauthenticated(True)
+    if need != PUBLIC:
+        if user is None:
+            return _unauthenticated(False)
+        if not user.at_least(need):
+            raise Forbidden(f"this needs the {need} role; your account {user.username!r} is a {user.role}")
+    if how != "token" and not csrf_ok():
+        abort(400, description="missing or wrong CSRF token: reload the page and try again")
+    return None
+
+
+def require_owner_or_admin(created_by: str | None, what: str) -> None:
+    """Members act on their own things only; admins on anyone's."""
+    user = current_user()
+    if user is None or (not user.at_least("admin") and created_by != user.username):
+        raise Forbidden(f"only its creator or an admin may {what}")
+
+
+def _audit_detail() -> dict[str, Any]:
+    detail: dict[str, Any] = dict(request.view_args or {})
+    body = request.get_json(silent=True) if request.is_json else None
+    source = body if isinstance(body, dict) else (
+        request.form if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+        else request.args)
+    for key in AUDIT_FIELDS:
+        value = source.get(key)
+        if isinstance(value, str | int | bool) and value != "":
+            detail[key] = value[:200] if isinstance(value, str) else value
+    return detail
+
+
+def audit_response(response: Response) -> Response:
+    action = AUDITED.get(request.endpoint or "")
+    if action and response.status_code < 400:
+        user = current_user()
+        target = response.headers.get("Location") or request.path
+        with _rt().session() as s:
+            audit.record(s, user.username if user else None, action, target, address=request.remote_addr,
+                         detail=_audit_detail())
+    return response
+
+
+def install(app: Flask) -> None:
+    """Hook the checks into every request and give templates the signed-in user and the CSRF token."""
+    app.before_request(check_request)
+    app.after_request(audit_response)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["current_user"] = current_user

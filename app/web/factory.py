@@ -1,0 +1,135 @@
+"""The web application factory: check settings, wire the runtime, register blueprints and errors.
+
+Imports Flask; nothing here imports TensorFlow or opens a connection.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
+
+from app.config import DEFAULT_SECRET_KEY, Settings
+from app.runtime import Runtime
+from app.web.errors import register_error_handlers
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask app: check settings, wire the runtime, register blueprints and errors."""
+    settings = settings or Settings.from_env()
+    _check_secret_key(settings)
+    app = Flask(__name__, static_folder="static")
+    _configure(app, settings)
+    app.extensions["trainyard"] = Runtime.build(settings)
+    if not settings.testing:
+        _check_schema_before_serving(app)
+    _register_blueprints(app)
+    _install_auth(app)
+    register_error_handlers(app)
+    _register_commands(app)
+    if settings.trusted_proxies:
+        # Behind N proxies (TLS terminator, load balancer): take the client's address and scheme from their
+        # X-Forwarded-* headers, so login limits count per client (not per proxy) and cookies are Secure.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    return app
+
+
+class InsecureSecretKey(RuntimeError):
+    """Outside debug and test mode, a missing or default SECRET_KEY would let anyone forge sessions."""
+
+
+def _check_secret_key(settings: Settings) -> None:
+    if settings.testing or settings.debug:
+        return
+    key = settings.secret_key or ""
+    if key in (DEFAULT_SECRET_KEY, "change-me", "changeme", "secret") or len(key) < 16:
+        raise InsecureSecretKey(
+            "SECRET_KEY is missing, a placeholder or shorter than 16 characters: set SECRET_KEY "
+            "(scripts/run.sh generates one in var/secret_key), or FLASK_DEBUG=1 for local development")
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS (or SESSION_COOKIE_SECURE says so)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+# Endpoints whose body is an upload: they get the upload limit instead of the request limit.
+UPLOAD_ENDPOINTS = ("api.upload_dataset", "web.upload_dataset")
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        # Every request is capped; uploads stream to disk under their own, larger cap (checked while streaming).
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
+        JSON_SORT_KEYS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_lifetime_s),
+    )
+    app.session_interface = _SessionInterface()
+    if settings.secret_key == DEFAULT_SECRET_KEY:
+        app.logger.warning("SECRET_KEY is the development default; set SECRET_KEY in production")
+
+    @app.before_request
+    def _upload_limit():
+        if request.endpoint in UPLOAD_ENDPOINTS:
+            request.max_content_length = settings.max_upload_bytes + 1024 * 1024
+
+
+def _check_schema_before_serving(app: Flask) -> None:
+    """Refuse to serve (503) on a database that is behind the code, saying what to run.
+
+    Checked on the first request, not at creation: `flask trainyard init` builds this same app
+    to migrate the database.
+    """
+    from app import migrate
+
+    state: dict[str, str | None] = {}
+
+    @app.before_request
+    def _schema_at_head():
+        if "problem" not in state:
+            rt = app.extensions["trainyard"]
+            current, head = migrate.pending(rt.engine, rt.settings.database_url)
+            state["problem"] = None if current == head else (
+                f"the database is at migration {current}, the code expects {head}: "
+                "run `flask --app app trainyard init` (scripts/run.sh does it)")
+            if state["problem"]:
+                app.logger.error(state["problem"])
+        if state["problem"]:
+            state.pop("problem")  # check again next time: the operator may have migrated meanwhile
+            return {"error": "unavailable", "message": "database schema is behind the code; see the log"}, 503
+        return None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.web import metrics
+    from app.web.api import bp as api_bp
+    from app.web.pages import bp as web_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(web_bp)
+    metrics.init_app(app)
+
+
+def _install_auth(app: Flask) -> None:
+    from app.web.auth import bp as auth_bp
+    from app.web.auth import guard
+
+    app.register_blueprint(auth_bp)
+    guard.install(app)
+
+
+def _register_commands(app: Flask) -> None:
+    from app.web.cli import trainyard_cli
+
+    app.cli.add_command(trainyard_cli)
