@@ -50,6 +50,7 @@ def test_a_killed_child_comes_back_by_itself_while_tensorflow_imports_slowly(clu
     wait_until(lambda: any(e.get("status") == "running" and e.get("attempt") == 2 for e in c.events(job)),
                timeout=IMPORT_DELAY_S + 60, interval=0.2, what="attempt 2 to start")
     back_after = time.monotonic() - killed_at
+    print(f"attempt 2 started {back_after:.1f} s after the kill (import slowed to {IMPORT_DELAY_S} s)")
     _exactly_once(c, [job], "kill -9 child, slow TensorFlow import")
     assert c.job(job)["metrics"]["resumed_from_epoch"] >= 3
     log = w.log.read_text(errors="replace")
