@@ -59,7 +59,7 @@ class Settings:
     register_retry_s: float = 300.0
     # Jobs a worker child runs before it is replaced (1 frees GPU memory between jobs; 0 = never).
     max_jobs_per_child: int = 0
-    # A worker writes its row (queues, GPUs, its child's state) this often.
+    # A worker writes its row (queues, GPUs, its child's state) this often (at most 10 s: LIVE_WITHIN is 35 s).
     worker_beat_s: float = 10.0
     # A pool child must report "up" within this; it imports TensorFlow afterwards, in the background.
     worker_child_up_timeout_s: float = 60.0

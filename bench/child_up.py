@@ -36,7 +36,7 @@ def _load(name: str) -> int:
     if name == "tensorflow":
         from workers.jobs import warmup
 
-        warmup.wait_until_warm()
+        warmup.wait_until_warm(600)
         import tensorflow as tf
 
         return len(tf.config.list_physical_devices("GPU"))

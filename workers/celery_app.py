@@ -45,8 +45,8 @@ def make_celery(settings: Settings | None = None) -> Celery:
         # A fresh child per job frees GPU memory (TensorFlow keeps it for the life of a process);
         # set MAX_JOBS_PER_CHILD=1 on GPU workers. The next child imports TensorFlow in the background.
         worker_max_tasks_per_child=settings.max_jobs_per_child or None,
-        # A child reports UP before it imports TensorFlow (workers.jobs.warmup), so Celery's 4 s default
-        # would do; the margin is for a loaded machine where even a bare fork can stall.
+        # A child reports UP before it imports TensorFlow (workers.jobs.warmup). Keep the margin: a real
+        # import holds the GIL while it loads its libraries, which can delay the report by seconds.
         worker_proc_alive_timeout=settings.worker_child_up_timeout_s,
         task_ignore_result=True,
         task_serializer="json",
@@ -77,8 +77,10 @@ def _start_heartbeat(sender=None, **_kwargs) -> None:
     settings = celery_app.conf.trainyard_settings
     name = getattr(sender, "hostname", None) or "worker"
     queues = sorted(q.name for q in celery_app.amqp.queues.consume_from.values())
-    pool = PoolWatch(settings.worker_wedged_after_s, warm_pid=lambda: warmup.WARM_PID.value)
-    beat = Heartbeat(settings, name, queues, settings.worker_beat_s, pool)
+    pool = PoolWatch(settings.worker_wedged_after_s, warm_pid=lambda: warmup.WARM_PID.value,
+                     started=lambda: warmup.CHILD_STARTS.value)
+    # Beats further apart than 10 s would make a live worker look gone (LIVE_WITHIN is 35 s).
+    beat = Heartbeat(settings, name, queues, min(max(settings.worker_beat_s, 0.1), 10.0), pool)
     celery_app.conf.trainyard_heartbeat = beat
     beat.start()
 
@@ -93,9 +95,11 @@ def _stop_heartbeat(**_kwargs) -> None:
 @worker_shutting_down.connect
 def _hand_back_on_shutdown(sender=None, sig=None, how=None, **_kwargs) -> None:
     """On a warm shutdown (SIGTERM: a deploy, a spot instance leaving), ask this worker's running
-    job to checkpoint at the next batch and go back to the queue, instead of blocking for hours."""
+    job to checkpoint at the next batch and go back to the queue, instead of blocking for hours;
+    a delivery still waiting for TensorFlow's import goes back without being claimed."""
     if how != "Warm" or not sender:
         return
+    warmup.STOPPING.value = 1  # a job not claimed yet (its child still imports TensorFlow) goes back unclaimed
     from app.services.usecases.stop import request_handback
     from workers.context import runtime_for
 

@@ -83,7 +83,8 @@ class DatabaseCollector:
                                      labels=["worker"])
         for name, at, pool_state, child_starts in beats:
             age.add_metric([name], max((now - at).total_seconds(), 0.0))
-            wedged.add_metric([name], 1.0 if pool_state == "wedged" else 0.0)
+            live = now - at <= workers.LIVE_WITHIN  # a worker gone while wedged stops counting (no stale alert)
+            wedged.add_metric([name], 1.0 if pool_state == "wedged" and live else 0.0)
             starts.add_metric([name], child_starts or 0)
         yield age
         yield wedged

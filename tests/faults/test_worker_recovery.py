@@ -9,6 +9,7 @@ killed over and over and these tests would time out.
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -69,8 +70,27 @@ def test_a_worker_whose_child_never_gets_ready_shows_as_wedged(cluster):
                      what="the worker to show as wedged")
     assert row["pool_state"] == "wedged" and row["alive"]
     health = c.client.get("/api/v1/health").get_json()
-    assert health["status"] == "degraded" and health["workers"]["wedged"] == [row["name"]]
+    assert health["status"] == "degraded" and health["workers"]["wedged"] == 1
     metrics = c.client.get("/metrics").get_data(as_text=True)
     assert f'trainyard_worker_wedged{{worker="{row["name"]}"}} 1.0' in metrics
     page = c.client.get("/workers").get_data(as_text=True)
     assert 'class="pool-wedged"' in page and ">wedged</span>" in page
+
+
+def test_a_warm_shutdown_while_the_child_imports_gives_the_job_back_unclaimed(cluster):
+    import signal
+
+    c = cluster
+    w = c.start_worker("leaving", extra_env=_slow_worker_env(IMPORT_DELAY_S))
+    c.start_beat()
+    job = c.submit("leaving", epochs=40)
+    wait_until(lambda: f"trainyard.train[{job}] received" in w.log.read_text(errors="replace"), timeout=60,
+               interval=0.1, what="the worker to receive the job")
+    os.kill(w.popen.pid, signal.SIGTERM)  # a deploy: the parent is asked to stop while its child imports
+    w.popen.wait(60)  # it leaves once the import is done, without training 40 epochs first
+    j = c.job(job)
+    assert j["status"] == "queued" and j["attempt"] == 0, j  # no attempt used: it was never claimed
+    assert "worker shutting down before the claim" in w.log.read_text(errors="replace")
+    c.start_worker()
+    _exactly_once(c, [job], "warm shutdown during the TensorFlow import")
+    assert [e["attempt"] for e in c.events(job) if e.get("status") == "running"] == [1]

@@ -9,8 +9,8 @@ where the workers page, ``/metrics`` and ``/api/v1/health`` show it:
 - ``starting``: no ready child yet, for less than ``wedged_after_s``;
 - ``wedged``: no ready child for ``wedged_after_s`` or more.
 
-``child_starts`` counts the children seen since the worker started; one that climbs
-while the state stays ``starting`` is a pool in a crash loop.
+``child_starts`` counts the children started since the worker started; one that climbs
+while the state stays ``starting`` or ``wedged`` is a pool in a crash loop.
 """
 from __future__ import annotations
 
@@ -47,9 +47,10 @@ class PoolState:
 class PoolWatch:
     def __init__(self, wedged_after_s: float, warm_pid: Callable[[], int],
                  children: Callable[[], set[int]] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 started: Callable[[], int] | None = None) -> None:
         self.wedged_after_s = wedged_after_s
-        self._warm_pid, self._clock = warm_pid, clock
+        self._warm_pid, self._clock, self._started = warm_pid, clock, started
         self._children = children or (lambda: child_pids(os.getpid()))
         self._seen: set[int] = set()
         self.child_starts = 0
@@ -58,7 +59,9 @@ class PoolWatch:
 
     def observe(self) -> PoolState:
         children = self._children()
-        self.child_starts += len(children - self._seen)
+        # Exact when the children count themselves (workers.jobs.warmup.CHILD_STARTS); sampling pids
+        # once a beat misses children that die between two beats.
+        self.child_starts = self._started() if self._started else self.child_starts + len(children - self._seen)
         self._seen = children
         now = self._clock()
         if self._warm_pid() in children:

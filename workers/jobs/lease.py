@@ -10,6 +10,7 @@ import time
 
 from app.runtime import Runtime
 from app.services.usecases import report
+from workers.jobs import warmup
 from workers.trainers.base import Cancelled, Fenced, HandBack, TimeLimit
 
 
@@ -47,7 +48,7 @@ class Lease:
             raise Fenced(f"job {self.job_id} attempt {self.attempt} no longer owns the job")
         if self.cancel:
             raise Cancelled("cancelled by request")
-        if self.handback:
+        if self.handback or warmup.STOPPING.value:  # the flag: a claim that raced the shutdown's request
             raise HandBack("the worker is shutting down")
         elapsed = time.monotonic() - self.started
         if elapsed > self.rt.settings.soft_time_limit_s:

@@ -22,7 +22,7 @@ from app.runtime import Runtime
 from app.services.claims import ClaimedJob
 from app.services.usecases import report, stop
 from app.services.usecases.claim import Claim, claim
-from app.services.usecases.finish import attempt_folder, finish_training
+from app.services.usecases.finish import attempt_folder, finish_training, registered_version
 from app.storage import Tampered
 from workers.jobs.batch import run_infer
 from workers.jobs.checkpoints import Checkpoints
@@ -74,7 +74,7 @@ def run_job(rt: Runtime, job_id: str, worker: str) -> str:
     scratch = Path(tempfile.mkdtemp(prefix=f"job-{job_id}-"))
     lease = Lease(rt, job_id, job.attempt)
     checkpoints = Checkpoints(rt.store, job_id, job.attempt, lease.beat)
-    outcome: str = JobStatus.FAILED
+    outcome = "unknown"  # until an ending is recorded: then nothing is cleaned up (the reaper resumes it)
     try:
         with lease:
             if job.type == "infer":
@@ -89,9 +89,20 @@ def run_job(rt: Runtime, job_id: str, worker: str) -> str:
             checkpoints.clear()
             if job.type == "infer":
                 rt.store.remove_tree(f"batch/{job_id}")  # the chunk parts a retry would have resumed from
-        if outcome in ("fenced", JobStatus.FAILED, JobStatus.CANCELLED):
+        if outcome in (JobStatus.FAILED, JobStatus.CANCELLED) or (outcome == "fenced" and not _holds_version(rt, job)):
             rt.store.remove_tree(attempt_folder(job_id, job.attempt))
-    return str(outcome)  # the plain word, as Celery logs the task's result with repr()
+    return str(outcome)
+
+
+def _holds_version(rt: Runtime, job: ClaimedJob) -> bool:
+    """A "fenced" attempt may still have registered (its commit's answer lost while the database was
+    away): then its folder holds the version's files and stays. When we cannot tell, it stays too."""
+    try:
+        return registered_version(rt, job.id, job.attempt) is not None
+    except Exception:
+        log.warning("job %s: cannot tell whether attempt %d registered; keeping its files", job.id, job.attempt,
+                    exc_info=True)
+        return True  # the plain word, as Celery logs the task's result with repr()
 
 
 def _ended(rt: Runtime, job: ClaimedJob, exc: Exception) -> str:

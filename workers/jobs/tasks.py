@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.exceptions import Reject
 
 from app.dispatch import TRAIN_TASK
 from app.services.usecases.reconcile import reconcile as reconcile_once
@@ -25,7 +26,10 @@ def train(self, job_id: str) -> str:
     reconciler. The claim waits until this child has imported TensorFlow (workers.jobs.warmup), so
     the lease never starts ticking behind a 25 s import.
     """
-    warmup.wait_until_warm()
+    warmup.wait_until_warm(self.app.conf.trainyard_settings.worker_wedged_after_s)
+    if warmup.STOPPING.value:  # a warm shutdown began while this child imported TensorFlow
+        log.warning("job %s: worker shutting down before the claim; its message goes back to the queue", job_id)
+        raise Reject("worker shutting down before the claim", requeue=True)
     return run_job(runtime_for(self.app), job_id, worker=self.request.hostname or "worker")
 
 

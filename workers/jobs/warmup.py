@@ -24,9 +24,16 @@ log = logging.getLogger(__name__)
 # Written by a child once TensorFlow is imported, read by the parent's heartbeat. Created at import,
 # in the parent, so every forked child shares the same memory.
 WARM_PID = RawValue("q", 0)
+# Set by the parent when a warm shutdown begins: a child still waiting for the import gives its
+# message back unclaimed instead of starting a job the parent would then wait hours for.
+STOPPING = RawValue("b", 0)
+
+# Children started since the worker started, counted by each child itself (exact, unlike sampling pids).
+CHILD_STARTS = RawValue("q", 0)
 
 _lock = threading.Lock()
 _done = threading.Event()
+_started = False
 _error: BaseException | None = None
 
 
@@ -60,20 +67,34 @@ def _load() -> None:
 
 def start() -> None:
     """In a new pool child: begin the import in a thread, or say warm at once when preloading is off."""
+    global _started
+    CHILD_STARTS.value += 1  # one child at a time starts (concurrency 1), so no lock is needed
     if not preload_enabled():
         WARM_PID.value = os.getpid()
         return
+    _started = True
     threading.Thread(target=_load, name="tensorflow-warm-up", daemon=True).start()
 
 
-def wait_until_warm() -> None:
+def wait_until_warm(timeout_s: float) -> None:
     """Block until the background import has finished (a job calls this before its claim).
 
-    Raises the import's own error, so a worker without a working TensorFlow fails its jobs
-    with the reason instead of hanging.
+    A child whose import failed, or has not finished within ``timeout_s``, exits: Celery puts the
+    unclaimed message back (reject on worker lost) and forks a fresh child that tries again, so a
+    transient failure heals and a lasting one shows as a crash loop (the worker turns wedged).
     """
     if not preload_enabled():
         return
-    _load()  # waits on the lock while the thread imports; imports here if the thread never ran
+    if not _started:
+        _load()  # not in a pool child (an eager call): import here
+    elif not _done.wait(timeout_s):
+        log.error("TensorFlow has not imported in %.0f s; this child exits and a new one tries", timeout_s)
+        _exit()
     if _error is not None:
-        raise RuntimeError(f"TensorFlow could not be imported in this worker: {_error!r}") from _error
+        log.error("TensorFlow could not be imported (%r); this child exits and a new one tries", _error)
+        _exit()
+
+
+def _exit() -> None:
+    logging.shutdown()
+    os._exit(1)

@@ -55,12 +55,12 @@ def finish_training(deps: Deps, job_id: str, attempt: int, model_name: str, file
         except IntegrityError:
             time.sleep(0.05)
     if registered is None:
-        return _already_registered(deps, job_id, attempt)
+        return registered_version(deps, job_id, attempt)
     ring(deps, registered.released)  # jobs that waited for this version, after the commit
     return registered.version
 
 
-def _already_registered(deps: Deps, job_id: str, attempt: int) -> VersionView | None:
+def registered_version(deps: Deps, job_id: str, attempt: int) -> VersionView | None:
     """This attempt's version if an earlier call committed it (its answer lost), else None (fenced)."""
     folder = attempt_folder(job_id, attempt)
     with deps.session() as session:

@@ -19,12 +19,13 @@ from app.web.http import runtime
 def health():
     """Liveness plus a database round trip; a constant-cost endpoint for load balancers.
 
-    A wedged worker (no job child able to run jobs) makes the status "degraded" and is named,
-    still with 200: the web itself serves, and a load balancer must not take it out for that.
+    A wedged worker (no job child able to run jobs) makes the status "degraded", still with 200:
+    the web itself serves, and a load balancer must not take it out for that. This route is
+    public, so it counts them; /api/v1/workers (signed in) names them.
     """
     with runtime().session() as session:
         wedged = workers.wedged_workers(session)
-    return jsonify({"status": "degraded" if wedged else "ok", "workers": {"wedged": wedged}})
+    return jsonify({"status": "degraded" if wedged else "ok", "workers": {"wedged": len(wedged)}})
 
 
 @bp.get("/queues")

@@ -68,7 +68,7 @@ def document() -> S:
             {"type": "object", "required": ["status", "workers"],
              "properties": {"status": {"enum": ["ok", "degraded"]},
                             "workers": {"type": "object", "required": ["wedged"],
-                                        "properties": {"wedged": {"type": "array", "items": {"type": "string"}}}}}})},
+                                        "properties": {"wedged": {"type": "integer", "minimum": 0}}}}})},
             public=True)},
         "/me": {"get": _op("The account behind the token", {"200": _json(
             {"type": "object", "required": ["username", "role"],
