@@ -58,8 +58,7 @@ class Heartbeat:
         pool = self.pool.observe() if self.pool else None
         with self.runtime().session() as session:
             worker_rows.record_beat(session, self.name, host=self.host, pid=os.getpid(), queues=self.queues,
-                                    gpus=live_stats(self.gpus),
-                                    pool=pool and worker_rows.Pool(pool.state, pool.since, pool.child_starts))
+                                    gpus=live_stats(self.gpus), pool=pool)
 
     def stop(self) -> None:
         self._stop.set()

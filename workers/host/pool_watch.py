@@ -17,11 +17,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from app.models import utcnow
+from app.services.workers import Pool
 
 
 def child_pids(parent: int) -> set[int]:
@@ -37,39 +36,26 @@ def child_pids(parent: int) -> set[int]:
     return kids
 
 
-@dataclass(frozen=True)
-class PoolState:
-    state: str
-    since: datetime
-    child_starts: int
-
-
 class PoolWatch:
-    def __init__(self, wedged_after_s: float, warm_pid: Callable[[], int],
+    def __init__(self, wedged_after_s: float, warm_pid: Callable[[], int], started: Callable[[], int],
                  children: Callable[[], set[int]] | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 started: Callable[[], int] | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """``warm_pid``: the pid of the child that has TensorFlow loaded; ``started``: how many children
+        have started (both shared with the children: workers.jobs.warmup)."""
         self.wedged_after_s = wedged_after_s
-        self._warm_pid, self._clock, self._started = warm_pid, clock, started
+        self._warm_pid, self._started, self._clock = warm_pid, started, clock
         self._children = children or (lambda: child_pids(os.getpid()))
-        self._seen: set[int] = set()
-        self.child_starts = 0
         self._unready_since: float | None = clock()
-        self._state = PoolState("starting", utcnow(), 0)
+        self._state = Pool("starting", utcnow(), 0)
 
-    def observe(self) -> PoolState:
-        children = self._children()
-        # Exact when the children count themselves (workers.jobs.warmup.CHILD_STARTS); sampling pids
-        # once a beat misses children that die between two beats.
-        self.child_starts = self._started() if self._started else self.child_starts + len(children - self._seen)
-        self._seen = children
+    def observe(self) -> Pool:
         now = self._clock()
-        if self._warm_pid() in children:
+        if self._warm_pid() in self._children():
             self._unready_since, state = None, "ready"
         else:
             if self._unready_since is None:
                 self._unready_since = now
             state = "wedged" if now - self._unready_since >= self.wedged_after_s else "starting"
         since = utcnow() if state != self._state.state else self._state.since
-        self._state = PoolState(state, since, self.child_starts)
+        self._state = Pool(state, since, self._started())
         return self._state
