@@ -10,6 +10,7 @@ killed over and over and these tests would time out.
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -59,8 +60,12 @@ def test_a_killed_child_comes_back_by_itself_while_tensorflow_imports_slowly(clu
     row = wait_until(lambda: (r := _worker_row(c, "slow@")).get("pool_state") == "ready" and r, timeout=30,
                      what="the replacement child to report ready")
     assert row["child_starts"] >= 2 and not row["wedged"]
-    # The promise in docs/reliability.md: back within child start-up (the import) + 10 s, plus the lease.
-    assert back_after < IMPORT_DELAY_S + 10 + c.settings.lease_s + 15, back_after  # margin for a loaded machine
+    # The promise in docs/reliability.md: back within the child's start-up + 10 s (+ LEASE_S, after which
+    # the dead attempt is taken back). Start-up is measured, not assumed: the replacement child logs how
+    # long its import took, however loaded the machine is.
+    imports = [float(x) for x in re.findall(r"TensorFlow imported in ([0-9.]+) s", log)]
+    assert len(imports) >= 2, imports  # the first child's import, then the replacement's
+    assert back_after < imports[-1] + 10 + c.settings.lease_s, (back_after, imports)
 
 
 def test_a_worker_whose_child_never_gets_ready_shows_as_wedged(cluster):
@@ -87,7 +92,7 @@ def test_a_warm_shutdown_while_the_child_imports_gives_the_job_back_unclaimed(cl
     wait_until(lambda: f"trainyard.train[{job}] received" in w.log.read_text(errors="replace"), timeout=60,
                interval=0.1, what="the worker to receive the job")
     os.kill(w.popen.pid, signal.SIGTERM)  # a deploy: the parent is asked to stop while its child imports
-    w.popen.wait(60)  # it leaves once the import is done, without training 40 epochs first
+    w.popen.wait(120)  # it leaves once the import is done, without training 40 epochs first
     j = c.job(job)
     assert j["status"] == "queued" and j["attempt"] == 0, j  # no attempt used: it was never claimed
     assert "worker shutting down before the claim" in w.log.read_text(errors="replace")
