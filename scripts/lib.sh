@@ -51,10 +51,27 @@ ensure_venv() {
     "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements.lock"
     echo "$want" > "$stamp"
   fi
-  if [ ! -x "$VENV/bin/trainyard" ]; then
-    say "installing the trainyard command-line client (pip install -e .)"
-    "$VENV/bin/python" -m pip install -q --no-deps -e "$ROOT" \
-      || say "could not install the trainyard command; \`python -m trainyard_client\` does the same"
+  # The project itself (pip install -e .): the `trainyard` command, the public `trainyard` package for kind
+  # packages and the built-in kinds' entry points. Re-installed whenever pyproject.toml changes, since the
+  # kinds are found through the entry points it declares.
+  want=$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)
+  stamp="$VENV/.project.sha256"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$VENV/bin/trainyard" ]; then
+    say "installing the project (pip install -e .): the trainyard command and the built-in model kinds"
+    "$VENV/bin/python" -m pip install -q --no-deps -e "$ROOT" || die "pip install -e . failed"
+    echo "$want" > "$stamp"
+  fi
+}
+
+install_kind_package() {
+  # A model-kind package from a folder (pip install -e DIR), re-installed when its pyproject.toml changes.
+  local dir="$1" want stamp
+  want=$(sha256sum "$dir/pyproject.toml" | cut -d' ' -f1)
+  stamp="$VENV/.kind-$(basename "$dir").sha256"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing the model-kind package in $dir"
+    "$VENV/bin/python" -m pip install -q --no-deps -e "$dir" || die "pip install -e $dir failed"
+    echo "$want" > "$stamp"
   fi
 }
 

@@ -10,7 +10,8 @@ import pytest
 
 from app.config import PROJECT_ROOT
 from app.data.types import DATA_KINDS
-from app.kinds import KINDS, _catalog, input_of, kinds_taking, suggested_kind
+from app.kinds import KINDS, input_of, kinds_taking, suggested_kind
+from app.kinds.registry import check_spec
 from app.kinds.spec import Input, KindSpec, Stage
 
 # Where a kind's name may be written: its spec and its trainer.
@@ -40,16 +41,17 @@ def test_resolving_the_trainers_imports_no_framework():
     assert out.stdout.strip() == "[]"
 
 
-def test_a_spec_is_refused_when_it_cannot_be_found_or_clashes():
+def test_a_spec_is_refused_when_it_cannot_be_found_or_is_invalid():
     with pytest.raises(ValueError, match="trainer must be"):
         KindSpec(name="x", title="X", data_kinds=("tabular",), trainer="workers.trainers.x")
     ok = KindSpec(name="x", title="X", data_kinds=("tabular",), trainer="pkg.x:train")
-    with pytest.raises(ValueError, match="two kinds"):
-        _catalog(ok, ok)
-    staged = KindSpec(name="y", title="Y", data_kinds=("text",), trainer="pkg.y:train",
-                      stages=(Stage("nope", "corpus", "embedding", dict),))
-    with pytest.raises(ValueError, match="unknown kind 'nope'"):
-        _catalog(ok, staged)
+    assert check_spec("x", ok) is None
+    assert "named 'y'" in check_spec("y", ok)
+    assert "KindSpec" in check_spec("x", {"name": "x"})
+    bad_data = KindSpec(name="x", title="X", data_kinds=("audio",), trainer="pkg.x:train")
+    assert "audio" in check_spec("x", bad_data)
+    bad_name = KindSpec(name="X Y", title="X", data_kinds=("tabular",), trainer="pkg.x:train")
+    assert "lower-case" in check_spec("X Y", bad_name)
 
 
 def test_what_the_platform_reads_from_the_specs():

@@ -1,30 +1,65 @@
-"""The catalog of model kinds: name -> spec (no framework imports).
+"""The catalog of model kinds: name -> spec, read from installed packages (no framework imports).
 
-Each spec says everything the platform asks of its kind (see ``app.kinds.spec``),
-including where its trainer lives. Adding a kind: one spec module here, one trainer
-module in ``workers/trainers``, and one entry in the tuple below.
+Each spec says everything the platform asks of its kind (see ``app.kinds.spec``), including
+where its trainer lives. Kinds are found through entry points (``app.kinds.registry``) the
+first time the catalog is read; the built-in kinds are entry points of this project too.
+Adding a kind: ``docs/kinds.md`` ("Write your own kind").
 """
 from __future__ import annotations
 
-from app.kinds import cnn, hierarchical, mlp, rnn, text, word2vec
+import threading
+from collections.abc import Iterator, Mapping
+
+from app.data.types import DATA_KINDS
+from app.kinds.registry import Broken, Installed, discover
 from app.kinds.spec import Input, KindSpec, Stage
 
 
-def _catalog(*specs: KindSpec) -> dict[str, KindSpec]:
-    """Name -> spec, refusing a taken name or a stage of an unknown kind."""
-    out: dict[str, KindSpec] = {}
-    for spec in specs:
-        if spec.name in out:
-            raise ValueError(f"two kinds are named {spec.name!r}")
-        out[spec.name] = spec
-    for spec in specs:
-        for stage in spec.stages:
-            if stage.kind not in out:
-                raise ValueError(f"kind {spec.name!r} has a stage of unknown kind {stage.kind!r}")
-    return out
+class Catalog(Mapping[str, KindSpec]):
+    """Kind name -> spec, discovered once per process (``reload()`` looks again)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._installed: dict[str, Installed] | None = None
+        self._broken: list[Broken] = []
+
+    def _items(self) -> dict[str, Installed]:
+        if self._installed is None:
+            with self._lock:
+                if self._installed is None:
+                    self._installed, self._broken = discover()
+        return self._installed
+
+    def reload(self) -> None:
+        """Discover again (after a package was installed into this process's path)."""
+        with self._lock:
+            self._installed, self._broken = discover()
+
+    def __getitem__(self, name: str) -> KindSpec:
+        return self._items()[name].spec
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def installed(self, name: str) -> Installed:
+        """The kind with the package that brought it; KeyError when not installed."""
+        return self._items()[name]
+
+    @property
+    def broken(self) -> list[Broken]:
+        self._items()
+        return list(self._broken)
+
+    def advertised(self) -> dict[str, dict]:
+        """What a worker (or the web) says it has: name -> package and version, plus the broken ones."""
+        return {"installed": {n: i.to_json() for n, i in self._items().items()},
+                "broken": [b.to_json() for b in self.broken]}
 
 
-KINDS: dict[str, KindSpec] = _catalog(mlp.SPEC, cnn.SPEC, rnn.SPEC, text.SPEC, word2vec.SPEC, hierarchical.SPEC)
+KINDS = Catalog()
 
 
 def input_of(kind: str) -> Input | None:
@@ -39,8 +74,15 @@ def suggested_kind(data_kind: str) -> str | None:
     return min(fits, key=lambda s: len(s.params)).name if fits else None
 
 
+def default_kind() -> str:
+    """The form's first choice: the simplest kind for the first dataset kind (tabular), else any."""
+    return suggested_kind(DATA_KINDS[0]) or next(iter(KINDS))
+
+
 def kinds_taking(taken: Input) -> list[str]:
     """The kinds whose versions take ``taken``, for help texts."""
     return [name for name, spec in KINDS.items() if spec.input is taken]
 
-__all__ = ["KINDS", "Input", "KindSpec", "Stage", "input_of", "kinds_taking", "suggested_kind"]
+
+__all__ = ["KINDS", "Broken", "Catalog", "Input", "Installed", "KindSpec", "Stage", "default_kind", "input_of",
+           "kinds_taking", "suggested_kind"]

@@ -33,6 +33,9 @@ class WorkerRow(Base):
     pool_state: Mapped[str | None] = mapped_column(String(16))
     pool_state_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     child_starts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The model kinds it can run: {"installed": {name: {"package", "version"}}, "broken": [...]}
+    # (app.kinds.Catalog.advertised); null for a worker older than kind packages.
+    kinds: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Webhook(Base):

@@ -22,6 +22,7 @@ from app.services.idempotency import job_for_key
 from app.services.job_reads import get_job
 from app.services.versions import resolve_version
 from app.services.views import JobView
+from app.services.worker_kinds import unavailable_kind
 
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -65,6 +66,11 @@ def validate_train_request(session: Session, raw: Mapping[str, Any]
                     refs[p.name] = _resolve_ref(session, p.ref, params[p.name])
                 except NotFound as exc:
                     errors[f"params.{p.name}"] = exc.message
+    if spec is not None and "kind" not in errors and not placement_errors:
+        needed = [*(stage.kind for stage in spec.stages), spec.name]
+        missing = unavailable_kind(workers.live_workers(session), needed, queue)
+        if missing:
+            errors["kind"] = missing
     if errors:
         raise Invalid(errors)
     assert spec is not None and dataset is not None and isinstance(model_name, str)

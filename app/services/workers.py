@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.status import JobStatus
 from app.models import Job, WorkerRow, utcnow
+from app.services.worker_kinds import kind_report
 
 LIVE_WITHIN = timedelta(seconds=35)  # three and a half beats of the default WORKER_BEAT_S (10 s)
 SHOW_SILENT_FOR = timedelta(days=1)  # a worker gone for longer drops off the list (containers come and go)
@@ -35,7 +36,8 @@ class Pool(NamedTuple):
 
 
 def record_beat(session: Session, name: str, *, host: str, pid: int, queues: Sequence[str],
-                gpus: list[dict[str, Any]], pool: Pool | None = None) -> None:
+                gpus: list[dict[str, Any]], pool: Pool | None = None,
+                kinds: dict[str, Any] | None = None) -> None:
     """Insert or refresh this worker's row (only the worker itself writes it)."""
     row = session.get(WorkerRow, name)
     now = utcnow()
@@ -45,6 +47,8 @@ def record_beat(session: Session, name: str, *, host: str, pid: int, queues: Seq
             session.add(row)
         row.started_at, row.stopped_at = now, None
     row.host, row.pid, row.queues, row.gpus, row.heartbeat_at = host, pid, list(queues), gpus, now
+    if kinds is not None:
+        row.kinds = kinds
     if pool is not None:
         row.pool_state, row.pool_state_since, row.child_starts = pool.state, pool.since, pool.child_starts
 
@@ -83,7 +87,7 @@ def list_workers(session: Session) -> list[dict[str, Any]]:
              "heartbeat_age_s": round((now - r.heartbeat_at).total_seconds(), 1),
              "stopped_at": _iso(r.stopped_at), "current_jobs": running.get(r.name, []),
              "pool_state": r.pool_state, "pool_state_since": _iso(r.pool_state_since),
-             "child_starts": r.child_starts,
+             "child_starts": r.child_starts, **kind_report(r),
              "wedged": r.pool_state == "wedged" and r.stopped_at is None
              and now - r.heartbeat_at <= LIVE_WITHIN} for r in rows]
 

@@ -14,6 +14,7 @@ import socket
 import threading
 
 from app.config import Settings
+from app.kinds import KINDS
 from app.runtime import Runtime
 from app.services import workers as worker_rows
 from workers.host.gpus import live_stats
@@ -58,7 +59,7 @@ class Heartbeat:
         pool = self.pool.observe() if self.pool else None
         with self.runtime().session() as session:
             worker_rows.record_beat(session, self.name, host=self.host, pid=os.getpid(), queues=self.queues,
-                                    gpus=live_stats(self.gpus), pool=pool)
+                                    gpus=live_stats(self.gpus), pool=pool, kinds=KINDS.advertised())
 
     def stop(self) -> None:
         self._stop.set()

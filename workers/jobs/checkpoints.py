@@ -60,7 +60,8 @@ class Checkpoints:
         return best
 
     def save(self, model: Any, epoch: int, history: dict[str, list[float]], step: int = 0) -> None:
-        """Publish model then state (state last, so it never names a missing file); fenced first.
+        """Publish ``model`` (a Keras model, or a dict of numpy arrays), then the state naming it (last, so
+        it never names a missing file); fenced first.
 
         With the database away (ownership unknown) the checkpoint is skipped, not the training.
         """
@@ -69,18 +70,25 @@ class Checkpoints:
             raise Fenced(f"job {self.job_id} attempt {self.attempt} no longer owns the job")
         if owner is None:
             return
-        name = f"model-e{epoch}-s{step}.keras"
+        arrays = isinstance(model, dict)  # a hand-written loop's state: numpy arrays, saved without pickle
+        name = f"model-e{epoch}-s{step}.{'npz' if arrays else 'keras'}"
         folder = f"{self.root}/a{self.attempt}"
         with tempfile.TemporaryDirectory() as tmp:
             local = Path(tmp) / name
-            model.save(local)
+            if arrays:
+                import numpy as np
+
+                with open(local, "wb") as fh:
+                    np.savez(fh, **model)
+            else:
+                model.save(local)
             self.store.publish(local, f"{folder}/{name}")
             state = Path(tmp) / "state.json"
             state.write_text(json.dumps({"model": name, "epoch": epoch, "step": step, "history": history}))
             self.store.publish(state, f"{folder}/state.json")
         for old in self.store.list(folder):
             old_name = old.rsplit("/", 1)[-1]
-            if old_name.startswith("model-") and old_name.endswith(".keras") and old_name != name:
+            if old_name.startswith("model-") and old_name.endswith((".keras", ".npz")) and old_name != name:
                 self.store.delete(old)
         self.saved += 1
 

@@ -27,9 +27,9 @@ from app.storage import Tampered
 from workers.jobs.batch import run_infer
 from workers.jobs.checkpoints import Checkpoints
 from workers.jobs.gate import measure_champion
-from workers.jobs.joblog import job_log
+from workers.jobs.joblog import forget_logger, job_log, trainer_logger
 from workers.jobs.lease import Lease
-from workers.trainers import TRAINERS, Progress, TrainInput
+from workers.trainers import TRAINERS, Progress, TrainContext, lineage
 from workers.trainers.base import Cancelled, Fenced, HandBack, Stop, TimeLimit
 from workers.trainers.distribute import distributed
 
@@ -142,10 +142,15 @@ def _train(rt: Runtime, order: Claim, lease: Lease, checkpoints: Checkpoints, sc
     resume = checkpoints.latest()
     if resume is not None:
         job_log(rt, job, f"resuming from the checkpoint of attempt {resume.attempt} at epoch {resume.epoch}")
-    result = trainer(TrainInput(params=job.params, data=data, workdir=scratch,
-                                report=_Reporter(rt, lease), inputs=_input_files(rt, order),
-                                checkpoints=checkpoints,
-                                checkpoint_every_steps=rt.settings.checkpoint_every_steps))
+    logger = trainer_logger(rt, job)
+    ctx = TrainContext(job.params, data, scratch, _Reporter(rt, lease), inputs=_input_files(rt, order),
+                       checkpoints=checkpoints, checkpoint_every_steps=rt.settings.checkpoint_every_steps,
+                       log=logger)
+    try:
+        trainer(ctx)
+    finally:
+        forget_logger(logger)
+    result = ctx.result()
     lease.check()
     measured = measure_champion(rt.store, order, data)
     job_log(rt, job, f"training done in {time.monotonic() - started:.1f} s; "
@@ -154,7 +159,7 @@ def _train(rt: Runtime, order: Claim, lease: Lease, checkpoints: Checkpoints, sc
     folder = attempt_folder(job.id, job.attempt)
     stored = [rt.store.publish(path, f"{folder}/{path.name}") for path in result.files]
     version = finish_training(rt, job.id, job.attempt, job.model_name, stored, result.metrics,
-                              result.framework, measured)
+                              {**result.framework, **lineage(job.kind)}, measured)
     if version is None:
         raise Fenced(f"job {job.id} attempt {job.attempt} lost the job before registering")
     log.info("job %s registered %s v%d", job.id, version.model_name, version.version)

@@ -1,7 +1,7 @@
 """Trainers: each kind's spec names its trainer ("module:function"); this finds it on first use.
 
-A trainer knows TensorFlow or gensim and nothing about HTTP or the database: it
-gets data, params, a progress callback and a folder, and returns metrics and files.
+A trainer knows TensorFlow or gensim and nothing about HTTP or the database: it gets a
+``TrainContext`` (params, data, callbacks, checkpoints) and keeps its outputs there.
 Frameworks are imported inside ``train``, and trainer modules only when a job needs
 one, so importing this package stays cheap and there is no second registry to keep.
 """
@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 
 from app.kinds import KINDS
-from workers.trainers.base import Fenced, Progress, TrainInput, TrainResult
+from workers.trainers.base import Fenced, Progress, TrainResult
+from workers.trainers.context import TrainContext
 
-Trainer = Callable[[TrainInput], TrainResult]
+Trainer = Callable[[TrainContext], None]
 
 
 @cache
@@ -25,6 +26,12 @@ def trainer_for(kind: str) -> Trainer:
     if not callable(found):
         raise ImportError(f"kind {kind!r}: {KINDS[kind].trainer} is not a function")
     return found
+
+
+def lineage(kind: str) -> dict[str, str]:
+    """The kind's package and its version, recorded with every version the kind trains."""
+    found = KINDS.installed(kind)
+    return {"kind_package": found.package, "kind_version": found.version}
 
 
 class _Trainers(Mapping[str, Trainer]):
@@ -42,4 +49,4 @@ class _Trainers(Mapping[str, Trainer]):
 
 TRAINERS: Mapping[str, Trainer] = _Trainers()
 
-__all__ = ["TRAINERS", "Fenced", "Progress", "TrainInput", "TrainResult", "trainer_for"]
+__all__ = ["TRAINERS", "Fenced", "Progress", "TrainContext", "TrainResult", "lineage", "trainer_for"]

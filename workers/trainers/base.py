@@ -1,10 +1,10 @@
-"""The contract between the job runner and a trainer."""
+"""What the runner and a trainer share: the stops a run can be ended with, progress, the result."""
 from __future__ import annotations
 
 import csv
 import json
 import platform
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,20 +40,9 @@ class Progress:
 
 
 @dataclass(frozen=True)
-class TrainInput:
-    params: dict[str, Any]
-    data: Any  # TabularData | ImageData | TextData | CorpusData (app.data.types)
-    workdir: Path
-    report: Callable[[Progress], None]
-    # Verified artifact files of the version this job builds on (e.g. {"vectors.txt": path}).
-    inputs: dict[str, Path] = field(default_factory=dict)
-    # Where training checkpoints go and come back from (None: no checkpoints, e.g. in unit tests).
-    checkpoints: Any = None
-    checkpoint_every_steps: int = 0
-
-
-@dataclass(frozen=True)
 class TrainResult:
+    """What a run made, as the runner registers it (collected by ``TrainContext.result``)."""
+
     metrics: dict[str, Any]
     files: list[Path]
     framework: dict[str, str] = field(default_factory=dict)

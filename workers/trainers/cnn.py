@@ -5,16 +5,16 @@ model, so ``model.keras`` takes raw image arrays.
 """
 from __future__ import annotations
 
-from workers.trainers.base import TrainInput, TrainResult
+from workers.trainers.context import TrainContext
 from workers.trainers.keras_common import fit_and_save, l2, prepare, seed_everything
 
 
-def train(inp: TrainInput) -> TrainResult:
+def train(ctx: TrainContext) -> None:
     import keras
 
-    p = inp.params
+    p = ctx.params
     seed_everything(p["seed"])
-    prep = prepare(inp, inp.data.X)
+    prep = prepare(ctx, ctx.data.X)
     norm = keras.layers.Normalization(axis=None)
     norm.adapt(prep.x_train)
     layers: list = [keras.Input(shape=prep.x_train.shape[1:]), norm]
@@ -31,9 +31,9 @@ def train(inp: TrainInput) -> TrainResult:
                keras.layers.Dense(p["dense_units"], activation="relu", kernel_regularizer=l2(p))]
     if p["dropout"] > 0:
         layers.append(keras.layers.Dropout(p["dropout"]))
-    layers.append(keras.layers.Dense(len(inp.data.class_names), activation="softmax"))
+    layers.append(keras.layers.Dense(len(ctx.data.class_names), activation="softmax"))
     preprocessing = {"type": "Normalization", "fitted_on": "train split",
                      "image_shape": list(prep.x_train.shape[1:]),
                      "mean": float(norm.mean.numpy().ravel()[0]),
                      "variance": float(norm.variance.numpy().ravel()[0])}
-    return fit_and_save(inp, keras.Sequential(layers), prep, inp.data.class_names, preprocessing)
+    fit_and_save(ctx, keras.Sequential(layers), prep, ctx.data.class_names, preprocessing)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workers.trainers.base import TrainInput, TrainResult
+from workers.trainers.context import TrainContext
 from workers.trainers.keras_common import l2
 from workers.trainers.text_layers import fit_text_model, prepare_text, recurrent_stack
 
@@ -30,23 +30,23 @@ def embedding_matrix(vocabulary: list[str], vectors_path, seed: int) -> tuple[np
     return matrix, found / max(1, len(vocabulary) - 2)
 
 
-def train(inp: TrainInput) -> TrainResult:
+def train(ctx: TrainContext) -> None:
     import keras
 
-    if "vectors.txt" not in inp.inputs:
+    if "vectors.txt" not in ctx.inputs:
         raise ValueError("the embedding version has no vectors.txt artifact")
-    p = inp.params
-    prep, vectorizer = prepare_text(inp)
+    p = ctx.params
+    prep, vectorizer = prepare_text(ctx)
     vocabulary = vectorizer.get_vocabulary()
-    matrix, coverage = embedding_matrix(vocabulary, inp.inputs["vectors.txt"], p["seed"])
+    matrix, coverage = embedding_matrix(vocabulary, ctx.inputs["vectors.txt"], p["seed"])
     embedding = keras.layers.Embedding(matrix.shape[0], matrix.shape[1], mask_zero=True,
                                        embeddings_initializer=keras.initializers.Constant(matrix),
                                        trainable=not p["freeze_embeddings"])
     model = keras.Sequential([
         keras.Input(shape=(1,), dtype="string"), vectorizer, embedding,
         *recurrent_stack(p, l2(p)),
-        keras.layers.Dense(len(inp.data.class_names), activation="softmax"),
+        keras.layers.Dense(len(ctx.data.class_names), activation="softmax"),
     ])
     extra = {"embedding_coverage": round(coverage, 4), "embedding_dim": int(matrix.shape[1]),
              "embeddings_frozen": bool(p["freeze_embeddings"])}
-    return fit_text_model(inp, model, prep, vectorizer, extra)
+    fit_text_model(ctx, model, prep, vectorizer, extra)

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 
 from app.data.split import Split, split_indices
-from workers.trainers.base import TrainInput, TrainResult, framework_versions, write_history, write_json
-from workers.trainers.evaluate import classification_metrics
+from workers.trainers.base import write_history, write_json
 from workers.trainers.plots import plot_confusion, plot_history
 
 
@@ -38,7 +37,7 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def prepare(inp: TrainInput, x: np.ndarray) -> Prepared:
+def prepare(inp, x: np.ndarray) -> Prepared:
     """Cut ``x`` (rows aligned with the data's labels) into train / validation / test."""
     y = inp.data.y
     s = split_indices(y, seed=inp.params["seed"], validation_fraction=inp.params["validation_split"])
@@ -67,46 +66,66 @@ def l2(params: dict[str, Any]):
 
 
 @dataclass(frozen=True)
-class _Fitted:
+class Fitted:
     model: Any
     history: dict[str, list[float]]
     initial_epoch: int
     resumed: bool
     train_seconds: float
 
+    def summary(self, params: dict[str, Any], train_rows: int) -> dict[str, Any]:
+        """How the run went: epochs, early stop, speed, where it resumed from."""
+        epochs_run = len(self.history.get("loss", []))
+        out = {f"final_{k}": float(v[-1]) for k, v in self.history.items() if v}
+        out.update({
+            "epochs_run": epochs_run,
+            "stopped_early": epochs_run < params["epochs"],
+            "train_seconds": round(self.train_seconds, 3),
+            "samples_per_second": round(train_rows * (epochs_run - self.initial_epoch)
+                                        / max(self.train_seconds, 1e-9), 1),
+            "resumed_from_epoch": self.initial_epoch if self.resumed else None,
+            "param_count": int(self.model.count_params()),
+        })
+        if self.history.get("val_loss"):
+            out["best_epoch"] = int(np.argmin(self.history["val_loss"])) + 1
+        return out
 
-def fit_and_save(inp: TrainInput, model, prep: Prepared, class_names: list[str],
-                 preprocessing: dict[str, Any], extra_metrics: dict[str, Any] | None = None) -> TrainResult:
-    """Compile, fit with progress (and early stopping), evaluate on the test split, write artifacts."""
-    fitted = _fit(inp, model, prep)
-    metrics = _metrics(inp, fitted, prep, class_names)
-    metrics.update(extra_metrics or {})
-    files = _save(inp, fitted, prep, class_names, preprocessing, metrics)
-    return TrainResult(metrics=metrics, files=files,
-                       framework=framework_versions("tensorflow", "keras", "numpy"))
+
+def default_features(data: Any) -> np.ndarray:
+    """What a classifier reads from each kind of dataset: feature rows, images, or texts as a column."""
+    if hasattr(data, "texts"):
+        return text_column(data.texts)
+    if hasattr(data, "X"):
+        return data.X
+    raise ValueError(f"{type(data).__name__} has no labelled examples to split")
 
 
-def _fit(inp: TrainInput, model, prep: Prepared) -> _Fitted:
+def fit_and_save(ctx, model, prep: Prepared, class_names: list[str],
+                 preprocessing: dict[str, Any], extra_metrics: dict[str, Any] | None = None) -> None:
+    """Compile, fit with progress (and early stopping), evaluate on the test split, keep the artifacts."""
+    model = ctx.fit(model, prep)
+    ctx.evaluate_classifier(model, prep, class_names)
+    ctx.add_metrics(split=prep.split.describe(ctx.params["seed"], ctx.params["validation_split"]),
+                    **(extra_metrics or {}))
+    _save(ctx, model, prep, class_names, preprocessing)
+
+
+def fit_model(ctx, model, prep: Prepared, *, loss: str, metrics: list[str]) -> Fitted:
     """Compile (or come back from the latest checkpoint) and fit, reporting progress per epoch."""
     import keras
 
-    from workers.trainers.keras_progress import JobCallback
-
-    p = inp.params
-    resume = inp.checkpoints.latest() if inp.checkpoints is not None else None
-    initial_epoch, prior = 0, {}
+    p = ctx.params
+    resume = ctx.restore()
+    initial_epoch = 0
     if resume is not None:
         # Weights, optimizer state and preprocessing come back from the checkpoint.
-        model = keras.models.load_model(resume.model_path, safe_mode=True)  # never runs stored lambdas
-        initial_epoch, prior = min(resume.epoch, p["epochs"]), resume.history
+        model = resume.load_keras()
+        initial_epoch = min(resume.epoch, p["epochs"])
     else:
-        model.compile(optimizer=keras.optimizers.Adam(p["learning_rate"]),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer=keras.optimizers.Adam(p["learning_rate"]), loss=loss, metrics=metrics)
     has_val = len(prep.y_val) > 0
     steps = int(np.ceil(len(prep.y_train) / p["batch_size"]))
-    job_callback = JobCallback(inp.report, p["epochs"], steps, inp.checkpoints, inp.checkpoint_every_steps,
-                               prior)
-    callbacks: list = [job_callback]
+    callbacks: list = ctx.keras_callbacks(steps)
     if p.get("patience") and has_val:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=p["patience"],
                                                        restore_best_weights=True))
@@ -115,52 +134,23 @@ def _fit(inp: TrainInput, model, prep: Prepared) -> _Fitted:
         model.fit(prep.x_train, prep.y_train, epochs=p["epochs"], initial_epoch=initial_epoch,
                   batch_size=p["batch_size"], validation_data=(prep.x_val, prep.y_val) if has_val else None,
                   verbose=0, shuffle=True, callbacks=callbacks)
-    return _Fitted(model, job_callback.history, initial_epoch, resume is not None, time.perf_counter() - started)
+    return Fitted(model, callbacks[0].history, initial_epoch, resume is not None, time.perf_counter() - started)
 
 
-def _metrics(inp: TrainInput, fitted: _Fitted, prep: Prepared, class_names: list[str]) -> dict[str, Any]:
-    """The test split's scores, the last epoch's, and how the run went."""
-    p, history = inp.params, fitted.history
-    epochs_run = len(history.get("loss", []))
-    metrics = classification_metrics(fitted.model, prep.x_test, prep.y_test, class_names)
-    metrics.update({f"final_{k}": float(v[-1]) for k, v in history.items() if v})
-    metrics.update({
-        "epochs_run": epochs_run,
-        "stopped_early": epochs_run < p["epochs"],
-        "train_seconds": round(fitted.train_seconds, 3),
-        "samples_per_second": round(len(prep.y_train) * (epochs_run - fitted.initial_epoch)
-                                    / max(fitted.train_seconds, 1e-9), 1),
-        "resumed_from_epoch": fitted.initial_epoch if fitted.resumed else None,
-        "param_count": int(fitted.model.count_params()),
-        "split": prep.split.describe(p["seed"], p["validation_split"]),
-    })
-    if history.get("val_loss"):
-        metrics["best_epoch"] = int(np.argmin(history["val_loss"])) + 1
-    return metrics
-
-
-def _save(inp: TrainInput, fitted: _Fitted, prep: Prepared, class_names: list[str],
-          preprocessing: dict[str, Any], metrics: dict[str, Any]) -> list[Path]:
-    """The model (and its TFLite export when asked), then the files describing the run; ``metrics`` grows."""
-    out, model, history = inp.workdir, fitted.model, fitted.history
-    files = [out / "model.keras"]
-    model.save(files[0])
-    if inp.params.get("tflite"):
+def _save(ctx, model, prep: Prepared, class_names: list[str], preprocessing: dict[str, Any]) -> None:
+    """The model (and its TFLite export when asked), then the files describing the run."""
+    out = ctx.workdir
+    ctx.save_model(model)
+    if ctx.params.get("tflite"):
         from workers.trainers.tflite import export_tflite
 
-        tfl = export_tflite(model, prep.x_test, prep.y_test, out / "model.tflite")
-        metrics.update(tfl)
+        ctx.add_metrics(**export_tflite(model, prep.x_test, prep.y_test, out / "model.tflite"))
         if (out / "model.tflite").exists():
-            files.append(out / "model.tflite")
-    metrics["model_bytes"] = files[0].stat().st_size
-    files += [
-        write_json(out / "preprocessing.json", preprocessing),
-        write_json(out / "metrics.json", metrics),
-        write_history(out / "history.csv", history),
-        plot_history(history, out / "training_curves.png"),
-        plot_confusion(metrics["confusion_matrix"], class_names, out / "confusion_matrix.png"),
-    ]
-    return files
+            ctx.add_artifact(out / "model.tflite")
+    ctx.add_artifact(write_json(out / "preprocessing.json", preprocessing))
+    ctx.add_artifact(write_history(out / "history.csv", ctx.history))
+    ctx.add_artifact(plot_history(ctx.history, out / "training_curves.png"))
+    ctx.add_artifact(plot_confusion(ctx.metrics["confusion_matrix"], class_names, out / "confusion_matrix.png"))
 
 
 def vocabulary_state(vectorizer) -> dict[str, Any]:

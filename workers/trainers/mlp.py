@@ -5,16 +5,16 @@ model, so ``model.keras`` takes raw feature rows.
 """
 from __future__ import annotations
 
-from workers.trainers.base import TrainInput, TrainResult
+from workers.trainers.context import TrainContext
 from workers.trainers.keras_common import fit_and_save, l2, prepare, seed_everything
 
 
-def train(inp: TrainInput) -> TrainResult:
+def train(ctx: TrainContext) -> None:
     import keras
 
-    p = inp.params
+    p = ctx.params
     seed_everything(p["seed"])
-    prep = prepare(inp, inp.data.X)
+    prep = prepare(ctx, ctx.data.X)
     norm = keras.layers.Normalization()
     norm.adapt(prep.x_train)
     layers: list = [keras.Input(shape=(prep.x_train.shape[1],)), norm]
@@ -22,10 +22,10 @@ def train(inp: TrainInput) -> TrainResult:
         layers.append(keras.layers.Dense(p["hidden_units"], activation="relu", kernel_regularizer=l2(p)))
         if p["dropout"] > 0:
             layers.append(keras.layers.Dropout(p["dropout"]))
-    layers.append(keras.layers.Dense(len(inp.data.class_names), activation="softmax"))
+    layers.append(keras.layers.Dense(len(ctx.data.class_names), activation="softmax"))
     model = keras.Sequential(layers)
     preprocessing = {"type": "Normalization", "fitted_on": "train split",
-                     "features": inp.data.feature_names,
+                     "features": ctx.data.feature_names,
                      "mean": [float(x) for x in norm.mean.numpy().ravel()],
                      "variance": [float(x) for x in norm.variance.numpy().ravel()]}
-    return fit_and_save(inp, model, prep, inp.data.class_names, preprocessing)
+    fit_and_save(ctx, model, prep, ctx.data.class_names, preprocessing)

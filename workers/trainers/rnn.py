@@ -5,20 +5,20 @@ so ``model.keras`` takes raw strings.
 """
 from __future__ import annotations
 
-from workers.trainers.base import TrainInput, TrainResult
+from workers.trainers.context import TrainContext
 from workers.trainers.keras_common import l2
 from workers.trainers.text_layers import fit_text_model, prepare_text, recurrent_stack
 
 
-def train(inp: TrainInput) -> TrainResult:
+def train(ctx: TrainContext) -> None:
     import keras
 
-    p = inp.params
-    prep, vectorizer = prepare_text(inp)
+    p = ctx.params
+    prep, vectorizer = prepare_text(ctx)
     model = keras.Sequential([
         keras.Input(shape=(1,), dtype="string"), vectorizer,
         keras.layers.Embedding(len(vectorizer.get_vocabulary()), p["embedding_dim"], mask_zero=True),
         *recurrent_stack(p, l2(p)),
-        keras.layers.Dense(len(inp.data.class_names), activation="softmax"),
+        keras.layers.Dense(len(ctx.data.class_names), activation="softmax"),
     ])
-    return fit_text_model(inp, model, prep, vectorizer)
+    fit_text_model(ctx, model, prep, vectorizer)

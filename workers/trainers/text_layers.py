@@ -33,19 +33,18 @@ def recurrent_stack(params: dict[str, Any], kernel_regularizer) -> list:
     return layers
 
 
-def prepare_text(inp):
+def prepare_text(ctx):
     """Seed, split the texts, fit the vectorizer on the training split: what every text kind starts with."""
-    from workers.trainers.keras_common import prepare, seed_everything, text_column
+    from workers.trainers.keras_common import seed_everything
 
-    seed_everything(inp.params["seed"])
-    prep = prepare(inp, text_column(inp.data.texts))
-    return prep, fitted_vectorizer(inp.params, prep.x_train)
+    seed_everything(ctx.params["seed"])
+    prep = ctx.split()
+    return prep, fitted_vectorizer(ctx.params, prep.x_train)
 
 
-def fit_text_model(inp, model, prep, vectorizer, extra_metrics: dict[str, Any] | None = None):
+def fit_text_model(ctx, model, prep, vectorizer, extra_metrics: dict[str, Any] | None = None) -> None:
     """Fit and save a text model; its vocabulary goes with the artifacts."""
     from workers.trainers.keras_common import fit_and_save, vocabulary_state, write_vocabulary
 
-    result = fit_and_save(inp, model, prep, inp.data.class_names, vocabulary_state(vectorizer), extra_metrics)
-    result.files.append(write_vocabulary(vectorizer, inp.workdir / "vocabulary.txt"))
-    return result
+    fit_and_save(ctx, model, prep, ctx.data.class_names, vocabulary_state(vectorizer), extra_metrics)
+    ctx.add_artifact(write_vocabulary(vectorizer, ctx.workdir / "vocabulary.txt"))

@@ -11,14 +11,7 @@ import time
 import zlib
 from typing import Any
 
-from workers.trainers.base import (
-    Progress,
-    TrainInput,
-    TrainResult,
-    framework_versions,
-    write_history,
-    write_json,
-)
+from workers.trainers.context import TrainContext
 
 
 def stable_hash(text: str) -> int:
@@ -55,12 +48,12 @@ def evaluate(wv) -> dict[str, Any]:
     return out
 
 
-def train(inp: TrainInput) -> TrainResult:
+def train(ctx: TrainContext) -> None:
     from gensim.models import Word2Vec
     from gensim.models.callbacks import CallbackAny2Vec
 
-    p = inp.params
-    sentences = tokenize(inp.data.documents)
+    p = ctx.params
+    sentences = tokenize(ctx.data.documents)
     if not sentences:
         raise ValueError("the corpus has no tokens")
     total_words = sum(len(s) for s in sentences)
@@ -75,8 +68,7 @@ def train(inp: TrainInput) -> TrainResult:
             cumulative = model.get_latest_training_loss()
             losses.append(cumulative - self.previous)
             self.previous = cumulative
-            inp.report(Progress(self.epoch, p["epochs"], self.epoch / p["epochs"],
-                                {"loss": losses[-1]}, epoch_end=True))
+            ctx.report(self.epoch, {"loss": losses[-1]})
 
     model = Word2Vec(vector_size=p["vector_size"], window=p["window"], min_count=p["min_count"],
                      sg=1 if p["sg"] == "skipgram" else 0, negative=p["negative"], hs=0, workers=1,
@@ -90,7 +82,7 @@ def train(inp: TrainInput) -> TrainResult:
                 callbacks=[Report()])
     seconds = time.perf_counter() - started
 
-    metrics: dict[str, Any] = {
+    ctx.add_metrics(**{
         **evaluate(model.wv),
         "vocabulary_size": len(model.wv.index_to_key),
         "corpus_documents": len(sentences),
@@ -98,11 +90,10 @@ def train(inp: TrainInput) -> TrainResult:
         "train_seconds": round(seconds, 3),
         "words_per_second": round(total_words * p["epochs"] / max(seconds, 1e-9), 1),
         "epochs_run": p["epochs"],
-    }
-    out = inp.workdir
+    })
+    out = ctx.workdir
     model.save(str(out / "word2vec.model"), separately=[])  # one file: never pickled arrays on the side
     model.wv.save_word2vec_format(str(out / "vectors.txt"), binary=False)
-    files = [out / "word2vec.model", out / "vectors.txt",
-             write_json(out / "metrics.json", metrics),
-             write_history(out / "history.csv", {"loss": losses})]
-    return TrainResult(metrics, files, framework_versions("gensim", "numpy"))
+    ctx.add_artifact(out / "word2vec.model")
+    ctx.add_artifact(out / "vectors.txt")
+    ctx.uses("gensim", "numpy")

@@ -41,8 +41,10 @@ def queues():
 
 @bp.get("/kinds")
 def list_kinds():
-    """Every kind's spec: parameters, the data it trains on, what it takes to predict, its stages."""
-    return jsonify({"items": [s.to_json() for s in KINDS.values()]})
+    """Every installed kind's spec (parameters, the data it trains on, what it takes to predict, its stages,
+    the package that brought it) and the kind packages that failed to load, with their errors."""
+    items = [{**s.to_json(), **KINDS.installed(s.name).to_json()} for s in KINDS.values()]
+    return jsonify({"items": items, "broken": [b.to_json() for b in KINDS.broken]})
 
 
 @bp.get("/datasets")

@@ -108,5 +108,6 @@ def schemas() -> S:
                  "properties": {"name": {"type": "string"}, "title": {"type": "string"},
                                 "input": {"enum": [*map(str, Input), None]},
                                 "data_kinds": STRINGS, "stages": STRINGS,
-                                "params": {"type": "array", "items": obj}}},
+                                "params": {"type": "array", "items": obj},
+                                "package": {"type": "string"}, "version": {"type": "string"}}},
     }

@@ -6,7 +6,7 @@ import json
 from flask import redirect, render_template, request, url_for
 
 from app.domain.errors import Invalid
-from app.kinds import KINDS
+from app.kinds import KINDS, default_kind
 from app.services import datasets, schedules
 from app.services.usecases.schedule import create_schedule as create
 from app.web.auth.guard import actor
@@ -44,7 +44,7 @@ def _page(template: str, status: int = 200, **context):
 def schedule_list():
     with runtime().session() as session:
         items = schedules.list_schedules(session)
-    values = {"cron": "0 3 * * *", "timezone": "UTC", "kind": next(iter(KINDS)), "dataset": "iris", "params": "{}",
+    values = {"cron": "0 3 * * *", "timezone": "UTC", "kind": default_kind(), "dataset": "iris", "params": "{}",
               "enabled": True, "higher_is_better": True, "metric": "test_accuracy", "alias": "production",
               "max_failures": 3, "min_improvement": 0}
     return _page("schedules.html", items=items, values=values, errors={})

@@ -8,7 +8,7 @@ from flask import redirect, render_template, request, url_for
 from app.data.types import DATA_KINDS
 from app.domain.errors import Conflict, Invalid
 from app.domain.status import JobStatus
-from app.kinds import KINDS, suggested_kind
+from app.kinds import KINDS, default_kind, suggested_kind
 from app.services import aliases, batch, datasets, registry
 from app.services.events import epoch_history, job_events
 from app.services.job_reads import get_job, list_jobs
@@ -38,7 +38,7 @@ def index():
 
 
 def _form_context(kind_name: str, values: dict, errors: dict) -> dict:
-    spec = KINDS.get(kind_name) or next(iter(KINDS.values()))
+    spec = KINDS.get(kind_name) or KINDS[default_kind()]
     with runtime().session() as session:
         all_datasets = [d for d in datasets.list_datasets(session) if d.kind in spec.data_kinds]
     return {"kinds": KINDS.values(), "spec": spec, "datasets": all_datasets, "values": values,
@@ -54,7 +54,7 @@ def new_job():
         values = {"kind": job.kind, "dataset": f"{job.dataset}:{job.dataset_version}", "model_name": job.model_name,
                   "queue": job.queue, **{f"params.{k}": v for k, v in job.params.items()}}
         return render_template("new_job.html", **_form_context(job.kind, values, {}))
-    kind = request.args.get("kind", next(iter(KINDS)))
+    kind = request.args.get("kind", default_kind())
     values = {"kind": kind, "dataset": request.args.get("dataset", "digits"),
               "model_name": request.args.get("model_name", ""), "queue": "cpu"}
     return render_template("new_job.html", **_form_context(kind, values, {}))
@@ -107,7 +107,8 @@ def workers_page():
         known = workers.list_workers(session)
         last = workers.last_completed_by_queue(session)
     depths = queue_depths(runtime().settings.redis_url, QUEUES) or {}
-    return render_template("workers.html", activity=activity, depths=depths, workers=known, last_completed=last)
+    return render_template("workers.html", activity=activity, depths=depths, workers=known, last_completed=last,
+                           kinds=[KINDS.installed(name) for name in KINDS], broken_kinds=KINDS.broken)
 
 
 @bp.get("/models")
