@@ -70,7 +70,7 @@ install_kind_package() {
   stamp="$VENV/.kind-$(basename "$dir").sha256"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "installing the model-kind package in $dir"
-    "$VENV/bin/python" -m pip install -q --no-deps -e "$dir" || die "pip install -e $dir failed"
+    "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$dir" || die "pip install -e $dir failed"
     echo "$want" > "$stamp"
   fi
 }

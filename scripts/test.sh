@@ -4,6 +4,9 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 prepare_environment
+# The example kind package (docs/kinds.md): its own tests run with the suite, and tests/kinds trains it on a
+# real worker, as a team's kind would be installed on the hosts.
+install_kind_package "$ROOT/examples/trainyard-attention"
 
 # PostgreSQL for the tests that run on both databases (TEST_POSTGRES_URL overrides).
 # The password only matters where PostgreSQL was installed by this script (see below); trust auth ignores it.

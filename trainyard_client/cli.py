@@ -256,7 +256,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", help="artifact names (default: all)")
     p.add_argument("--out", default=".")
     p.set_defaults(fn=cmd_download)
+
+    kinds = sub.add_parser("kinds", help="model kinds: scaffold your own").add_subparsers(dest="kinds_command",
+                                                                                        required=True)
+    p = kinds.add_parser("new", help="create a model-kind package that installs and trains as generated")
+    p.add_argument("name", help="the kind's name (lower-case letters, digits, '_')")
+    p.add_argument("--dir", default=".", help="where to create trainyard-NAME/ (default: here)")
+    p.add_argument("--title", help="the title shown in the form")
+    p.set_defaults(fn=cmd_kinds_new)
     return parser
+
+
+def cmd_kinds_new(args) -> int:
+    from trainyard_client.scaffold import new_kind
+
+    try:
+        root = new_kind(args.name, Path(args.dir), args.title)
+    except (ValueError, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"created {root}\nnext: pip install -e {root}  (on the web and worker hosts; then restart them)\n"
+          f"      python -m pytest {root / 'tests'}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
