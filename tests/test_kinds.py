@@ -12,7 +12,7 @@ from app.config import PROJECT_ROOT
 from app.data.types import DATA_KINDS
 from app.kinds import KINDS, input_of, kinds_taking, suggested_kind
 from app.kinds.registry import check_spec
-from app.kinds.spec import Input, KindSpec, Stage
+from app.kinds.spec import Input, KindSpec
 
 # Where a kind's name may be written: its spec and its trainer.
 OWN = ("app/kinds/", "workers/trainers/")
@@ -109,3 +109,23 @@ def test_no_module_outside_the_kinds_switches_on_a_kind_s_name():
         if path.suffix in (".html", ".js"):
             offenders += [f"{path.name}: {m.group(0)}" for m in quoted.finditer(path.read_text())]
     assert not offenders, "read the kind's spec instead:\n" + "\n".join(offenders)
+
+
+def test_no_kind_name_is_written_in_platform_code():
+    """The grep of issue 13: outside the built-in kinds' own spec and trainer modules (and the modules
+    those share), no file of the platform names a model kind, in code, comments or templates. ("text" is
+    also a dataset kind and an input, so only the other names are searched.)"""
+    own = re.compile(r"^(app/kinds/(mlp|cnn|rnn|text|word2vec|hierarchical|common)\.py"
+                     r"|workers/trainers/(mlp|cnn|rnn|text|word2vec|hierarchical|text_layers|keras_common)\.py)$")
+    words = sorted(UNIQUE - {"attention"} | {"lstm", "gru"})
+    pattern = re.compile(rf"(?i)(?<![a-z])({'|'.join(words)})(?![a-z])")
+    hits = []
+    for root in ("app", "workers", "trainyard"):
+        for path in sorted((PROJECT_ROOT / root).rglob("*")):
+            rel = path.relative_to(PROJECT_ROOT).as_posix()
+            if path.suffix not in (".py", ".html", ".js") or own.match(rel):
+                continue
+            for n, line in enumerate(path.read_text().splitlines(), 1):
+                if pattern.search(line.replace("load_word2vec_format", "")):  # gensim's name for a file format
+                    hits.append(f"{rel}:{n}: {line.strip()}")
+    assert not hits, "\n".join(hits)

@@ -47,8 +47,8 @@ def test_the_kinds_doc_is_generated_from_the_declarations():
     from app.config import PROJECT_ROOT
     from app.kinds.doc import render
 
-    committed = (PROJECT_ROOT / "docs" / "kinds.md").read_text()
-    assert committed == render(), "run: python -m app.kinds.doc > docs/kinds.md"
+    committed = (PROJECT_ROOT / "docs" / "kinds-builtin.md").read_text()
+    assert committed == render(), "run: python -m app.kinds.doc > docs/kinds-builtin.md"
 
 
 def test_the_form_is_generated_from_the_declaration(db_stack):

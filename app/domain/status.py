@@ -9,7 +9,7 @@ from enum import StrEnum
 
 
 class JobStatus(StrEnum):
-    WAITING = "waiting"  # for the job it depends on (a hierarchical run's first stage)
+    WAITING = "waiting"  # for the job it depends on (a staged kind's first stage)
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"

@@ -1,7 +1,8 @@
-"""Render the kinds' specs as Markdown: ``python -m app.kinds.doc > docs/kinds.md``.
+"""Render the built-in kinds' specs as Markdown: ``python -m app.kinds.doc > docs/kinds-builtin.md``.
 
 The same declarations drive the form and the API validation, so these docs cannot drift
-(a test compares the committed file with this output).
+(a test compares the committed file with this output). Installed kind packages are listed,
+with their parameters, by ``GET /api/v1/kinds`` and the workers page instead.
 """
 from __future__ import annotations
 
@@ -11,44 +12,12 @@ from app.kinds.spec import Input
 TAKES = {Input.ROWS: "rows of numbers", Input.IMAGES: "images of the training shape",
          Input.TEXT: "plain strings", Input.WORDS: "words (neighbours or vectors)"}
 
-GUIDE = """
-## Declaring a kind
-
-A kind is declared once, in a `KindSpec` (`app/kinds/spec.py`, importable without TensorFlow);
-every other part of the platform reads the spec, and none names a kind. Its fields, and what reads them:
-
-- `name`, `title`: the form, the API's `kind`, jobs and versions.
-- `data_kinds`: submission (a dataset of another kind is refused) and the form's dataset list.
-- `params` (`Param`: type, default, range or choices, help, `ref`): validation, the form,
-  `GET /api/v1/kinds` and this page.
-- `input` (`Input.ROWS`, `IMAGES`, `TEXT` or `WORDS`; `None`: no prediction): prediction (how instances
-  are read, and which artifact is loaded: `model.keras`, or `vectors.txt` for words) and batch scoring
-  (which dataset kinds it reads).
-- `stages` (`Stage`: `kind`, `dataset_param`, `reuse_param`, `params`, `model_suffix`): submission runs
-  the stage first as its own job, unless `reuse_param` names a version to reuse; the kind's own job then
-  builds on that version.
-- `trainer` (`"module:function"`): the worker, which imports it only when a job of the kind runs.
-
-Adding a kind touches three files, then regenerates this page:
-
-1. `app/kinds/NAME.py`: `SPEC = KindSpec(name=..., title=..., data_kinds=..., input=...,
-   trainer="workers.trainers.NAME:train", params=(...))`.
-2. `workers/trainers/NAME.py`: `def train(inp: TrainInput) -> TrainResult`, importing its framework
-   inside the function.
-3. `app/kinds/__init__.py`: `NAME.SPEC` in the catalog.
-4. `python -m app.kinds.doc > docs/kinds.md`.
-
-`tests/test_kinds.py` fails when a spec's trainer does not resolve, or when code outside `app/kinds`
-and `workers/trainers` compares against a kind's name.
-"""
-
-
 def render() -> str:
-    lines = ["# Model kinds and their parameters", "",
-             "Generated from `app/kinds/*.py` by `python -m app.kinds.doc > docs/kinds.md`; "
-             "`GET /api/v1/kinds` serves the same declarations as JSON. "
-             "How a kind is declared: [Declaring a kind](#declaring-a-kind).", ""]
-    for spec in KINDS.values():
+    lines = ["# The built-in model kinds and their parameters", "",
+             "Generated from `app/kinds/*.py` by `python -m app.kinds.doc > docs/kinds-builtin.md`; "
+             "`GET /api/v1/kinds` serves the same declarations as JSON, with every installed kind package's. "
+             "How to write your own kind: [kinds.md](kinds.md).", ""]
+    for spec in (s for s in KINDS.values() if KINDS.installed(s.name).builtin):
         lines += [f"## `{spec.name}`: {spec.title}", "",
                   f"Takes {' or '.join(spec.data_kinds)} datasets. {_contract(spec)}", "",
                   "| parameter | type | default | range / choices | meaning |", "|---|---|---|---|---|"]
@@ -65,7 +34,7 @@ def render() -> str:
             default = "(empty)" if p.default == "" else p.default
             lines.append(f"| `{p.name}` | {j['type']} | {default} | {bounds} | {p.help} |")
         lines.append("")
-    return "\n".join(lines) + GUIDE
+    return "\n".join(lines)
 
 
 def _contract(spec) -> str:

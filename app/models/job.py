@@ -43,10 +43,10 @@ class Job(Base):
     # Requests the worker sees through its heartbeat and obeys at the next batch boundary.
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     handback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # A job that waits for another (hierarchical stage 2 waits for stage 1) stays waiting
+    # A job that waits for another (a kind's own job waits for its stage's job) stays waiting
     # until that job's version is committed.
     depends_on_job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"), index=True)
-    # The model version this job builds on (e.g. the word2vec embeddings of a classifier).
+    # The model version this job builds on (e.g. the word vectors a classifier starts from).
     input_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("model_versions.id", use_alter=True), index=True)
     # The schedule that fired this job: its new version then goes through the schedule's gate.

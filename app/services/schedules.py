@@ -183,7 +183,7 @@ def _start(session: Session, s: Schedule, due: datetime,
         unchanged = _data_unchanged(session, s)
         if unchanged:
             return "skipped-unchanged", unchanged, None, []
-    for job_id in active:  # and the stages it waits for (a hierarchical run's word2vec job)
+    for job_id in active:  # and the stage jobs it waits for
         while job_id is not None:
             job = session.get(Job, job_id)
             if job is not None and job.status in ACTIVE:

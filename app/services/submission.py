@@ -1,6 +1,6 @@
 """Submitting training jobs: validate the request (all problems at once), then insert its job(s).
 
-A kind with a stage (hierarchical) becomes two linked jobs; the second waits for the first's version.
+A kind with a stage becomes two linked jobs; the second waits for the first's version.
 """
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def submit_train_job(session: Session, raw: Mapping[str, Any], *, created_by: st
                      idempotency_key: str | None = None) -> tuple[JobView, bool]:
     """Validate a training request and insert its job(s); returns (job, created).
 
-    A kind with a stage (hierarchical) becomes two linked jobs: the stage's job (unless an
+    A kind with a stage becomes two linked jobs: the stage's job (unless an
     existing version is reused) and the kind's own, which waits for it. With an
     idempotency key, a repeated submission returns the first job.
     """

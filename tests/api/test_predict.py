@@ -84,7 +84,7 @@ def test_promote_and_roll_back_change_who_answers_without_a_restart(sqlite_stack
     assert answer["version"] == 1 and answer["answered_by"] == "alias production"
 
 
-def test_word2vec_answers_most_similar_and_vectors(sqlite_stack, model_name):
+def test_words_answers_most_similar_and_vectors(sqlite_stack, model_name):
     c = sqlite_stack.client
     run_job(c, {"kind": "word2vec", "dataset": "lee_background", "model_name": model_name,
                 "params": {"epochs": 1, "vector_size": 12, "min_count": 2}})

@@ -30,7 +30,7 @@ from app.services.views import VersionView
 from workers.jobs import scoring
 from workers.jobs.joblog import job_log
 from workers.jobs.lease import Lease
-from workers.jobs.scorers import chunks_of, keras_scorer, total_rows, word2vec_scorer
+from workers.jobs.scorers import chunks_of, keras_scorer, total_rows, words_scorer
 from workers.trainers import Progress
 from workers.trainers.base import Fenced
 
@@ -79,7 +79,7 @@ def run_infer(rt: Runtime, order: Claim, lease: Lease, report, scratch: Path) ->
     if resumed:
         log.info("job %s: resuming after %d finished chunks", job.id, resumed)
     takes = input_of(version.kind)
-    scorer = word2vec_scorer(rt.store, version, p) if takes is Input.WORDS else keras_scorer(rt.store, version)
+    scorer = words_scorer(rt.store, version, p) if takes is Input.WORDS else keras_scorer(rt.store, version)
     total = total_rows(job)
     job_log(rt, job, f"scoring {total:,} rows of {p.get('dataset') or 'the given words'} with "
                      f"{job.model_name} v{version.version} in chunks of {p['chunk_rows']:,}"

@@ -32,7 +32,7 @@ def measure_champion(store: ArtifactStore, claim: Claim, data) -> Measured | Non
     if champion.dataset_sha256 == job.dataset_sha256:
         return Measured(holder_id, recorded, "recorded (same data, same test rows)", metric)
     artifact = champion.artifact("model.keras")
-    if artifact is None:  # word2vec: its scores use fixed benchmark files, not the dataset's rows
+    if artifact is None:  # word vectors: their scores use fixed benchmark files, not the dataset's rows
         return Measured(holder_id, recorded, "recorded (the metric does not depend on the dataset)", metric)
     classes = champion.metrics.get("class_names")
     if classes is not None and list(classes) != list(getattr(data, "class_names", classes)):

@@ -52,7 +52,7 @@ def keras_scorer(store: ArtifactStore, version: VersionView):
     return score
 
 
-def word2vec_scorer(store: ArtifactStore, version: VersionView, p: dict[str, Any]):
+def words_scorer(store: ArtifactStore, version: VersionView, p: dict[str, Any]):
     """Neighbours or vectors of each word, from vectors.txt (plain text: nothing is unpickled)."""
     import pyarrow as pa
     from gensim.models import KeyedVectors

@@ -20,7 +20,12 @@ Trainer = Callable[[TrainContext], None]
 
 @cache
 def trainer_for(kind: str) -> Trainer:
-    """The trainer the kind's spec names; KeyError for an unknown kind, ImportError for a bad path."""
+    """The trainer the kind's spec names; LookupError for a kind not installed here, ImportError for a bad path."""
+    if kind not in KINDS:
+        broken = next((b for b in KINDS.broken if b.name == kind), None)
+        why = f"it is broken here: {broken.error}" if broken else "no installed package declares it"
+        raise LookupError(f"kind {kind!r} cannot run on this worker: {why}. Install its package on every "
+                          f"worker of this queue and restart them (docs/kinds.md)")
     module, _, attr = KINDS[kind].trainer.partition(":")
     found = getattr(importlib.import_module(module), attr, None)
     if not callable(found):

@@ -36,7 +36,7 @@ class Claim:
     """What an attempt needs: the job (params, data reference, attempt), its input version, its gate, GPUs."""
 
     job: ClaimedJob
-    input_version: VersionView | None  # the parent of a hierarchical stage 2, or the version a batch scores with
+    input_version: VersionView | None  # the version a staged kind's own job builds on, or the one a batch scores with
     champion: Champion | None  # a scheduled run's gate; None for any other job
     gpus: int  # N for gpu.N (MirroredStrategy), else 1 on gpu and 0 on cpu
 

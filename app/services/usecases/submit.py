@@ -24,7 +24,7 @@ Submit = Callable[..., tuple[JobView, bool]]
 
 def submit_training(deps: Deps, raw: Mapping[str, Any], *, created_by: str | None = None,
                     idempotency_key: str | None = None) -> tuple[JobView, bool]:
-    """A training job (two linked jobs for a hierarchical kind); returns (job, created)."""
+    """A training job (two linked jobs for a kind with a stage); returns (job, created)."""
     return _submit(deps, submit_train_job, raw, created_by, idempotency_key)
 
 

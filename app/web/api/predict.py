@@ -13,14 +13,14 @@ from app.web.api.parse import int_arg, json_object
 from app.web.http import runtime
 from app.web.metrics import observe_predict
 from app.web.serving.inputs import parse_instances
-from app.web.serving.predictor import predict, word2vec_answer
+from app.web.serving.predictor import predict, words_answer
 
 
 @bp.post("/models/<name>/predict")
 def predict_endpoint(name: str):
     """{"instances": [...]} -> predictions from the ``production`` version (``?alias=``, ``?version=``).
 
-    A kind that takes words (``Input.WORDS``, e.g. word2vec) answers {"most_similar": [words], "topn": n}
+    A kind that takes words (``Input.WORDS``) answers {"most_similar": [words], "topn": n}
     and {"vectors": [words]} instead.
     The alias is read from the database on every call, so a promotion or rollback is served at once.
     """
@@ -40,7 +40,7 @@ def predict_endpoint(name: str):
     if spec.input is Input.WORDS:
         kv = runtime().models.get(runtime().store, artifact.path, artifact.sha256, loader="vectors")
         return jsonify({"model_name": name, "version": v.version, "answered_by": target.answered_by,
-                        **word2vec_answer(kv, body, limit),
+                        **words_answer(kv, body, limit),
                         "elapsed_ms": round((time.perf_counter() - started) * 1000, 2)})
     x = parse_instances(spec.input, target.dataset_schema, body.get("instances"), limit)
     model = runtime().models.get(runtime().store, artifact.path, artifact.sha256)

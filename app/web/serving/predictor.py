@@ -20,7 +20,7 @@ class ModelCache:
     def get(self, store: ArtifactStore, rel: str, sha256: str, loader: str = "keras") -> Any:
         """The loaded model of the file ``rel``; a file failing its checksum is refused (409), never loaded.
 
-        ``loader`` is "keras" (model.keras, safe mode) or "vectors" (word2vec's vectors.txt, plain text).
+        ``loader`` is "keras" (model.keras, safe mode) or "vectors" (vectors.txt, word vectors as plain text).
         """
         key = (rel, sha256)
         with self._lock:
@@ -64,13 +64,13 @@ def predict(model: Any, x, class_names: list[str]) -> list[dict[str, Any]]:
     return out
 
 
-def word2vec_answer(kv: Any, body: dict[str, Any], max_words: int) -> dict[str, Any]:
+def words_answer(kv: Any, body: dict[str, Any], max_words: int) -> dict[str, Any]:
     """``{"most_similar": [words], "topn": n}`` and/or ``{"vectors": [words]}`` against loaded vectors."""
     from app.web.serving.inputs import BadInstances
 
     queries = {k: body.get(k) for k in ("most_similar", "vectors") if body.get(k) is not None}
     if not queries:
-        raise BadInstances({"most_similar": "a word2vec model answers most_similar and/or vectors: lists of words"})
+        raise BadInstances({"most_similar": "a word-vectors model answers most_similar and/or vectors: lists of words"})
     topn = body.get("topn", 10)
     if isinstance(topn, bool) or not isinstance(topn, int) or not 1 <= topn <= 100:
         raise BadInstances({"topn": "a whole number from 1 to 100"})

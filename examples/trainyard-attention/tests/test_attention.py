@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from trainyard.testing import text_data, train_locally
-
 from trainyard_attention.sample import sentences
 from trainyard_attention.spec import SPEC
+
+from trainyard.testing import text_data, train_locally
 
 
 def test_the_spec_declares_a_text_kind_with_valid_defaults():
