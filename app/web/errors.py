@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.domain.errors import DomainError, Invalid, TamperedArtifact
 from app.services import audit
+from app.web import outage
 
 
 def _respond(code: int, error: str, message: str, fields: dict[str, str] | None = None,
@@ -23,6 +24,7 @@ def _respond(code: int, error: str, message: str, fields: dict[str, str] | None 
 
 
 def register_error_handlers(app: Flask) -> None:
+    outage.register(app)  # a database outage: a 503 with Retry-After and one log line
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
         if isinstance(exc, TamperedArtifact):
