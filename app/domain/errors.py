@@ -7,9 +7,10 @@ class DomainError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, details: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details or {}  # extra fields for the JSON answer (e.g. the version a late cancel met)
 
 
 class NotFound(DomainError):

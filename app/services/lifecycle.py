@@ -62,6 +62,10 @@ def request_cancel(session: Session, job_id: str, actor: str | None = None) -> J
     view = get_job(session, job_id)
     if view.status == JobStatus.RUNNING:  # already requested: asking twice is fine
         return view
+    if view.version is not None:  # too late: its version committed first (nothing is audited for a 409)
+        raise Conflict(f"job {job_id} already succeeded: its version {view.model_name} v{view.version} "
+                       "was registered before the cancel arrived", details={"version": view.version,
+                                                                             "model_name": view.model_name})
     raise Conflict(f"job {job_id} already {view.status}; only waiting, queued or running jobs "
                    "can be cancelled")
 

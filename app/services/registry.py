@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.domain.errors import Conflict, NotFound
 from app.domain.status import ACTIVE, JobStatus
 from app.models import Artifact, Dataset, Job, ModelAlias, ModelVersion, RegisteredModel, Schedule, utcnow
-from app.services import webhooks
+from app.services import lifecycle, webhooks
 from app.services.claims import release_dependents
 from app.services.events import add_event
 from app.services.gate import Measured, apply_gate
@@ -40,7 +40,7 @@ def _get_model(session: Session, name: str) -> RegisteredModel:
 
 @dataclass(frozen=True)
 class Registered:
-    version: VersionView
+    version: VersionView | None  # None: a cancel request was found at the door; the job is cancelled instead
     released: list[tuple[str, str]]  # (job id, queue) of jobs that waited for this version
 
 
@@ -51,7 +51,8 @@ def register_version(session: Session, job_id: str, attempt: int, files: Sequenc
 
     One transaction; a scheduled job's gate decision (and promotion) is part of it. Returns
     None (and writes nothing) when this attempt no longer owns the job: a duplicate or stale
-    worker can never register a second version.
+    worker can never register a second version. A cancel requested before this commit wins: the
+    job is cancelled instead, under the same row lock, so a 202 to a cancel never ends in a version.
     """
     job = session.scalars(
         select(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempt == attempt)
@@ -59,6 +60,8 @@ def register_version(session: Session, job_id: str, attempt: int, files: Sequenc
     ).first()
     if job is None:
         return None
+    if job.cancel_requested_at is not None:
+        return Registered(None, []) if lifecycle.finish_cancelled(session, job_id, attempt) else None
     model = _get_model(session, job.model_name)
     # Lock the model row so two jobs of the same model get consecutive numbers (PostgreSQL);
     # SQLite serialises writers anyway. The unique (model_id, version) is the backstop.
@@ -81,8 +84,11 @@ def register_version(session: Session, job_id: str, attempt: int, files: Sequenc
         for f in files
     ]
     session.add_all(artifacts)
+    # The cancel guard again: SQLite takes no row lock, so a cancel may commit after the read above.
     if not transition(session, job_id, JobStatus.RUNNING, JobStatus.SUCCEEDED, attempt=attempt,
-                      values={"progress": 1.0, "metrics": dict(metrics), "finished_at": utcnow()},
+                      also=(Job.cancel_requested_at.is_(None),),
+                      values={"progress": 1.0, "metrics": dict(metrics), "finished_at": utcnow(),
+                              **final_epoch(job, metrics)},
                       event={"version": version.version, "model_name": model.name}):
         raise Conflict(f"job {job_id} changed while its version was being registered")
     released = release_dependents(session, job_id, version.id)
@@ -96,6 +102,14 @@ def register_version(session: Session, job_id: str, attempt: int, files: Sequenc
     session.flush()
     webhooks.job_ended(session, job_id)  # the outbox row commits with the version, or not at all
     return Registered(_view(session, model, version), released)
+
+
+def final_epoch(job: Job, metrics: Mapping[str, Any]) -> dict[str, int]:
+    """The epoch a finished job ended at: its progress writes are best-effort and may have been lost
+    (a database outage), so a succeeded job must not keep showing "epoch 18 of 20"."""
+    run = metrics.get("epochs_run")
+    final = run if isinstance(run, int) and not isinstance(run, bool) else max(job.epoch, job.total_epochs)
+    return {"epoch": final, "total_epochs": job.total_epochs or final}
 
 
 def list_models(session: Session) -> list[dict[str, Any]]:

@@ -10,11 +10,13 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.domain.errors import DomainError, Invalid, TamperedArtifact
 from app.services import audit
+from app.web import outage
 
 
-def _respond(code: int, error: str, message: str, fields: dict[str, str] | None = None):
+def _respond(code: int, error: str, message: str, fields: dict[str, str] | None = None,
+             details: dict[str, object] | None = None):
     if request.path.startswith("/api/"):
-        body: dict[str, object] = {"error": error, "message": message}
+        body: dict[str, object] = {**(details or {}), "error": error, "message": message}
         if fields is not None:  # keys come from user input (option names): always strings, never None
             body["fields"] = {str(k): v for k, v in fields.items()}
         return jsonify(body), code
@@ -22,12 +24,13 @@ def _respond(code: int, error: str, message: str, fields: dict[str, str] | None 
 
 
 def register_error_handlers(app: Flask) -> None:
+    outage.register(app)  # a database outage: a 503 with Retry-After and one log line
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
         if isinstance(exc, TamperedArtifact):
             _audit_tampered(exc)
         return _respond(exc.status_code, type(exc).__name__.lower(), exc.message,
-                        exc.fields if isinstance(exc, Invalid) else None)
+                        exc.fields if isinstance(exc, Invalid) else None, exc.details)
 
     @app.errorhandler(InternalServerError)
     def _internal(exc: InternalServerError):

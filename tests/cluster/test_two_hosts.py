@@ -7,7 +7,6 @@ running a job is cut off (its link goes down, mid-job) and the job resumes on th
 """
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import random
@@ -15,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import uuid
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from app.models import ModelVersion
 from app.services import workers as worker_rows
 from app.services.datasets import ensure_builtin_datasets
 from app.services.usecases.reconcile import reconcile
+from tests.faults.proxy import Proxy
 from tests.support import (
     admin_token,
     create_database,
@@ -74,49 +73,6 @@ class Host:
     def cut_off(self) -> None:
         """Pull the cable: packets stop both ways; open connections hang, as on a real partition."""
         _ip("link", "set", self.veth_root, "down")
-
-
-class Proxy:
-    """Forwards TCP from the hosts' link addresses to the local PostgreSQL (which listens on 127.0.0.1)."""
-
-    def __init__(self, addresses: list[str], target: tuple[str, int]) -> None:
-        self.addresses, self.target, self.port = addresses, target, free_port()
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
-        assert self.ready.wait(10), "proxy did not start"
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-
-        async def pipe(reader, writer):
-            try:
-                while data := await reader.read(65536):
-                    writer.write(data)
-                    await writer.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                writer.close()
-
-        async def handle(reader, writer):
-            try:
-                up_reader, up_writer = await asyncio.open_connection(*self.target)
-            except OSError:
-                writer.close()
-                return
-            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-
-        async def main():
-            for address in self.addresses:
-                await asyncio.start_server(handle, address, self.port)
-            self.ready.set()
-
-        self.loop.run_until_complete(main())
-        self.loop.run_forever()
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 @pytest.fixture

@@ -187,7 +187,7 @@ def _ping(client) -> bool:
         return False
 
 
-def make_cluster(tmp: Path, **overrides: Any) -> Cluster:
+def make_cluster(tmp: Path, database_url: str | None = None, **overrides: Any) -> Cluster:
     import shutil
 
 
@@ -195,7 +195,7 @@ def make_cluster(tmp: Path, **overrides: Any) -> Cluster:
         reason = "redis-server is not installed: these tests start their own (apt-get install redis-server)"
         unavailable(reason)
     port = free_port()
-    settings = Settings(database_url=f"sqlite:///{tmp / 'trainyard.db'}", redis_url=f"redis://127.0.0.1:{port}/0",
+    settings = Settings(database_url=database_url or f"sqlite:///{tmp / 'trainyard.db'}", redis_url=f"redis://127.0.0.1:{port}/0",
                         models_store=tmp / "store", testing=True, **{**FAST, **overrides})
     upgrade(settings.database_url)
     cluster = Cluster(tmp, settings, port)

@@ -12,8 +12,10 @@ import threading
 from collections.abc import Callable
 
 from celery import Celery
+from sqlalchemy.exc import OperationalError
 
 from app.services.usecases.reconcile import reconcile
+from app.services.usecases.report import one_line
 from app.services.usecases.schedule import fire_due_schedules
 from workers.context import runtime_for
 
@@ -42,6 +44,8 @@ class Loop:
                 result = self.step(rt)
                 if result:
                     log.info("%s: %s", self.name, result)
+            except OperationalError as exc:  # the database is away: one line per pass, not a traceback
+                log.warning("%s pass skipped, database unavailable: %s", self.name, one_line(exc))
             except Exception:
                 log.exception("%s pass failed", self.name)
             if self._stop.wait(self.interval(rt.settings)):

@@ -22,10 +22,11 @@ from app.runtime import Runtime
 from app.services.claims import ClaimedJob
 from app.services.usecases import report, stop
 from app.services.usecases.claim import Claim, claim
-from app.services.usecases.finish import attempt_folder, finish_training, registered_version
+from app.services.usecases.finish import CancelledAtFinish, attempt_folder, finish_training, registered_version
 from app.storage import Tampered
 from workers.jobs.batch import run_infer
 from workers.jobs.checkpoints import Checkpoints
+from workers.jobs.faults import hold_before_finish
 from workers.jobs.gate import measure_champion
 from workers.jobs.joblog import forget_logger, job_log, trainer_logger
 from workers.jobs.lease import Lease
@@ -114,6 +115,8 @@ def _ended(rt: Runtime, job: ClaimedJob, exc: Exception) -> str:
     if isinstance(exc, Fenced):
         log.warning("job %s: attempt %d was fenced off; writing nothing", job.id, job.attempt)
         return "fenced"
+    if isinstance(exc, CancelledAtFinish):  # the registration found the cancel and recorded it
+        return JobStatus.CANCELLED
     if isinstance(exc, Cancelled):
         done = stop.cancelled(rt, job.id, job.attempt)
         return JobStatus.CANCELLED if done else "fenced"
@@ -158,6 +161,7 @@ def _train(rt: Runtime, order: Claim, lease: Lease, checkpoints: Checkpoints, sc
     # Each attempt publishes under its own folder: a fenced zombie can never overwrite the winner's files.
     folder = attempt_folder(job.id, job.attempt)
     stored = [rt.store.publish(path, f"{folder}/{path.name}") for path in result.files]
+    hold_before_finish(job.id)  # fault injection (tests only): a cancel arriving in a job's last moment
     version = finish_training(rt, job.id, job.attempt, job.model_name, stored, result.metrics,
                               {**result.framework, **lineage(job.kind)}, measured)
     if version is None:

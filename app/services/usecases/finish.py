@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from app.domain.errors import Conflict
 from app.domain.status import JobStatus
 from app.services import batch, registry
 from app.services.gate import Measured
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 MODEL_RACE_TRIES, NUMBER_RACE_TRIES = 3, 5
 
 
+class CancelledAtFinish(Exception):
+    """A cancel was requested before the version committed: the job was cancelled instead (no version)."""
+
+
 def attempt_folder(job_id: str, attempt: int) -> str:
     """Where an attempt publishes its files: its own folder, never another attempt's."""
     return f"artifacts/{job_id}/a{attempt}"
@@ -39,6 +44,7 @@ def finish_training(deps: Deps, job_id: str, attempt: int, model_name: str, file
     """Register the version (gate, events and webhook outbox in the same commit), then ring the released jobs.
 
     Returns the version, or None when this attempt no longer owns the job (nothing written).
+    Raises ``CancelledAtFinish`` when a cancel came first: it wins until the version commits.
     """
     for _ in range(MODEL_RACE_TRIES):  # two first versions of one model may race to create it
         try:
@@ -52,10 +58,12 @@ def finish_training(deps: Deps, job_id: str, attempt: int, model_name: str, file
             registered = with_db_retry(deps, lambda session: registry.register_version(
                 session, job_id, attempt, files, metrics, framework, measured))
             break
-        except IntegrityError:
+        except (IntegrityError, Conflict):  # Conflict: a cancel slipped in on SQLite; the next try sees it
             time.sleep(0.05)
     if registered is None:
         return registered_version(deps, job_id, attempt)
+    if registered.version is None:
+        raise CancelledAtFinish(f"job {job_id} was cancelled before its version was committed")
     ring(deps, registered.released)  # jobs that waited for this version, after the commit
     return registered.version
 

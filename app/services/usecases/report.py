@@ -17,13 +17,19 @@ from app.services.usecases.deps import Deps
 log = logging.getLogger(__name__)
 
 
+def one_line(exc: BaseException) -> str:
+    """The first line of a database error: what an outage needs in the log, once per report, not a traceback."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200] if lines else ''}"
+
+
 def heartbeat(deps: Deps, job_id: str, attempt: int) -> lifecycle.Beat | None:
     """Renew the attempt's lease and read its stop requests; None if the database is away."""
     try:
         with deps.session() as session:
             return lifecycle.heartbeat(session, job_id, attempt)
-    except SQLAlchemyError:  # keep training; the lease may lapse, fencing holds
-        log.warning("heartbeat for job %s failed", job_id, exc_info=True)
+    except SQLAlchemyError as exc:  # keep training; the lease may lapse, fencing holds
+        log.warning("heartbeat for job %s failed: %s", job_id, one_line(exc))  # an outage: a line, no traceback
         return None
 
 
@@ -34,8 +40,8 @@ def progress(deps: Deps, job_id: str, attempt: int, *, epoch: int, total_epochs:
         with deps.session() as session:
             return claims.record_progress(session, job_id, attempt, epoch=epoch, total_epochs=total_epochs,
                                           progress=fraction, metrics=metrics, epoch_end=epoch_end)
-    except OperationalError:  # progress is best-effort, training goes on
-        log.warning("progress write for job %s failed; continuing", job_id, exc_info=True)
+    except OperationalError as exc:  # progress is best-effort, training goes on
+        log.warning("progress write for job %s failed; continuing: %s", job_id, one_line(exc))
         return None
 
 

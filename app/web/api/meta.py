@@ -6,9 +6,10 @@ from flask import jsonify, request, url_for
 from app.broker import queue_depths
 from app.domain.errors import Invalid
 from app.kinds import KINDS
-from app.services import datasets, uploads, workers
+from app.services import datasets, uploads
 from app.services.queues import QUEUES, queue_activity
 from app.services.usecases.upload import upload_dataset as upload_file
+from app.web import outage
 from app.web.api import bp
 from app.web.api.parse import int_arg
 from app.web.auth.guard import actor, current_user
@@ -17,15 +18,14 @@ from app.web.http import runtime
 
 @bp.get("/health")
 def health():
-    """Liveness plus a database round trip; a constant-cost endpoint for load balancers.
+    """Liveness plus a database round trip and a Redis ping; a constant-cost endpoint for load balancers.
 
-    A wedged worker (no job child able to run jobs) makes the status "degraded", still with 200:
-    the web itself serves, and a load balancer must not take it out for that. This route is
-    public, so it counts them; /api/v1/workers (signed in) names them.
+    The database down is a 503 naming it; Redis down or a wedged worker (no job child able to run
+    jobs) makes the status "degraded", still with 200: the web itself serves, and a load balancer
+    must not take it out for that. This route is public, so it counts wedged workers;
+    /api/v1/workers (signed in) names them. See app/web/outage.py.
     """
-    with runtime().session() as session:
-        wedged = workers.wedged_workers(session)
-    return jsonify({"status": "degraded" if wedged else "ok", "workers": {"wedged": len(wedged)}})
+    return outage.health(runtime())
 
 
 @bp.get("/queues")

@@ -64,9 +64,12 @@ def document() -> S:
             "description": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}},
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
     paths: S = {
-        "/health": {"get": _op("Liveness, a database round trip, and the workers that are wedged", {"200": _json(
-            {"type": "object", "required": ["status", "workers"],
+        "/health": {"get": _op("Liveness, the database and Redis (a 503 when the database is down), and the "
+                               "workers that are wedged", {"200": _json(
+            {"type": "object", "required": ["status", "workers", "dependencies"],
              "properties": {"status": {"enum": ["ok", "degraded"]},
+                            "dependencies": {"type": "object", "additionalProperties": {"enum": ["ok", "down"]}},
+                            "down": {"type": "array", "items": {"type": "string"}},
                             "workers": {"type": "object", "required": ["wedged"],
                                         "properties": {"wedged": {"type": "integer", "minimum": 0}}}}})},
             public=True)},

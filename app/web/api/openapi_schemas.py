@@ -23,7 +23,9 @@ def schemas() -> S:
     return {
         "Error": {"type": "object", "required": ["error", "message"],
                   "properties": {"error": {"type": "string"}, "message": {"type": "string"},
-                                 "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
+                                 "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                                 # a cancel that came too late: the version that was registered first
+                                 "version": {"type": "integer"}, "model_name": {"type": "string"}}},
         "Job": {"type": "object",
                 "required": ["id", "type", "kind", "model_name", "dataset", "dataset_version", "params", "status",
                              "queue", "progress", "epoch", "total_epochs", "metrics", "attempt", "url"],

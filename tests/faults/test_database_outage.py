@@ -1,0 +1,90 @@
+"""PostgreSQL really unreachable (a proxy in front of it, cut) while a job trains and registers.
+
+During the outage every request is a 503 with Retry-After and one log line (health names the
+database; the dashboard shows a "database unavailable" page); the job, held between training and
+registration until the outage has begun, registers once the database is back and shows its final
+epoch although its last progress writes were lost. Prints how long each side took to recover.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from tests.faults.cluster import make_cluster, record_summary
+from tests.faults.conftest import SUMMARY_DIR
+from tests.faults.proxy import Proxy
+from tests.support import create_database, postgres_available, unavailable, wait_until
+
+pytestmark = pytest.mark.faults
+PG_LOCAL = ("127.0.0.1", 5432)
+
+
+@pytest.fixture
+def outage_cluster(tmp_path):
+    if reason := postgres_available():
+        unavailable(reason)
+    url, drop = create_database("postgresql", tmp_path)
+    proxy = Proxy(["127.0.0.1"], PG_LOCAL)
+    c = make_cluster(tmp_path, database_url=url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"),
+                     lease_s=60.0, heartbeat_interval_s=1.0)
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    c.start_worker(extra_env={"TRAINYARD_FAULT_HOLD_BEFORE_FINISH": str(hold)})
+    c.start_beat()
+    yield c, proxy, hold
+    print(c.logs())  # shown only when the test failed
+    proxy.restore()  # a failed test may leave it cut; closing drops the connections
+    c.close()
+    proxy.close()
+    drop()
+
+
+def _during_outage(c, caplog) -> None:
+    health = c.client.get("/api/v1/health")
+    assert health.status_code == 503 and health.headers["Retry-After"]
+    assert health.get_json()["dependencies"] == {"database": "down", "redis": "ok"}
+    api = c.client.get("/api/v1/jobs")
+    assert api.status_code == 503 and api.headers["Retry-After"], api.get_data(as_text=True)
+    assert api.get_json()["dependency"] == "database"
+    page = c.client.get("/")
+    assert page.status_code == 503 and page.headers["Retry-After"] and page.mimetype == "text/html"
+    assert "Database unavailable" in page.get_data(as_text=True)
+    lines = [r for r in caplog.records if "database unavailable" in r.getMessage()]
+    assert len(lines) >= 3 and not any(r.exc_info for r in caplog.records)  # one line each, no traceback
+
+
+def test_database_outage_is_a_503_and_a_job_registering_in_it_finishes_with_its_final_epoch(
+        outage_cluster, caplog):
+    c, proxy, hold = outage_cluster
+    caplog.set_level(logging.WARNING)
+    job = c.submit("outage", epochs=20)
+    c.wait_epoch(job, 2, timeout=240)
+    proxy.cut()
+    c.faults += 1
+    cut_at = time.monotonic()
+    _during_outage(c, caplog)
+    wait_until((hold / f"{job}.held").exists, timeout=240, what="training to finish inside the outage")
+    (hold / f"{job}.go").touch()
+    worker_log = c.workers[0].log
+    wait_until(lambda: "retrying in" in worker_log.read_text(errors="replace"), timeout=60,
+               what="the registration to meet the outage")
+    outage_s = time.monotonic() - cut_at
+    proxy.restore()
+    back = time.monotonic()
+    wait_until(lambda: c.client.get("/api/v1/health").status_code == 200, timeout=30, interval=0.05,
+               what="health to answer 200")
+    web_s = time.monotonic() - back
+    done = c.wait_done(job, timeout=60)
+    worker_s = time.monotonic() - back
+    assert done["status"] == "succeeded"
+    assert (done["epoch"], done["total_epochs"]) == (20, 20), done  # not the epoch its last progress write saw
+    assert c.versions_of(job) == 1 and done["attempt"] == 1
+    print(f"outage {outage_s:.1f} s; after the database came back: web 200 in {web_s:.2f} s, "
+          f"the held job registered in {worker_s:.1f} s")
+    c.stop_redis()  # health names Redis too, and stays 200 (degraded): pages and reads still work
+    health = c.client.get("/api/v1/health")
+    assert health.status_code == 200 and health.get_json()["dependencies"] == {"database": "ok", "redis": "down"}
+    assert health.get_json()["status"] == "degraded"
+    record_summary(SUMMARY_DIR, "database outage", c.faults, 1, 0, 0)
