@@ -33,8 +33,9 @@ def test_every_kind_s_trainer_resolves_from_its_spec(name):
         assert stage.kind in KINDS and stage.dataset_param in {p.name for p in KINDS[name].params}
 
 
-def test_resolving_the_trainers_imports_no_framework():
+def test_resolving_the_trainers_and_the_public_api_imports_no_framework():
     code = ("import sys\nfrom workers.trainers import TRAINERS\n[TRAINERS[k] for k in TRAINERS]\n"
+            "import trainyard.kinds, trainyard.training, trainyard.testing\n"
             "print([m for m in ('tensorflow', 'keras', 'gensim') if m in sys.modules])\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
                          check=True)

@@ -75,11 +75,14 @@ class TrainContext:
         total = int(self.params.get("epochs", 1)) or 1
         self.progress(Progress(epoch, total, min(1.0, (epoch + fraction_of_epoch) / total)))
 
-    def report(self, epoch: int, metrics: dict[str, float] | None = None) -> None:
-        """For hand-written loops, after epoch ``epoch`` (1-based) completes: per-epoch metrics."""
+    def report(self, epoch: int, metrics: dict[str, float] | None = None, checkpoint: Any = None) -> None:
+        """For hand-written loops, after epoch ``epoch`` (1-based) completes: per-epoch metrics, and the
+        state to resume from (a Keras model or a dict of numpy arrays), saved before a stop can arrive."""
         clean = {k: float(v) for k, v in (metrics or {}).items()}
         for k, v in clean.items():
             self.history.setdefault(k, []).append(v)
+        if checkpoint is not None:
+            self.save_checkpoint(epoch, checkpoint)
         total = int(self.params.get("epochs", 1)) or 1
         self.progress(Progress(epoch, total, min(1.0, epoch / total), clean, epoch_end=True))
 
@@ -91,7 +94,8 @@ class TrainContext:
         return found
 
     def save_checkpoint(self, epoch: int, state: Any, step: int = 0) -> None:
-        """Checkpoint after ``epoch`` completed epochs: a Keras model, or a dict of numpy arrays."""
+        """Checkpoint after ``epoch`` completed epochs (and ``step`` into the next), with the history so far:
+        a Keras model, or a dict of numpy arrays. At an epoch's end, ``report(..., checkpoint=)`` does it."""
         self.checkpoint.save(state, epoch, self.history, step)
 
     # ----- results -----
