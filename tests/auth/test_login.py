@@ -1,6 +1,8 @@
 """Sign-in through the form: cookie flags, CSRF, rate limits, sign-out, disabled accounts, no open redirect."""
 from __future__ import annotations
 
+import html
+import re
 import uuid
 
 import pytest
@@ -43,10 +45,26 @@ def test_the_session_cookie_is_secure_over_https(db_stack, person):
     assert r.status_code == 303 and "Secure" in r.headers["Set-Cookie"]
 
 
-def test_after_sign_in_only_local_paths_are_followed(db_stack, person):
-    for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
-        r = _login(db_stack.anon_client, *person, next=target)
-        assert r.status_code == 303 and r.headers["Location"] == "/", target
+@pytest.mark.parametrize("target", [
+    "https://evil.example/", "//evil.example/x", "/\\evil.example", "/\t/evil.example/phish",
+    "/\n/evil.example", "/\r\nSet-Cookie: x=1", " //evil.example", "/ /evil.example",
+    "/\x7f/evil.example", "javascript:alert(1)", "/models\nLocation: //evil.example"])
+def test_after_sign_in_only_local_paths_are_followed(db_stack, person, target):
+    r = _login(db_stack.anon_client, *person, next=target)
+    assert r.status_code == 303 and r.headers["Location"] == "/", target
+
+
+def test_the_next_from_the_query_string_cannot_leave_the_site(db_stack, person):
+    """The issue's case: ``?next=/%09/evil.example/phish`` once redirected to ``//evil.example/phish``."""
+    c = db_stack.anon_client
+    form = c.get("/login?next=/%09/evil.example/phish").get_data(as_text=True)
+    token = csrf_from(form)
+    carried = re.search(r'name="next" value="([^"]*)"', form).group(1)
+    r = c.post("/login", data={"username": person[0], "password": person[1], "csrf_token": token,
+                               "next": html.unescape(carried)})
+    assert r.status_code == 303 and r.headers["Location"] == "/"
+    r = _login(db_stack.anon_client, *person, next="/models?sort=name&x=%2F%2Fa")  # local paths still work
+    assert r.headers["Location"] == "/models?sort=name&x=%2F%2Fa"
 
 
 def test_a_wrong_password_is_refused_and_audited(db_stack, person):

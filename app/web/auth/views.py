@@ -1,6 +1,8 @@
 """Sign in and out, your API tokens, users (admins) and the audit log (admins)."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import redirect, render_template, request, session, url_for
 
 from app.domain.errors import Conflict, Invalid, NotFound, TooManyAttempts
@@ -11,10 +13,17 @@ from app.web.http import runtime
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site (never ``//host`` or a URL): no open redirect after sign-in."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("web.index")
+    """Only a path on this site (never ``//host`` or a URL): no open redirect after sign-in.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as ``/``, so ``/<tab>/evil.example``
+    becomes ``//evil.example``: any control character, space or backslash sends you home instead
+    (a newline would also break the Location header).
+    """
+    if (not target or not target.startswith("/") or target.startswith("//")
+            or any(c <= " " or c in "\\\x7f" for c in target)):
+        return url_for("web.index")
+    parts = urlsplit(target)
+    return target if not (parts.scheme or parts.netloc) else url_for("web.index")
 
 
 def _limits() -> accounts.LoginLimits:
