@@ -11,6 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from app.config import DEFAULT_SECRET_KEY, Settings
 from app.runtime import Runtime
+from app.web import hostile
 from app.web.errors import register_error_handlers
 
 
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _check_secret_key(settings)
     app = Flask(__name__, static_folder="static")
     _configure(app, settings)
+    hostile.install(app, skip_body=UPLOAD_ENDPOINTS)  # first of the request hooks: before the guard
     app.extensions["trainyard"] = Runtime.build(settings)
     if not settings.testing:
         _check_schema_before_serving(app)
