@@ -38,11 +38,12 @@ class UserView:
     disabled: bool
     created_at: str
     last_login_at: str | None
+    session_epoch: int = 0
 
     @classmethod
     def of(cls, u: User) -> UserView:
         return cls(u.id, u.username, u.role, u.disabled, u.created_at.isoformat(),
-                   u.last_login_at.isoformat() if u.last_login_at else None)
+                   u.last_login_at.isoformat() if u.last_login_at else None, u.session_epoch or 0)
 
     def at_least(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -124,7 +125,17 @@ def set_password(session: Session, username: str, password: str) -> UserView:
     _check_password(password)
     user = _get(session, username)
     user.password_hash = _hasher.hash(password)
+    user.session_epoch = (user.session_epoch or 0) + 1  # whoever knew the old password is signed out
     return UserView.of(user)
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Sign the account out everywhere: every session cookie issued before now stops being accepted.
+
+    A cookie is signed, not stored, so it cannot be deleted server-side; it carries the epoch it was
+    issued in instead, and the guard refuses one whose epoch is no longer the account's.
+    """
+    session.execute(update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1))
 
 
 def _recent_failures(session: Session, since, **where) -> int:

@@ -196,3 +196,31 @@ def test_parallel_wrong_passwords_count_each_other(db_stack):
     checked = [o for o in outcomes if o != "limited"]
     assert len(checked) == 5, outcomes  # exactly the limit: attempts on one account queue on its row
     assert outcomes.count("limited") == 7
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def test_a_session_cookie_copied_before_sign_out_is_refused_after_it(db_stack, person):
+    c = db_stack.anon_client
+    assert _login(c, *person).status_code == 303
+    stolen = _cookie(c)
+    token = csrf_from(c.get("/account").get_data(as_text=True))
+    assert c.post("/logout", data={"csrf_token": token}).status_code == 303
+    thief = db_stack.anon_client
+    thief.set_cookie("session", stolen)
+    r = thief.get("/account")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    assert thief.get("/api/v1/me").status_code == 401
+    again = db_stack.anon_client  # signing in again works, with a fresh cookie
+    assert _login(again, *person).status_code == 303 and again.get("/account").status_code == 200
+
+
+def test_changing_the_password_ends_every_session(db_stack, person):
+    c = db_stack.anon_client
+    assert _login(c, *person).status_code == 303 and c.get("/account").status_code == 200
+    with db_stack.runtime.session() as s:
+        accounts.set_password(s, person[0], "a-brand-new-password")
+    assert c.get("/account").status_code == 302
+    assert _login(db_stack.anon_client, person[0], "a-brand-new-password").status_code == 303

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import redirect, render_template, request, session, url_for
+from flask import g, redirect, render_template, request, session, url_for
 
 from app.domain.errors import Conflict, Invalid, NotFound, TooManyAttempts
 from app.services import accounts, audit, tokens
 from app.web.auth import bp
-from app.web.auth.guard import SESSION_USER, current_user
+from app.web.auth.guard import SESSION_EPOCH, SESSION_USER, current_user
 from app.web.http import runtime
 
 
@@ -52,11 +52,17 @@ def login():
     session.clear()  # a fresh session (and CSRF token) for the signed-in user: no fixation
     session.permanent = True
     session[SESSION_USER] = user.id
+    session[SESSION_EPOCH] = user.session_epoch
     return redirect(_safe_next(form.get("next")), code=303)
 
 
 @bp.post("/logout")
 def logout():
+    """End this session and every other of the account: a copied cookie must not outlive sign-out."""
+    user = current_user()
+    if user is not None and g.get("auth_method") == "session":
+        with runtime().session() as s:
+            accounts.end_sessions(s, user.id)
     session.clear()
     return redirect(url_for("auth.login_form"), code=303)
 
