@@ -1,4 +1,5 @@
-"""Sign-in through the form: cookie flags, CSRF, rate limits, sign-out, disabled accounts, no open redirect."""
+"""Sign-in through the form: cookie flags, CSRF, sign-out, disabled accounts, no open redirect (throttling:
+test_throttle.py)."""
 from __future__ import annotations
 
 import html
@@ -98,32 +99,6 @@ def test_forms_of_a_signed_in_person_need_the_csrf_token(db_stack):
     assert r.status_code == 201 and r.get_json()["created_by"] == "test-member"
 
 
-def test_sign_in_is_limited_per_account(db_stack, person):
-    c = db_stack.anon_client
-    c.environ_base["REMOTE_ADDR"] = "10.0.0.1"
-    for _ in range(db_stack.settings.login_max_failures_per_account):
-        assert _login(c, person[0], "wrong-password!").status_code == 401
-    r = _login(c, *person)  # even the right password: the account is locked for the window
-    assert r.status_code == 429 and "too many failed logins for this account" in r.get_data(as_text=True)
-    c2 = db_stack.anon_client  # another account from the same address still gets in
-    c2.environ_base["REMOTE_ADDR"] = "10.0.0.1"
-    with db_stack.runtime.session() as s:
-        accounts.create_user(s, "other-person", "another-long-password", "viewer")
-    assert _login(c2, "other-person", "another-long-password").status_code == 303
-
-
-def test_sign_in_is_limited_per_address(db_stack, person):
-    c = db_stack.anon_client
-    c.environ_base["REMOTE_ADDR"] = "10.0.0.2"
-    for i in range(db_stack.settings.login_max_failures_per_address):
-        assert _login(c, f"guess-{i}", "wrong-password!").status_code == 401
-    r = _login(c, *person)
-    assert r.status_code == 429 and "from this address" in r.get_data(as_text=True)
-    other = db_stack.anon_client
-    other.environ_base["REMOTE_ADDR"] = "10.0.0.3"
-    assert _login(other, *person).status_code == 303
-
-
 def test_sign_out_ends_the_session(db_stack):
     c = db_stack.browser_client("viewer")
     assert c.get("/").status_code == 200
@@ -167,35 +142,6 @@ def test_pages_offer_only_what_the_role_may_do(db_stack, model_name):
     assert "cancel-form" not in viewer and "cancel-form" not in member and "cancel-form" in admin
     assert "New training job" not in viewer and "New training job" in member
     assert "Audit" not in member and "Audit" in admin
-
-
-def test_parallel_wrong_passwords_count_each_other(db_stack):
-    """Attempts are recorded before the (slow) password check: 12 at once cannot all slip past a limit of 5."""
-    import threading
-
-    from app.domain.errors import TooManyAttempts
-    from app.services import accounts
-
-    rt = db_stack.runtime
-    username, _, _ = db_stack.account("member")
-    limits = accounts.LoginLimits(per_account=5, per_address=100, window_s=900)
-    barrier, outcomes = threading.Barrier(12), []
-
-    def attempt():
-        barrier.wait()
-        try:
-            outcomes.append(accounts.authenticate(rt.session, username, "wrong", "10.0.0.9", limits))
-        except TooManyAttempts:
-            outcomes.append("limited")
-
-    threads = [threading.Thread(target=attempt) for _ in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    checked = [o for o in outcomes if o != "limited"]
-    assert len(checked) == 5, outcomes  # exactly the limit: attempts on one account queue on its row
-    assert outcomes.count("limited") == 7
 
 
 def _cookie(client) -> str:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import current_app, g, redirect, render_template, request, session, url_for
 
 from app.domain.errors import Conflict, Invalid, NotFound, TooManyAttempts
 from app.services import accounts, audit, tokens
+from app.services.login_throttle import LoginLimits
 from app.web.auth import bp
 from app.web.auth.guard import SESSION_EPOCH, SESSION_USER, current_user
 from app.web.http import runtime
@@ -26,10 +27,24 @@ def _safe_next(target: str | None) -> str:
     return target if not (parts.scheme or parts.netloc) else url_for("web.index")
 
 
-def _limits() -> accounts.LoginLimits:
+def _limits() -> LoginLimits:
     s = runtime().settings
-    return accounts.LoginLimits(s.login_max_failures_per_account, s.login_max_failures_per_address,
-                                s.login_window_s)
+    return LoginLimits(s.login_free_failures_per_account, s.login_free_failures_per_address,
+                       s.login_max_delay_account_s, s.login_max_delay_address_s, s.login_window_s)
+
+
+_warned_proxy: list[bool] = []
+
+
+def _warn_if_behind_an_untrusted_proxy() -> None:
+    """Said once: behind a proxy with TRUSTED_PROXIES=0, every client shares the proxy's address."""
+    if (not _warned_proxy and "X-Forwarded-For" in request.headers
+            and not runtime().settings.trusted_proxies):
+        _warned_proxy.append(True)
+        current_app.logger.warning(
+            "sign-in requests carry X-Forwarded-For but TRUSTED_PROXIES=0: every client counts as the "
+            "proxy's address %s for sign-in throttling; set TRUSTED_PROXIES to the number of proxies",
+            request.remote_addr)
 
 
 @bp.get("/login")
@@ -41,11 +56,12 @@ def login_form():
 def login():
     form = request.form
     username, password = form.get("username", "")[:64], form.get("password", "")
+    _warn_if_behind_an_untrusted_proxy()
     try:
         user = accounts.authenticate(runtime().session, username, password, request.remote_addr, _limits())
     except TooManyAttempts as exc:
-        return render_template("login.html", next=form.get("next", ""), error=exc.message,
-                               username=username), 429
+        return render_template("login.html", next=form.get("next", ""), error=exc.message, username=username), \
+            429, {"Retry-After": str(exc.retry_after_s)}
     if user is None:
         return render_template("login.html", next=form.get("next", ""), error="wrong username or password",
                                username=username), 401
