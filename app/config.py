@@ -69,9 +69,12 @@ class Settings:
     max_request_bytes: int = 16 * 1024 * 1024
     # Rows a single predict call may score.
     max_predict_instances: int = 1000
-    # Failed sign-ins allowed per account and per client address within the window (then 429).
-    login_max_failures_per_account: int = 5
-    login_max_failures_per_address: int = 20
+    # Sign-in throttling (app/services/login_throttle.py): failures free per account / client address within
+    # the window, then each attempt waits 1, 2, 4, ... s after the last failure, up to the cap (429 + Retry-After).
+    login_free_failures_per_account: int = 5
+    login_free_failures_per_address: int = 20
+    login_max_delay_account_s: float = 30.0
+    login_max_delay_address_s: float = 60.0
     login_window_s: int = 900
     # Signed-in sessions last this long; set SESSION_COOKIE_SECURE=1 behind a TLS-terminating proxy.
     session_lifetime_s: int = 12 * 3600
@@ -144,8 +147,10 @@ _NUMERIC: tuple[tuple[str, str, type], ...] = (
     ("BATCH_CHUNK_ROWS", "batch_chunk_rows", int),
     ("MAX_REQUEST_BYTES", "max_request_bytes", int),
     ("MAX_PREDICT_INSTANCES", "max_predict_instances", int),
-    ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "login_max_failures_per_account", int),
-    ("LOGIN_MAX_FAILURES_PER_ADDRESS", "login_max_failures_per_address", int),
+    ("LOGIN_FREE_FAILURES_PER_ACCOUNT", "login_free_failures_per_account", int),
+    ("LOGIN_FREE_FAILURES_PER_ADDRESS", "login_free_failures_per_address", int),
+    ("LOGIN_MAX_DELAY_ACCOUNT_S", "login_max_delay_account_s", float),
+    ("LOGIN_MAX_DELAY_ADDRESS_S", "login_max_delay_address_s", float),
     ("LOGIN_WINDOW_S", "login_window_s", int),
     ("SESSION_LIFETIME_S", "session_lifetime_s", int),
     ("WEBHOOK_MAX_ATTEMPTS", "webhook_max_attempts", int),

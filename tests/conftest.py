@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -124,7 +125,8 @@ def _make_stack(backend: str, slot: int, tmp: Path) -> tuple[Stack, callable]:
     redis_url = redis_url_for(slot)
     flush_redis(redis_url)
     settings = Settings(database_url=url, redis_url=redis_url, models_store=tmp / "store",
-                        testing=True, redispatch_after_s=3600, reconcile_interval_s=3600)
+                        secret_key=secrets.token_urlsafe(48), testing=True, redispatch_after_s=3600,
+                        reconcile_interval_s=3600)
     upgrade(url)
     app = create_app(settings)
     rt = app.extensions["trainyard"]

@@ -1,11 +1,16 @@
 """docker-compose.yml parses, validates and runs the same processes as the Procfile."""
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import subprocess
 
 from app.config import PROJECT_ROOT
 from tests.support import unavailable
+
+# compose refuses to start without a SECRET_KEY (docker-compose.yml): give `config` a random one.
+ENV = {**os.environ, "SECRET_KEY": secrets.token_urlsafe(48)}
 
 
 def _compose() -> list[str] | None:
@@ -20,7 +25,7 @@ def test_compose_file_is_valid():
         reason = "docker-compose is not installed (scripts/test.sh installs it as root)"
         unavailable(reason)
     out = subprocess.run([*cmd, "-f", "docker-compose.yml", "config"], cwd=PROJECT_ROOT,
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env=ENV)
     assert out.returncode == 0, out.stderr
     for service in ("redis:", "postgres:", "web:", "worker:", "beat:", "migrate:"):
         assert service in out.stdout
@@ -32,7 +37,7 @@ def test_compose_has_a_gpu_worker_with_a_device_reservation():
     if cmd is None:
         unavailable("docker-compose is not installed (scripts/test.sh installs it as root)")
     out = subprocess.run([*cmd, "-f", "docker-compose.yml", "--profile", "gpu", "config"], cwd=PROJECT_ROOT,
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env=ENV)
     assert out.returncode == 0, out.stderr
     import yaml
 

@@ -1,6 +1,8 @@
 """The tables and the Alembic revisions agree, on SQLite and PostgreSQL; one head only."""
 from __future__ import annotations
 
+import secrets
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -27,7 +29,7 @@ def test_the_web_app_refuses_an_unmigrated_database_until_it_is_migrated(tmp_pat
     from app.migrate import upgrade
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    app = create_app(Settings(database_url=url, secret_key="k" * 32))
+    app = create_app(Settings(database_url=url, secret_key=secrets.token_urlsafe(48)))
     r = app.test_client().get("/api/v1/health")
     assert r.status_code == 503 and "schema" in r.get_json()["message"]
     upgrade(url)

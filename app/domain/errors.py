@@ -44,9 +44,13 @@ class Forbidden(DomainError):
 
 
 class TooManyAttempts(DomainError):
-    """Login refused without checking the password: too many recent failures for the account or address."""
+    """Sign-in refused without checking the password: it came too soon after recent failures (throttled)."""
 
     status_code = 429
+
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s  # sent as Retry-After
 
 
 class TamperedArtifact(Conflict):

@@ -11,15 +11,15 @@ import secrets
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.domain.errors import Conflict, Invalid, NotFound, TooManyAttempts
+from app.domain.errors import Conflict, Invalid, NotFound
 from app.models import AuditEntry, User, utcnow
+from app.services import login_throttle
 
 ROLES = ("viewer", "member", "admin")
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -38,23 +38,15 @@ class UserView:
     disabled: bool
     created_at: str
     last_login_at: str | None
+    session_epoch: int = 0
 
     @classmethod
     def of(cls, u: User) -> UserView:
         return cls(u.id, u.username, u.role, u.disabled, u.created_at.isoformat(),
-                   u.last_login_at.isoformat() if u.last_login_at else None)
+                   u.last_login_at.isoformat() if u.last_login_at else None, u.session_epoch or 0)
 
     def at_least(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
-
-
-@dataclass(frozen=True)
-class LoginLimits:
-    """Failed logins allowed within ``window_s``, per account and per client address."""
-
-    per_account: int = 5
-    per_address: int = 20
-    window_s: int = 900
 
 
 def _check_role(role: str) -> None:
@@ -124,37 +116,34 @@ def set_password(session: Session, username: str, password: str) -> UserView:
     _check_password(password)
     user = _get(session, username)
     user.password_hash = _hasher.hash(password)
+    user.session_epoch = (user.session_epoch or 0) + 1  # whoever knew the old password is signed out
     return UserView.of(user)
 
 
-def _recent_failures(session: Session, since, **where) -> int:
-    q = select(func.count(AuditEntry.id)).where(AuditEntry.action == "login_failed", AuditEntry.at >= since)
-    for column, value in where.items():
-        q = q.where(getattr(AuditEntry, column) == value)
-    return session.scalar(q) or 0
+def end_sessions(session: Session, user_id: int) -> None:
+    """Sign the account out everywhere: every session cookie issued before now stops being accepted.
+
+    A cookie is signed, not stored, so it cannot be deleted server-side; it carries the epoch it was
+    issued in instead, and the guard refuses one whose epoch is no longer the account's.
+    """
+    session.execute(update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1))
 
 
 def authenticate(sessions: Callable[[], AbstractContextManager[Session]], username: str, password: str,
-                 address: str | None, limits: LoginLimits) -> UserView | None:
+                 address: str | None, limits: login_throttle.LoginLimits) -> UserView | None:
     """The user if the password matches; None (and a ``login_failed`` audit entry) if not.
 
-    The limit counts the audit log's recent failures, so it holds across processes and restarts;
-    a limited login is refused before the password is even checked (TooManyAttempts). The attempt
-    is written (as a failure) and committed *before* the slow password check, so requests sent in
-    parallel count each other instead of all passing the check at once; a success then takes it back.
+    An attempt that comes too soon after recent failures (``login_throttle``) is refused before the
+    password is even checked (TooManyAttempts, with the seconds to wait), and is not counted. The
+    attempt is written (as a failure) and committed *before* the slow password check, so requests sent
+    in parallel count each other instead of all passing the check at once; a success takes it back.
     """
-    since = utcnow() - timedelta(seconds=limits.window_s)
     with sessions() as session:
         # Attempts on one account queue on its row (a no-op UPDATE: a row lock on PostgreSQL, the write
         # lock on SQLite), so the count below always includes every earlier attempt.
         session.execute(update(User).where(User.username == username).values(id=User.id)
                         .execution_options(synchronize_session=False))
-        if _recent_failures(session, since, target=username[:255]) >= limits.per_account:
-            raise TooManyAttempts(f"too many failed logins for this account; try again in "
-                                  f"{limits.window_s // 60} minutes")
-        if address and _recent_failures(session, since, address=address) >= limits.per_address:
-            raise TooManyAttempts(f"too many failed logins from this address; try again in "
-                                  f"{limits.window_s // 60} minutes")
+        login_throttle.check(session, username, address, limits, utcnow())
         attempt = AuditEntry(at=utcnow(), actor=None, action="login_failed", target=username[:255],
                              address=address, detail={"reason": "checking"})
         session.add(attempt)

@@ -11,6 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from app.config import DEFAULT_SECRET_KEY, Settings
 from app.runtime import Runtime
+from app.web import hostile, secret_key
 from app.web.errors import register_error_handlers
 
 
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _check_secret_key(settings)
     app = Flask(__name__, static_folder="static")
     _configure(app, settings)
+    hostile.install(app, skip_body=UPLOAD_ENDPOINTS)  # first of the request hooks: before the guard
     app.extensions["trainyard"] = Runtime.build(settings)
     if not settings.testing:
         _check_schema_before_serving(app)
@@ -37,18 +39,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
-class InsecureSecretKey(RuntimeError):
-    """Outside debug and test mode, a missing or default SECRET_KEY would let anyone forge sessions."""
-
-
 def _check_secret_key(settings: Settings) -> None:
     if settings.testing or settings.debug:
         return
-    key = settings.secret_key or ""
-    if key in (DEFAULT_SECRET_KEY, "change-me", "changeme", "secret") or len(key) < 16:
-        raise InsecureSecretKey(
-            "SECRET_KEY is missing, a placeholder or shorter than 16 characters: set SECRET_KEY "
-            "(scripts/run.sh generates one in var/secret_key), or FLASK_DEBUG=1 for local development")
+    secret_key.check(settings.secret_key)
 
 
 class _SessionInterface(SecureCookieSessionInterface):

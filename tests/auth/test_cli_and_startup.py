@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import stat
 import subprocess
 
@@ -10,7 +11,7 @@ import pytest
 
 from app import create_app
 from app.config import DEFAULT_SECRET_KEY, PROJECT_ROOT, Settings
-from app.web.factory import InsecureSecretKey
+from app.web.secret_key import InsecureSecretKey, estimated_bits
 
 
 def _cli(stack, *args, env=None):
@@ -58,13 +59,22 @@ def test_users_and_tokens_from_the_command_line(db_stack):
     assert short.exit_code != 0 and "password" in short.output
 
 
-@pytest.mark.parametrize("key", [DEFAULT_SECRET_KEY, "", "change-me", "too-short"])
+@pytest.mark.parametrize("key", [DEFAULT_SECRET_KEY, "", "change-me", "too-short", "aaaaaaaaaaaaaaaa", "k" * 64,
+                                 "abc123" * 10, "0123456789abcdef", "dev-not-secret-at-all"])
 def test_outside_debug_and_test_mode_a_weak_secret_key_is_refused(tmp_path, key):
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", secret_key=key)
-    with pytest.raises(InsecureSecretKey, match="SECRET_KEY"):
+    with pytest.raises(InsecureSecretKey, match=r"SECRET_KEY .*openssl rand"):
         create_app(settings)
     create_app(Settings(database_url=settings.database_url, secret_key=key, debug=True))  # allowed in debug
-    create_app(Settings(database_url=settings.database_url, secret_key="k" * 32))
+
+
+@pytest.mark.parametrize("make", [lambda: secrets.token_urlsafe(48), lambda: secrets.token_hex(32),
+                                  lambda: secrets.token_hex(16), lambda: secrets.token_urlsafe(24)])
+def test_random_keys_are_accepted(tmp_path, make):
+    """What the message and scripts/run.sh suggest, and a bare random 16 bytes, always pass."""
+    for _ in range(200):
+        assert estimated_bits(make()) >= 72
+    create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", secret_key=make()))
 
 
 def test_the_run_script_generates_and_keeps_a_secret_key(tmp_path):

@@ -16,6 +16,7 @@ from app.web.auth.csrf import csrf_ok, csrf_token
 from app.web.auth.policy import AUDITED, PUBLIC, required_role
 
 SESSION_USER = "user_id"
+SESSION_EPOCH = "epoch"  # the account's session_epoch when this cookie was issued
 AUDIT_FIELDS = ("model_name", "kind", "dataset", "name", "version", "alias", "reason", "role", "disabled",
                 "username")
 
@@ -48,8 +49,11 @@ def _identify() -> tuple[UserView | None, str | None, bool]:
     if isinstance(user_id, int):
         with _rt().session() as s:
             user = accounts.get_user(s, user_id)
+        if user is not None and session.get(SESSION_EPOCH) != user.session_epoch:
+            user = None  # signed out (or the password changed) since this cookie was issued
         if user is None:
             session.pop(SESSION_USER, None)
+            session.pop(SESSION_EPOCH, None)
         return user, "session" if user else None, False
     return None, None, False
 

@@ -1,26 +1,50 @@
 """Sign in and out, your API tokens, users (admins) and the audit log (admins)."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, session, url_for
+from urllib.parse import urlsplit
+
+from flask import current_app, g, redirect, render_template, request, session, url_for
 
 from app.domain.errors import Conflict, Invalid, NotFound, TooManyAttempts
 from app.services import accounts, audit, tokens
+from app.services.login_throttle import LoginLimits
 from app.web.auth import bp
-from app.web.auth.guard import SESSION_USER, current_user
+from app.web.auth.guard import SESSION_EPOCH, SESSION_USER, current_user
 from app.web.http import runtime
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site (never ``//host`` or a URL): no open redirect after sign-in."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("web.index")
+    """Only a path on this site (never ``//host`` or a URL): no open redirect after sign-in.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as ``/``, so ``/<tab>/evil.example``
+    becomes ``//evil.example``: any control character, space or backslash sends you home instead
+    (a newline would also break the Location header).
+    """
+    if (not target or not target.startswith("/") or target.startswith("//")
+            or any(c <= " " or c in "\\\x7f" for c in target)):
+        return url_for("web.index")
+    parts = urlsplit(target)
+    return target if not (parts.scheme or parts.netloc) else url_for("web.index")
 
 
-def _limits() -> accounts.LoginLimits:
+def _limits() -> LoginLimits:
     s = runtime().settings
-    return accounts.LoginLimits(s.login_max_failures_per_account, s.login_max_failures_per_address,
-                                s.login_window_s)
+    return LoginLimits(s.login_free_failures_per_account, s.login_free_failures_per_address,
+                       s.login_max_delay_account_s, s.login_max_delay_address_s, s.login_window_s)
+
+
+_warned_proxy: list[bool] = []
+
+
+def _warn_if_behind_an_untrusted_proxy() -> None:
+    """Said once: behind a proxy with TRUSTED_PROXIES=0, every client shares the proxy's address."""
+    if (not _warned_proxy and "X-Forwarded-For" in request.headers
+            and not runtime().settings.trusted_proxies):
+        _warned_proxy.append(True)
+        current_app.logger.warning(
+            "sign-in requests carry X-Forwarded-For but TRUSTED_PROXIES=0: every client counts as the "
+            "proxy's address %s for sign-in throttling; set TRUSTED_PROXIES to the number of proxies",
+            request.remote_addr)
 
 
 @bp.get("/login")
@@ -32,22 +56,29 @@ def login_form():
 def login():
     form = request.form
     username, password = form.get("username", "")[:64], form.get("password", "")
+    _warn_if_behind_an_untrusted_proxy()
     try:
         user = accounts.authenticate(runtime().session, username, password, request.remote_addr, _limits())
     except TooManyAttempts as exc:
-        return render_template("login.html", next=form.get("next", ""), error=exc.message,
-                               username=username), 429
+        return render_template("login.html", next=form.get("next", ""), error=exc.message, username=username), \
+            429, {"Retry-After": str(exc.retry_after_s)}
     if user is None:
         return render_template("login.html", next=form.get("next", ""), error="wrong username or password",
                                username=username), 401
     session.clear()  # a fresh session (and CSRF token) for the signed-in user: no fixation
     session.permanent = True
     session[SESSION_USER] = user.id
+    session[SESSION_EPOCH] = user.session_epoch
     return redirect(_safe_next(form.get("next")), code=303)
 
 
 @bp.post("/logout")
 def logout():
+    """End this session and every other of the account: a copied cookie must not outlive sign-out."""
+    user = current_user()
+    if user is not None and g.get("auth_method") == "session":
+        with runtime().session() as s:
+            accounts.end_sessions(s, user.id)
     session.clear()
     return redirect(url_for("auth.login_form"), code=303)
 

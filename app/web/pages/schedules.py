@@ -9,6 +9,7 @@ from app.domain.errors import Invalid
 from app.kinds import KINDS, default_kind
 from app.services import datasets, schedules
 from app.services.usecases.schedule import create_schedule as create
+from app.web import hostile
 from app.web.auth.guard import actor
 from app.web.http import runtime
 from app.web.pages import bp
@@ -28,8 +29,9 @@ def _form_values(form) -> tuple[dict, dict]:
         params = json.loads(form.get("params") or "{}")
         if not isinstance(params, dict):
             raise ValueError
+        hostile.check_json(params, "params")  # JSON inside a form: the request check cannot see into it
         values["params"] = params
-    except ValueError:
+    except (ValueError, RecursionError):
         errors["params"] = 'must be a JSON object such as {"epochs": 20}'
     return values, errors
 
