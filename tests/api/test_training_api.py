@@ -84,7 +84,8 @@ def test_downloads_of_things_that_are_not_artifacts_are_404(stack, model_name):
     for bad in ["nope.bin", "..%2F..%2Fsecret.txt", "../../secret.txt", "%2e%2e/secret.txt",
                 "..%252Fsecret.txt", "model.keras%00", "/etc/passwd"]:
         r = c.get(f"{base}/{bad}")
-        assert r.status_code == 404, bad
+        # A NUL byte is refused before routing (app/web/hostile.py): 422 naming the path.
+        assert r.status_code == (422 if "%00" in bad else 404), bad
         assert b"top secret" not in r.get_data()
     assert c.get(f"/api/v1/models/{model_name}/versions/99/artifacts/model.keras").status_code == 404
     assert c.get("/api/v1/models/no-such-model/versions/1/artifacts/model.keras").status_code == 404

@@ -84,6 +84,10 @@ def test_redis_down_for_ten_seconds_during_a_job(cluster):
     time.sleep(10)
     c.start_redis()
     _exactly_once(c, [job], "Redis down 10 s")
+    done = c.job(job)
+    print(f"Redis down 10 s: attempt {done['attempt']}, resumed from epoch {done['metrics']['resumed_from_epoch']}")
+    if done["attempt"] > 1:  # the job was interrupted: it must go on from its checkpoint, not from epoch 0
+        assert (done["metrics"]["resumed_from_epoch"] or 0) >= 3, done["metrics"]
     # The worker reconnected and consumes again.
     _exactly_once(c, [c.submit("redis-down", epochs=2)], "after Redis restart")
 
