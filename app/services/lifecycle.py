@@ -88,9 +88,11 @@ def finish_cancelled(session: Session, job_id: str, attempt: int) -> bool:
 
 
 def hand_back(session: Session, job_id: str, attempt: int, reason: str) -> bool:
-    """Return a running job to the queue (worker shutting down); the next claim resumes it."""
+    """Return a running job to the queue (worker shutting down); the next claim resumes it. A hand-back is
+    counted apart, so a job survives any number of restarts of its workers."""
     return transition(session, job_id, JobStatus.RUNNING, JobStatus.QUEUED, attempt=attempt,
-                      values={"worker": None, "handback_requested_at": None, "dispatched_at": None},
+                      values={"worker": None, "handback_requested_at": None, "dispatched_at": None,
+                              "handbacks": Job.handbacks + 1},
                       event={"reason": reason, "attempt": attempt})
 
 
@@ -124,11 +126,11 @@ def reap_lost(session: Session, lease: timedelta, max_attempts: int) -> Reaped:
     for job in stale:
         if job.cancel_requested_at is not None:
             target, values = JobStatus.CANCELLED, {"finished_at": utcnow()}
-        elif job.attempt >= max_attempts:
+        elif job.attempt - (job.handbacks or 0) >= max_attempts:  # hand-backs are not failures
             target, values = JobStatus.FAILED, {
                 "finished_at": utcnow(),
                 "error": f"worker lost: no heartbeat for {lease.total_seconds():g} s on attempt "
-                         f"{job.attempt} of {max_attempts}; giving up"}
+                         f"{job.attempt - (job.handbacks or 0)} of {max_attempts}; giving up"}
         else:
             target, values = JobStatus.QUEUED, {"worker": None, "dispatched_at": None,
                                                 "handback_requested_at": None}

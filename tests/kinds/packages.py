@@ -53,6 +53,7 @@ version = "0.0.1"
 explodes = "broken_kinds.explodes:SPEC"
 invalid = "broken_kinds.invalid:SPEC"
 mlp = "broken_kinds.taken:SPEC"
+oom = "broken_kinds.oom:SPEC"
 
 [tool.setuptools]
 packages = ["broken_kinds"]
@@ -65,12 +66,18 @@ BROKEN_MODULES = {
                    'SPEC = KindSpec(name="invalid", title="Invalid", data_kinds=("audio",), trainer="x.y:train")\n'),
     "taken.py": ('from trainyard.kinds import KindSpec\n\n'
                  'SPEC = KindSpec(name="mlp", title="Mine", data_kinds=("tabular",), trainer="x.y:train")\n'),
+    # A valid kind whose training runs out of memory: the job's error must say what to lower.
+    "oom.py": ('from trainyard.kinds import BATCH_SIZE, Input, KindSpec\n\n'
+               'SPEC = KindSpec(name="oom", title="Runs out of memory", data_kinds=("tabular",), input=Input.ROWS,\n'
+               '                trainer="broken_kinds.oom:train", params=(BATCH_SIZE,))\n\n\n'
+               'def train(ctx):\n'
+               '    raise MemoryError("could not allocate a tensor of 8 GiB")\n'),
 }
 
 
 def broken_package(folder: Path) -> Path:
-    """A package with three kinds that must not load: one raises on import, one declares a dataset
-    kind that does not exist, one reuses a built-in kind's name."""
+    """A package with three kinds that must not load (one raises on import, one declares a dataset
+    kind that does not exist, one reuses a built-in kind's name) and one that loads but runs out of memory."""
     root = folder / "trainyard-broken-kinds"
     (root / "broken_kinds").mkdir(parents=True)
     (root / "pyproject.toml").write_text(BROKEN_PYPROJECT)

@@ -44,6 +44,13 @@ def test_broken_kind_packages_are_listed_and_every_other_kind_trains(cluster, tm
         assert {b["name"] for b in row["broken_kinds"]} == {"explodes", "invalid", "mlp"}
         done = c.wait_done(c.submit("after-broken", epochs=2), timeout=240)
         assert done["status"] == "succeeded", done["error"]
+        # The package's valid kind trains on the same worker; running out of memory says what to lower.
+        r = client.post("/api/v1/jobs", json={"kind": "oom", "dataset": "iris", "model_name": "oom-model",
+                                               "params": {"batch_size": 4096}})
+        assert r.status_code == 201, r.get_data(as_text=True)
+        failed = c.wait_done(r.get_json()["id"], timeout=240)
+        assert failed["status"] == "failed"
+        assert failed["error"].startswith("out of memory while training: lower batch_size (now 4096)")
         page = client.get("/workers").get_data(as_text=True)
         assert "Broken kinds" in page and "this kind cannot be imported" in page
     assert "is broken and not offered" in w.log.read_text(errors="replace")

@@ -130,3 +130,37 @@ def test_filters_and_oldest_first_paging(db_stack):
         assert seen == made[0::2]
         assert job_reads.list_jobs(s, kind="cnn")[0] == []
         assert len(job_reads.list_jobs(s, kind="mlp", model_name="filter-1")[0]) == 3
+
+
+def test_hand_backs_do_not_use_up_attempts_but_lost_workers_do(db_stack, model_name):
+    """Three workers shut down under the job (SIGTERM hand-backs), then one is lost: with MAX_ATTEMPTS 3
+    the job still goes back to the queue. Lost twice more, it fails, counting only the lost attempts."""
+    from datetime import timedelta
+
+    from app.models import Job
+    from app.services import lifecycle
+
+    rt = db_stack.runtime
+    job = _submit(rt, model_name)
+
+    def claim_and(end):
+        with rt.session() as s:
+            claimed = claims.claim_job(s, job.id, "w")
+            assert claimed is not None
+            if end == "hand back":
+                assert lifecycle.hand_back(s, job.id, claimed.attempt, "worker shutting down")
+            else:  # lost: no heartbeat since long before the lease
+                s.get(Job, job.id).heartbeat_at = None
+        if end == "lost":
+            with rt.session() as s:
+                return lifecycle.reap_lost(s, timedelta(seconds=60), max_attempts=3)
+
+    for _ in range(3):
+        claim_and("hand back")
+    assert claim_and("lost").requeued  # attempt 4 overall, the first one lost
+    assert claim_and("lost").requeued
+    reaped = claim_and("lost")
+    assert reaped.failed == [job.id] and not reaped.requeued
+    with rt.session() as s:
+        view = job_reads.get_job(s, job.id)
+    assert (view.status, view.attempt) == ("failed", 6) and "attempt 3 of 3" in view.error

@@ -87,3 +87,26 @@ def test_add_artifact_copies_outside_files_in_and_a_same_name_replaces(tmp_path,
     assert kept.parent == ctx.workdir and kept.read_text() == "one"
     ctx.add_artifact("notes.txt", "two")
     assert [f.name for f in ctx.files] == ["notes.txt"] and (ctx.workdir / "notes.txt").read_text() == "two"
+
+
+def test_early_stopping_goes_on_counting_across_a_resume():
+    """Restored history: best val_loss 3 epochs ago, patience 3 -> the first resumed epoch that does not
+    beat it stops the run. A fresh EarlyStopping would have granted 3 more epochs."""
+    import keras
+
+    from workers.trainers.keras_progress import ResumedEarlyStopping
+
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    prior = {"val_loss": [0.001, 0.5, 0.6, 0.7]}  # unbeatable, and 3 epochs old
+
+    def epochs_run(callback) -> int:
+        model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(2, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        history = model.fit(x, y, validation_data=(x, y), initial_epoch=4, epochs=20, verbose=0,
+                            callbacks=[callback])
+        return len(history.history["loss"])
+
+    assert epochs_run(ResumedEarlyStopping(prior, monitor="val_loss", patience=3)) == 1
+    assert epochs_run(keras.callbacks.EarlyStopping(monitor="val_loss", patience=3)) >= 3

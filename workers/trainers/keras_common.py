@@ -127,8 +127,10 @@ def fit_model(ctx, model, prep: Prepared, *, loss: str, metrics: list[str]) -> F
     steps = int(np.ceil(len(prep.y_train) / p["batch_size"]))
     callbacks: list = ctx.keras_callbacks(steps)
     if p.get("patience") and has_val:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=p["patience"],
-                                                       restore_best_weights=True))
+        from workers.trainers.keras_progress import ResumedEarlyStopping
+
+        callbacks.append(ResumedEarlyStopping(ctx.history, monitor="val_loss", patience=p["patience"],
+                                              restore_best_weights=True))
     started = time.perf_counter()
     if initial_epoch < p["epochs"]:
         model.fit(prep.x_train, prep.y_train, epochs=p["epochs"], initial_epoch=initial_epoch,

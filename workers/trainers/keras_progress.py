@@ -46,3 +46,22 @@ class JobCallback(keras.callbacks.Callback):
     def _save(self, epoch: int, step: int = 0) -> None:
         if self.checkpoints is not None:
             self.checkpoints.save(self.model, epoch, self.history, step)
+
+
+class ResumedEarlyStopping(keras.callbacks.EarlyStopping):
+    """Early stopping that goes on counting across a resume: the best validation loss and the epochs
+    since it come from the restored history, so an interrupted run stops where an uninterrupted one would.
+
+    (The best epoch's weights are not in the checkpoint, only the latest's: when the best epoch came
+    before the interruption, ``restore_best_weights`` keeps the best seen since the resume.)
+    """
+
+    def __init__(self, prior_history: dict[str, list[float]] | None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.prior = list((prior_history or {}).get(self.monitor, []))
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self.prior:
+            best = min(range(len(self.prior)), key=self.prior.__getitem__)
+            self.best, self.best_epoch, self.wait = self.prior[best], best, len(self.prior) - 1 - best
