@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import logging
 
+from billiard.exceptions import TimeLimitExceeded
 from celery import Celery
-from celery.signals import beat_init, worker_process_init, worker_ready, worker_shutdown, worker_shutting_down
+from celery.signals import (
+    beat_init,
+    task_failure,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+    worker_shutting_down,
+)
 
 from app.config import Settings
 from workers.jobs import warmup
@@ -109,6 +117,29 @@ def _hand_back_on_shutdown(sender=None, sig=None, how=None, **_kwargs) -> None:
             log.warning("shutting down: handing back %s", ", ".join(ids))
     except Exception:
         log.exception("could not request hand-back on shutdown")
+
+
+@task_failure.connect
+def _fail_at_the_hard_time_limit(sender=None, task_id=None, exception=None, **_kwargs) -> None:
+    """Celery killed a job's child at HARD_TIME_LIMIT_S (the soft limit's checkpoint-and-fail did not end
+    it in time). Runs in the worker's parent: fail the job now, saying why, rather than leaving it to the
+    reconciler, which would retry it as a lost worker. (Task id = job id; its checkpoints are dropped.)"""
+    beat = celery_app.conf.get("trainyard_heartbeat")
+    if not isinstance(exception, TimeLimitExceeded) or beat is None or not task_id:
+        return
+    from app.services.usecases.stop import fail_killed
+    from workers.context import runtime_for
+
+    limit = celery_app.conf.trainyard_settings.hard_time_limit_s
+    reason = (f"time limit: the job ran past HARD_TIME_LIMIT_S ({limit} s) and its process was killed; "
+              f"raise SOFT_TIME_LIMIT_S / HARD_TIME_LIMIT_S or train for fewer epochs")
+    try:
+        rt = runtime_for(celery_app)
+        if fail_killed(rt, task_id, beat.name, reason):
+            log.error("job %s: %s", task_id, reason)
+            rt.store.remove_tree(f"checkpoints/{task_id}")
+    except Exception:
+        log.exception("job %s: could not record the hard time limit", task_id)
 
 
 @beat_init.connect

@@ -97,6 +97,14 @@ def fail_job(session: Session, job_id: str, attempt: int, error: str) -> bool:
     return True
 
 
+def fail_running_on(session: Session, job_id: str, worker: str, error: str) -> bool:
+    """Fail ``job_id`` if it is still running on ``worker`` (whose process for it was killed), whatever
+    its attempt: the worker's own parent says so. False when it moved on (taken back, finished)."""
+    attempt = session.scalar(select(Job.attempt).where(Job.id == job_id, Job.worker == worker,
+                                                       Job.status == JobStatus.RUNNING))
+    return attempt is not None and fail_job(session, job_id, attempt, error)
+
+
 def fail_dependents(session: Session, job_id: str) -> None:
     """Jobs waiting for ``job_id`` can never start: fail them, saying why."""
     waiting = session.scalars(select(Job.id).where(Job.depends_on_job_id == job_id,

@@ -19,6 +19,12 @@ def fail(deps: Deps, job_id: str, attempt: int, error: str) -> bool:
     return bool(with_db_retry(deps, lambda session: claims.fail_job(session, job_id, attempt, error)))
 
 
+def fail_killed(deps: Deps, job_id: str, worker: str, error: str) -> bool:
+    """The worker's parent killed the job's process (the hard time limit): fail it now with the reason,
+    instead of the reconciler retrying it as a lost worker."""
+    return bool(with_db_retry(deps, lambda session: claims.fail_running_on(session, job_id, worker, error)))
+
+
 def fail_tampered(deps: Deps, job: ClaimedJob, error: str) -> bool:
     """An input no longer matched its recorded sha256: fail the attempt and audit it, in one commit."""
     def work(session: Session) -> bool:
