@@ -30,6 +30,10 @@ class Catalog(Mapping[str, KindSpec]):
                     self._installed, self._broken = discover()
         return self._installed
 
+    def load(self) -> None:
+        """Discover now, if not done yet (start-up: errors of broken packages are logged then)."""
+        self._items()
+
     def reload(self) -> None:
         """Discover again (after a package was installed into this process's path)."""
         with self._lock:

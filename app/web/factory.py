@@ -10,6 +10,7 @@ from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 
 from app.config import DEFAULT_SECRET_KEY, Settings
+from app.kinds import KINDS
 from app.runtime import Runtime
 from app.web import hostile, secret_key
 from app.web.errors import register_error_handlers
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _install_auth(app)
     register_error_handlers(app)
     _register_commands(app)
+    KINDS.load()  # discover the kind packages now: a broken one is logged at start-up, not at first use
     if settings.trusted_proxies:
         # Behind N proxies (TLS terminator, load balancer): take the client's address and scheme from their
         # X-Forwarded-* headers, so login limits count per client (not per proxy) and cookies are Secure.
