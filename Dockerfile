@@ -8,6 +8,12 @@ RUN pip install --no-cache-dir -r requirements.lock
 ARG TENSORFLOW=""
 RUN if [ -n "$TENSORFLOW" ]; then pip uninstall -y tensorflow-cpu && pip install --no-cache-dir "$TENSORFLOW"; fi
 COPY . .
+# The project itself: its six model kinds are entry points, like any kind package (docs/kinds.md).
+# A team's kind packages go in the same image: KIND_PACKAGES="trainyard-churn==1.2 ./kinds/foo" (pip specs,
+# or paths inside the build context); web, workers and beat then all have the same kinds.
+ARG KIND_PACKAGES=""
+RUN pip install --no-cache-dir --no-deps -e . && \
+    if [ -n "$KIND_PACKAGES" ]; then pip install --no-cache-dir $KIND_PACKAGES; fi
 RUN useradd --create-home trainyard && mkdir -p /data/models_store && chown -R trainyard /data /srv/trainyard
 USER trainyard
 EXPOSE 5000
