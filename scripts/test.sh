@@ -43,7 +43,7 @@ if command -v docker-compose >/dev/null || apt_install docker-compose; then :; e
   say "docker-compose is not installed: the compose file check will be skipped"
 fi
 
-"$VENV/bin/ruff" check app workers tests bench migrations/env.py
+"$VENV/bin/ruff" check app workers tests bench trainyard trainyard_client examples migrations/env.py
 # The import contracts in pyproject.toml ([tool.importlinter]): which layer may import which.
 "$VENV/bin/lint-imports"
 status=0

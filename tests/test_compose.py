@@ -57,3 +57,15 @@ def test_compose_and_procfile_run_the_same_processes():
         assert fragment in procfile
     for fragment in ('"workers.celery_app", "worker"', '"workers.celery_app", "beat"', "app:create_app()"):
         assert fragment in compose
+
+
+def test_the_web_stops_within_the_time_honcho_gives_it():
+    """On Ctrl-C honcho sends SIGTERM and SIGKILLs what is still up KILL_WAIT s later: gunicorn's graceful
+    stop must be shorter, or every stop of scripts/run.sh ends in a kill."""
+    import re
+
+    from honcho.manager import KILL_WAIT
+
+    web = next(line for line in (PROJECT_ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    graceful = re.search(r"--graceful-timeout (\d+)", web)
+    assert graceful and int(graceful.group(1)) < KILL_WAIT, web

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from trainyard_client.client import ApiError, ChecksumMismatch, TrainyardClient, safe_name
+from trainyard_client.output import FINISHED, Bar, finish, show
 
 
 def config_path() -> Path:
@@ -69,27 +70,6 @@ def load_params(file: str | None, pairs: list[str]) -> dict[str, Any]:
     return params
 
 
-class Bar:
-    """A one-line progress bar on stderr, fed by the job's progress as it is polled."""
-
-    def __init__(self, stream=None, width: int = 30) -> None:
-        self.stream, self.width = stream, width
-
-    def __call__(self, job: dict) -> None:
-        out = self.stream or sys.stderr
-        fraction = float(job.get("progress") or 0.0)
-        filled = round(fraction * self.width)
-        epoch = f"epoch {job.get('epoch', 0)}/{job.get('total_epochs', 0)}"
-        out.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {fraction:6.1%} {epoch} {job['status']:<10}")
-        if job["status"] in ("succeeded", "failed", "cancelled"):
-            out.write("\n")
-        out.flush()
-
-
-def _print(obj: Any) -> None:
-    print(json.dumps(obj, indent=2))
-
-
 def _client(args) -> TrainyardClient:
     config = load_config()
     url = (args.url or config.get("url") or "").rstrip("/")
@@ -98,14 +78,6 @@ def _client(args) -> TrainyardClient:
     # The saved token goes only to the server it was saved for; another URL needs TRAINYARD_TOKEN.
     token = os.environ.get("TRAINYARD_TOKEN") or (config.get("token") if url == config.get("url") else None)
     return TrainyardClient(url, token)
-
-
-def _finish(job: dict) -> int:
-    if job["status"] != "succeeded":
-        print(f"job {job['id']} {job['status']}: {job.get('error') or ''}".rstrip(), file=sys.stderr)
-        return 1
-    print(f"job {job['id']} succeeded: {job['model_name']} v{job.get('version')}")
-    return 0
 
 
 def cmd_login(args) -> int:
@@ -125,19 +97,19 @@ def cmd_submit(args) -> int:
     job = c.submit(args.kind, args.dataset, args.model, load_params(args.params_file, args.param),
                    queue=args.queue, gpus=args.gpus, idempotency_key=args.idempotency_key)
     if not args.wait:
-        _print(job)
+        show(job)
         return 0
     print(f"submitted job {job['id']} on queue {job['queue']}", file=sys.stderr)
-    return _finish(c.wait(job["id"], on_progress=Bar(), timeout=args.timeout))
+    return finish(c.wait(job["id"], on_progress=Bar(), timeout=args.timeout))
 
 
 def cmd_status(args) -> int:
-    _print(_client(args).job(args.job))
+    show(_client(args).job(args.job))
     return 0
 
 
 def cmd_wait(args) -> int:
-    return _finish(_client(args).wait(args.job, on_progress=None if args.quiet else Bar(), timeout=args.timeout))
+    return finish(_client(args).wait(args.job, on_progress=None if args.quiet else Bar(), timeout=args.timeout))
 
 
 def cmd_logs(args) -> int:
@@ -157,8 +129,14 @@ def cmd_logs(args) -> int:
 
 
 def cmd_cancel(args) -> int:
-    _print(_client(args).cancel(args.job))
-    return 0
+    """Ask for the cancel, then (unless --no-wait) wait until the job has really stopped."""
+    c = _client(args)
+    job = c.cancel(args.job)
+    if job["status"] not in FINISHED and not args.no_wait:
+        print(f"cancel requested: job {job['id']} stops at its next batch and keeps no version", file=sys.stderr)
+        job = c.wait(job["id"], timeout=args.timeout)
+    show(job)
+    return 0 if job["status"] == "cancelled" or (args.no_wait and job["status"] not in FINISHED) else 1
 
 
 HEADLINE = ("test_accuracy", "test_macro_f1", "wordsim353_spearman")  # what `trainyard versions` shows
@@ -173,12 +151,12 @@ def cmd_versions(args) -> int:
 
 
 def cmd_promote(args) -> int:
-    _print(_client(args).promote(args.model, args.version, args.alias, args.reason))
+    show(_client(args).promote(args.model, args.version, args.alias, args.reason))
     return 0
 
 
 def cmd_rollback(args) -> int:
-    _print(_client(args).rollback(args.model, args.alias, args.reason))
+    show(_client(args).rollback(args.model, args.alias, args.reason))
     return 0
 
 
@@ -217,10 +195,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float)
     p.set_defaults(fn=cmd_submit)
 
-    for name, fn, text in (("status", cmd_status, "show a job"), ("cancel", cmd_cancel, "cancel a job")):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("job")
-        p.set_defaults(fn=fn)
+    p = sub.add_parser("status", help="show a job")
+    p.add_argument("job")
+    p.set_defaults(fn=cmd_status)
+
+    p = sub.add_parser("cancel", help="cancel a job and wait until it has stopped")
+    p.add_argument("job")
+    p.add_argument("--no-wait", action="store_true", help="return once the cancel is requested")
+    p.add_argument("--timeout", type=float, default=300.0)
+    p.set_defaults(fn=cmd_cancel)
 
     p = sub.add_parser("wait", help="wait for a job, with a progress bar")
     p.add_argument("job")
@@ -284,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
+    except BrokenPipeError:  # `trainyard status JOB | head`: the reader left; stop quietly, as cat does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except ApiError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

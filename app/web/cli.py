@@ -6,6 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app import migrate
+from app.data.builtin import BUILTINS
 from app.domain.errors import DomainError
 from app.services import accounts, audit, tokens
 from app.services.datasets import ensure_builtin_datasets
@@ -20,7 +21,9 @@ def init() -> None:
     migrate.upgrade(rt.settings.database_url)
     with rt.session() as session:
         added = ensure_builtin_datasets(session)
-    click.echo(f"database at head; {len(added)} built-in dataset(s) registered")
+    present = len(BUILTINS)
+    click.echo(f"database at head; {present} built-in datasets present"
+               + (f" ({len(added)} registered now)" if added else ""))
     _first_admin(rt)
 
 

@@ -160,3 +160,30 @@ def test_the_saved_token_goes_only_to_its_server_and_a_wrong_token_is_not_saved(
     for bad in ("../x", "/etc/passwd", "a/b", ".bashrc", ""):
         assert not safe_name(bad)
     assert safe_name("model.keras")
+
+
+def test_the_cli_tells_the_truth_about_batch_jobs_cancels_and_a_closed_pipe(server, token, config_home,
+                                                                            model_name, capsys):
+    url, _ = server
+    assert main(["login", "--url", url, "--token", token]) == 0
+    c = TrainyardClient(url, token)
+    trained = c.submit("mlp", "iris", model_name, {"epochs": 2, "batch_size": 16})
+    assert c.wait(trained["id"], timeout=240)["status"] == "succeeded"
+    infer = c._request("POST", "/jobs", json={"type": "infer", "model_name": model_name, "version": 1,
+                                              "dataset": "iris"})
+    capsys.readouterr()
+    assert main(["wait", infer["id"], "--timeout", "240"]) == 0
+    out, err = capsys.readouterr()
+    assert f"scored 150 of 150 rows (0 refused) with {model_name} v1" in out, out
+    assert "predictions" in out and "/api/v1/jobs/" in out  # its output files, with their URLs
+    assert "rows 150 scored" in err and "epoch 0/0" not in err
+
+    long = c.submit("mlp", "digits", model_name, {"epochs": 1000, "batch_size": 8})
+    assert main(["cancel", long["id"], "--timeout", "240"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["status"] == "cancelled"
+
+    env = {**os.environ, "XDG_CONFIG_HOME": str(config_home), "PYTHONPATH": str(PROJECT_ROOT)}
+    piped = subprocess.run(f"{sys.executable} -m trainyard_client status {trained['id']} | head -c 5", shell=True,
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert piped.stdout == "{\n  \"" and "Traceback" not in piped.stderr, piped.stderr

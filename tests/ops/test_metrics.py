@@ -52,3 +52,9 @@ def test_metrics_families_carry_real_values(sqlite_stack, model_name):
         c.post(f"/api/v1/jobs/{parked['id']}/cancel")
         with sqlite_stack.runtime.session() as session:
             worker_rows.mark_stopped(session, "gpu0-2@elsewhere")
+
+
+def test_metrics_without_a_token_is_a_401_not_the_login_page(sqlite_stack):
+    r = sqlite_stack.anon_client.get("/metrics")
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")
+    assert r.get_json()["error"] == "unauthorized"

@@ -58,8 +58,11 @@ def _identify() -> tuple[UserView | None, str | None, bool]:
     return None, None, False
 
 
+MACHINE_PATHS = ("/api/", "/metrics")  # read by programs (clients, Prometheus): a 401, never a login page
+
+
 def _is_api() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(MACHINE_PATHS)
 
 
 def _unauthenticated(bad_token: bool) -> Response:
