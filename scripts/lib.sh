@@ -22,9 +22,10 @@ apt_install() {
 }
 
 find_python() {
-  for candidate in python3.11 python3; do
+  # Python 3.11 or 3.12 (what the pinned TensorFlow supports); 3.11 first, as CI runs it.
+  for candidate in python3.11 python3.12 python3; do
     if command -v "$candidate" >/dev/null && \
-       "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+       "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))' 2>/dev/null; then
       echo "$candidate"; return 0
     fi
   done
@@ -34,7 +35,7 @@ find_python() {
 ensure_venv() {
   # A virtual environment in .venv with exactly the versions in requirements.lock.
   local py stamp want
-  py=$(find_python) || die "Python 3.11 is required (Debian 12: apt-get install python3 python3-venv)"
+  py=$(find_python) || die "Python 3.11 or 3.12 is required (Debian 12: apt-get install python3 python3-venv)"
   if [ ! -x "$VENV/bin/python" ]; then
     say "creating the virtual environment in .venv"
     if ! "$py" -m venv "$VENV" 2>/dev/null; then
