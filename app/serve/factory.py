@@ -17,7 +17,7 @@ from app.config import Settings
 from app.domain.errors import DomainError, Invalid, NotFound, TamperedArtifact, Unavailable
 from app.runtime import Runtime
 from app.serve.answer import answer
-from app.serve.state import Serving
+from app.serve.state import Loaded, Serving
 from app.serve.watch import start_watching
 from app.services import audit
 
@@ -38,8 +38,9 @@ def create_serve_app(settings: Settings | None = None) -> Flask:
     def health():
         """200 once every aliased version is loaded and has run once; 503 while warming."""
         ready = serving.ready.is_set()
-        aliases = {f"{m}/{a}": (v.version if not isinstance(v, DomainError) else v.message)
-                   for (m, a), v in list(serving.aliases.items())}
+        aliases = {f"{m}/{a}": ({"version": v.version, "batches": v.batcher.batches, "rows": v.batcher.rows}
+                                 if v.batcher else {"version": v.version}) if isinstance(v, Loaded) else
+                   {"error": v.message} for (m, a), v in list(serving.aliases.items())}
         return jsonify({"ready": ready, "aliases": aliases}), 200 if ready else 503
 
     @app.post("/predict/<name>")
