@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sklearn.datasets import load_iris
 
-from tests.support import learnable_texts, run_job, upload
+from tests.support import learnable_texts, run_job, upload, wait_until
 
 
 def test_predict_with_the_production_version(sqlite_stack, model_name):
@@ -65,9 +65,11 @@ def test_promote_and_roll_back_change_who_answers_without_a_restart(sqlite_stack
     rows = {"instances": [load_iris().data[0].tolist()]}
     c.post(f"/api/v1/models/{model_name}/aliases/production", json={"version": 1, "reason": "first"})
     assert c.post(url, json=rows).get_json()["version"] == 1
+    # The serve process hears of a move on Redis and swaps within a second or two.
     c.post(f"/api/v1/models/{model_name}/aliases/production", json={"version": 2, "reason": "better"})
-    assert c.post(url, json=rows).get_json()["version"] == 2
+    wait_until(lambda: c.post(url, json=rows).get_json()["version"] == 2, 3, 0.05, "v2 to answer")
     c.post(f"/api/v1/models/{model_name}/aliases/production/rollback", json={"reason": "worse in the field"})
+    wait_until(lambda: c.post(url, json=rows).get_json()["version"] == 1, 3, 0.05, "v1 to answer again")
     answer = c.post(url, json=rows).get_json()
     assert answer["version"] == 1 and answer["answered_by"] == "alias production"
 
