@@ -84,6 +84,18 @@ class Settings:
     webhook_max_attempts: int = 8
     webhook_backoff_s: float = 10.0
     webhook_poll_s: float = 2.0
+    # The serve process (app/serve): where the web forwards predictions and how long it waits for an answer.
+    serve_url: str = "http://127.0.0.1:5001"
+    serve_timeout_s: float = 10.0
+    # Micro-batching per version: at most serve_max_batch rows run together; a request waits at most
+    # serve_max_wait_ms for others to join (serve_batching=0: every request runs alone, for comparison).
+    serve_max_batch: int = 64
+    serve_max_wait_ms: float = 2.0
+    serve_batching: int = 1
+    # Versions the serve process keeps loaded besides the aliased ones (LRU), and how often it checks every
+    # alias in the database as well (the Redis announcement is the fast path).
+    serve_cache_size: int = 4
+    serve_alias_check_s: float = 30.0
     testing: bool = False
 
     @classmethod
@@ -104,6 +116,8 @@ class Settings:
             values["secret_key"] = env["SECRET_KEY"]
         elif environ is None and SECRET_KEY_FILE.is_file():  # the one scripts/run.sh generated: the CLI finds it
             values["secret_key"] = SECRET_KEY_FILE.read_text().strip()
+        if env.get("SERVE_URL"):
+            values["serve_url"] = env["SERVE_URL"]
         if env.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes"):
             values["debug"] = True
         if env.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
@@ -114,6 +128,14 @@ class Settings:
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
+    @property
+    def serve_key(self) -> str:
+        """What the web shows the serve process (derived from SECRET_KEY, which both already share)."""
+        import hashlib
+        import hmac
+
+        return hmac.new(self.secret_key.encode(), b"trainyard-serve", hashlib.sha256).hexdigest()
+
     def to_env(self) -> dict[str, str]:
         """The environment that makes ``from_env`` rebuild these settings (for child processes)."""
         env = {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
@@ -121,7 +143,7 @@ class Settings:
                "SECRET_KEY": self.secret_key,
                "REDISPATCH_AFTER_S": str(self.redispatch_after_s),
                "RECONCILE_INTERVAL_S": str(self.reconcile_interval_s),
-               "UPLOAD_MAX_BYTES": str(self.max_upload_bytes)}
+               "UPLOAD_MAX_BYTES": str(self.max_upload_bytes), "SERVE_URL": self.serve_url}
         env.update({var: str(getattr(self, name)) for var, name, _ in _NUMERIC})
         return env
 
@@ -156,4 +178,10 @@ _NUMERIC: tuple[tuple[str, str, type], ...] = (
     ("WEBHOOK_MAX_ATTEMPTS", "webhook_max_attempts", int),
     ("WEBHOOK_BACKOFF_S", "webhook_backoff_s", float),
     ("WEBHOOK_POLL_S", "webhook_poll_s", float),
+    ("SERVE_TIMEOUT_S", "serve_timeout_s", float),
+    ("SERVE_MAX_BATCH", "serve_max_batch", int),
+    ("SERVE_MAX_WAIT_MS", "serve_max_wait_ms", float),
+    ("SERVE_BATCHING", "serve_batching", int),
+    ("SERVE_CACHE_SIZE", "serve_cache_size", int),
+    ("SERVE_ALIAS_CHECK_S", "serve_alias_check_s", float),
 )

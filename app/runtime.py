@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -19,7 +19,6 @@ from app.db import make_engine, make_session_factory, session_scope
 from app.dispatch import Dispatcher
 from app.models import utcnow
 from app.storage import ArtifactStore, make_store
-from app.web.serving.predictor import ModelCache
 
 
 @dataclass
@@ -29,7 +28,6 @@ class Runtime:
     sessions: sessionmaker[Session]
     store: ArtifactStore
     dispatcher: Dispatcher
-    models: ModelCache = field(default_factory=ModelCache)  # loaded lazily by the predict API
     clock: Callable[[], datetime] = utcnow
 
     @classmethod

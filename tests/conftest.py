@@ -26,6 +26,7 @@ from tests.support import (
     WorkerProcess,
     create_database,
     flush_redis,
+    free_port,
     postgres_available,
     redis_url_for,
     start_worker,
@@ -66,6 +67,7 @@ class Stack:
     app: object
     tmp: Path
     worker: WorkerProcess | None = None
+    serve_process: WorkerProcess | None = None
     # role -> (username, password, API token) of the test account made for it on first use
     accounts: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
@@ -78,6 +80,15 @@ class Stack:
                 _, token = tokens.create_token(session, username, "tests")
             self.accounts[role] = (username, password, token)
         return self.accounts[role]
+
+    def serve(self) -> WorkerProcess:
+        """This stack's serve process (started on first use: the web forwards predictions to it)."""
+        if self.serve_process is None:
+            from tests.serve.process import start_serve, wait_ready
+
+            self.serve_process = start_serve(self.settings, self.tmp / "serve.log")
+            wait_ready(self.settings, self.serve_process)
+        return self.serve_process
 
     @property
     def client(self):
@@ -126,7 +137,7 @@ def _make_stack(backend: str, slot: int, tmp: Path) -> tuple[Stack, callable]:
     flush_redis(redis_url)
     settings = Settings(database_url=url, redis_url=redis_url, models_store=tmp / "store",
                         secret_key=secrets.token_urlsafe(48), testing=True, redispatch_after_s=3600,
-                        reconcile_interval_s=3600)
+                        reconcile_interval_s=3600, serve_url=f"http://127.0.0.1:{free_port()}")
     upgrade(url)
     app = create_app(settings)
     rt = app.extensions["trainyard"]
@@ -142,6 +153,8 @@ def _with_worker(backend: str, role: str, worker_id: str, tmp: Path) -> Iterator
         yield s
     finally:
         s.worker.stop()
+        if s.serve_process is not None:
+            s.serve_process.stop()
         s.runtime.engine.dispose()
         drop()
 

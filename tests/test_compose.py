@@ -27,7 +27,7 @@ def test_compose_file_is_valid():
     out = subprocess.run([*cmd, "-f", "docker-compose.yml", "config"], cwd=PROJECT_ROOT,
                          capture_output=True, text=True, env=ENV)
     assert out.returncode == 0, out.stderr
-    for service in ("redis:", "postgres:", "web:", "worker:", "beat:", "migrate:"):
+    for service in ("redis:", "postgres:", "web:", "worker:", "beat:", "migrate:", "serve:"):
         assert service in out.stdout
 
 
@@ -53,9 +53,11 @@ def test_compose_has_a_gpu_worker_with_a_device_reservation():
 def test_compose_and_procfile_run_the_same_processes():
     procfile = (PROJECT_ROOT / "Procfile").read_text()
     compose = (PROJECT_ROOT / "docker-compose.yml").read_text()
-    for fragment in ("workers.celery_app worker", "workers.celery_app beat", "app:create_app()"):
+    for fragment in ("workers.celery_app worker", "workers.celery_app beat", "app:create_app()",
+                     "app.serve:create_app()"):
         assert fragment in procfile
-    for fragment in ('"workers.celery_app", "worker"', '"workers.celery_app", "beat"', "app:create_app()"):
+    for fragment in ('"workers.celery_app", "worker"', '"workers.celery_app", "beat"', "app:create_app()",
+                     "app.serve:create_app()"):
         assert fragment in compose
 
 

@@ -10,8 +10,8 @@ import pytest
 from app.config import PROJECT_ROOT
 from app.domain.errors import Invalid
 from app.kinds import KINDS
+from app.serve.inputs import parse_instances
 from app.storage import LocalStore, UnsafePath
-from app.web.serving.inputs import parse_instances
 
 
 @pytest.fixture

@@ -128,6 +128,14 @@ def aliases_of(session: Session, name: str) -> dict[str, int]:
     return {a: v for a, v in rows}
 
 
+def every_alias(session: Session) -> dict[tuple[str, str], int]:
+    """{(model name, alias): version number} of every model: what the serve process warms and re-checks."""
+    rows = session.execute(select(RegisteredModel.name, ModelAlias.alias, ModelVersion.version)
+                           .join(ModelAlias, ModelAlias.model_id == RegisteredModel.id)
+                           .join(ModelVersion, ModelVersion.id == ModelAlias.version_id))
+    return {(name, alias): version for name, alias, version in rows}
+
+
 def history(session: Session, name: str, alias: str | None = None) -> list[dict[str, Any]]:
     """Every move of the model's aliases, newest first."""
     model = _model(session, name)

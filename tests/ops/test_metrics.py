@@ -22,6 +22,7 @@ def _value(samples, name: str, **labels) -> float | None:
 
 def test_metrics_families_carry_real_values(sqlite_stack, model_name):
     c = sqlite_stack.client
+    sqlite_stack.serve()
     run_job(c, train_body(model_name, params={"epochs": 3, "batch_size": 8}))
     c.post(f"/api/v1/models/{model_name}/aliases/production", json={"version": 1, "reason": "first"})
     assert c.post(f"/api/v1/models/{model_name}/predict", json={"instances": [[5.1, 3.5, 1.4, 0.2]]}).status_code == 200

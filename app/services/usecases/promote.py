@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from app.announce import announce_alias
 from app.domain.errors import Conflict
 from app.services import aliases
 from app.services.usecases.deps import Deps
@@ -18,10 +19,12 @@ def promote(deps: Deps, name: str, alias: str, version: int, *, reason: str | No
     """Point ``alias`` of model ``name`` at ``version`` (recorded in the alias history)."""
     try:
         with deps.session() as session:
-            return aliases.promote(session, name, alias, version, reason=reason,
-                                   expected_version=expected_version, actor=actor)
+            moved = aliases.promote(session, name, alias, version, reason=reason,
+                                    expected_version=expected_version, actor=actor)
     except IntegrityError:
         raise _lost_race(name, alias) from None
+    announce_alias(deps.settings.redis_url, name, alias)  # after the commit: serve re-reads the row
+    return moved
 
 
 def rollback(deps: Deps, name: str, alias: str, *, reason: str | None = None,
@@ -29,10 +32,12 @@ def rollback(deps: Deps, name: str, alias: str, *, reason: str | None = None,
     """Return ``alias`` to the version it pointed at before its last move."""
     try:
         with deps.session() as session:
-            return aliases.rollback(session, name, alias, reason=reason, expected_version=expected_version,
-                                    actor=actor)
+            moved = aliases.rollback(session, name, alias, reason=reason, expected_version=expected_version,
+                                     actor=actor)
     except IntegrityError:
         raise _lost_race(name, alias) from None
+    announce_alias(deps.settings.redis_url, name, alias)
+    return moved
 
 
 def _lost_race(name: str, alias: str) -> Conflict:

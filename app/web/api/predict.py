@@ -1,19 +1,24 @@
-"""POST /api/v1/models/<name>/predict: the model as a service."""
+"""POST /api/v1/models/<name>/predict: forwarded to the serve process (app/serve).
+
+The web checks who is asking (the guard and the access table ran before this handler) and hands the
+body on; the serve process holds the models, so the web never loads TensorFlow. A serve process that
+is down or too slow is a 503 saying so, never a 500.
+"""
 from __future__ import annotations
 
 import time
+from urllib.parse import quote
 
-from flask import jsonify, request
+import requests
+from flask import Response, g, request
 
-from app.domain.errors import Conflict
-from app.kinds import KINDS, Input
-from app.services import registry
+from app.domain.errors import Unavailable
 from app.web.api import bp
-from app.web.api.parse import int_arg, json_object
+from app.web.api.parse import json_object
 from app.web.http import runtime
 from app.web.metrics import observe_predict
-from app.web.serving.inputs import parse_instances
-from app.web.serving.predictor import predict, words_answer
+
+_http = requests.Session()  # keeps connections to the serve process open between requests
 
 
 @bp.post("/models/<name>/predict")
@@ -21,32 +26,23 @@ def predict_endpoint(name: str):
     """{"instances": [...]} -> predictions from the ``production`` version (``?alias=``, ``?version=``).
 
     A kind that takes words (``Input.WORDS``) answers {"most_similar": [words], "topn": n}
-    and {"vectors": [words]} instead.
-    The alias is read from the database on every call, so a promotion or rollback is served at once.
+    and {"vectors": [words]} instead. The serve process follows alias moves within a second or two.
     """
-    body = json_object()
-    version = int_arg("version", 0) or None
-    with runtime().session() as session:
-        target = registry.serving_target(session, name, request.args.get("alias"), version)
-    v = target.version
-    spec = KINDS.get(v.kind)
-    if spec is None or spec.input is None:
-        raise Conflict(f"{name} v{v.version} is a {v.kind} model, which this server cannot serve")
-    limit = runtime().settings.max_predict_instances
+    json_object()  # a body that is not a JSON object is refused here, as on every other route
+    settings = runtime().settings
+    user = g.get("user")
+    params = {k: request.args[k] for k in ("alias", "version") if k in request.args}
     started = time.perf_counter()
-    artifact = v.artifact(spec.input.artifact)
-    if artifact is None:
-        raise Conflict(f"{name} v{v.version} has no {spec.input.artifact} artifact")
-    if spec.input is Input.WORDS:
-        kv = runtime().models.get(runtime().store, artifact.path, artifact.sha256, loader="vectors")
-        return jsonify({"model_name": name, "version": v.version, "answered_by": target.answered_by,
-                        **words_answer(kv, body, limit),
-                        "elapsed_ms": round((time.perf_counter() - started) * 1000, 2)})
-    x = parse_instances(spec.input, target.dataset_schema, body.get("instances"), limit)
-    model = runtime().models.get(runtime().store, artifact.path, artifact.sha256)
-    predictions = predict(model, x, v.metrics.get("class_names") or
-                          target.dataset_schema.get("label", {}).get("classes", []))
-    elapsed = time.perf_counter() - started
-    observe_predict(name, elapsed)
-    return jsonify({"model_name": name, "version": v.version, "answered_by": target.answered_by,
-                    "predictions": predictions, "elapsed_ms": round(elapsed * 1000, 2)})
+    try:
+        answer = _http.post(f"{settings.serve_url.rstrip('/')}/predict/{quote(name, safe='')}", params=params,
+                            data=request.get_data(), timeout=settings.serve_timeout_s,
+                            headers={"Content-Type": "application/json", "X-Serve-Key": settings.serve_key,
+                                     "X-Trainyard-Actor": user.username if user else "",
+                                     "X-Forwarded-For": request.remote_addr or ""})
+    except requests.RequestException as exc:
+        raise Unavailable(f"the serve process at {settings.serve_url} did not answer ({type(exc).__name__}); "
+                          "predictions are unavailable until it is back") from None
+    if answer.status_code == 200:
+        observe_predict(name, time.perf_counter() - started)
+    headers = {"Retry-After": answer.headers["Retry-After"]} if "Retry-After" in answer.headers else {}
+    return Response(answer.content, status=answer.status_code, mimetype="application/json", headers=headers)

@@ -10,7 +10,7 @@ from app.storage import ArtifactStore, Tampered
 
 
 class ModelCache:
-    """A few loaded models per web process (LRU), keyed by the file's path and recorded sha256."""
+    """A few loaded models per serve process (LRU), keyed by the file's path and recorded sha256."""
 
     def __init__(self, size: int = 4) -> None:
         self.size = size
@@ -36,7 +36,7 @@ class ModelCache:
 
             model = KeyedVectors.load_word2vec_format(str(path), binary=False)
         else:
-            import keras  # first prediction only: the web process does not import TensorFlow at start-up
+            import keras  # imported by the serve process at start (app/serve/state.py warms it)
 
             model = keras.models.load_model(path, safe_mode=True)
         with self._lock:
@@ -48,13 +48,24 @@ class ModelCache:
 
 def predict(model: Any, x, class_names: list[str]) -> list[dict[str, Any]]:
     """Label and class probabilities for each instance."""
+    return labelled(probabilities(model, x), class_names)
+
+
+def probabilities(model: Any, x):
+    """The model's output for a batch of instances (what the serve process's batcher runs)."""
     import numpy as np
 
     if x.dtype == object:
         import tensorflow as tf
 
         x = tf.constant(x.tolist(), dtype=tf.string)
-    probs = np.asarray(model.predict_on_batch(x))  # one batch (instances are capped): no per-call pipeline
+    return np.asarray(model.predict_on_batch(x))  # one batch (instances are capped): no per-call pipeline
+
+
+def labelled(probs, class_names: list[str]) -> list[dict[str, Any]]:
+    """Each row of probabilities as its label and the named probabilities."""
+    import numpy as np
+
     out = []
     for row in probs:
         best = int(np.argmax(row))
@@ -66,7 +77,7 @@ def predict(model: Any, x, class_names: list[str]) -> list[dict[str, Any]]:
 
 def words_answer(kv: Any, body: dict[str, Any], max_words: int) -> dict[str, Any]:
     """``{"most_similar": [words], "topn": n}`` and/or ``{"vectors": [words]}`` against loaded vectors."""
-    from app.web.serving.inputs import BadInstances
+    from app.serve.inputs import BadInstances
 
     queries = {k: body.get(k) for k in ("most_similar", "vectors") if body.get(k) is not None}
     if not queries:

@@ -1,0 +1,134 @@
+"""The serve process, for real: gunicorn, TensorFlow, Redis announcements, the web forwarding to it."""
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+import pytest
+import requests
+from sklearn.datasets import load_iris
+
+from app import create_app
+from tests.support import free_port, run_job, train_body, wait_until
+
+IRIS = load_iris().data.tolist()
+
+
+@pytest.fixture(scope="module")
+def served(sqlite_stack):
+    """Two versions of one model, v1 behind production, and the stack's serve process ready."""
+    name = "served-iris"
+    c = sqlite_stack.client
+    for epochs in (2, 40):
+        run_job(c, train_body(name, params={"epochs": epochs, "batch_size": 8, "learning_rate": 0.01}))
+    c.post(f"/api/v1/models/{name}/aliases/production", json={"version": 1, "reason": "first"})
+    sqlite_stack.serve()
+    return sqlite_stack, name
+
+
+def _direct(stack, name: str, rows, **params):
+    """A call straight to the serve process, as the web makes it."""
+    return requests.post(f"{stack.settings.serve_url}/predict/{name}", params=params, json={"instances": rows},
+                         headers={"X-Serve-Key": stack.settings.serve_key}, timeout=30)
+
+
+def test_ready_means_warm_and_the_first_prediction_is_not_a_cold_start(served):
+    stack, name = served
+    health = requests.get(f"{stack.settings.serve_url}/health", timeout=5).json()
+    assert health["ready"] and health["aliases"][f"{name}/production"]["version"] == 1
+    r = stack.client.post(f"/api/v1/models/{name}/predict", json={"instances": IRIS[:1]})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json()["version"] == 1 and r.get_json()["elapsed_ms"] < 1000  # nothing loaded on the way
+    assert _direct(stack, name, IRIS[:1]).status_code == 200
+    stranger = requests.post(f"{stack.settings.serve_url}/predict/{name}", json={"instances": IRIS[:1]}, timeout=5)
+    assert stranger.status_code == 404  # without the web's key the serve process answers nobody
+
+
+def test_concurrent_callers_are_batched_and_each_gets_its_own_rows_in_order(served):
+    stack, name = served
+    alone = _direct(stack, name, IRIS, version=1).json()["predictions"]  # 150 rows in one call
+    before = requests.get(f"{stack.settings.serve_url}/health", timeout=5).json()["aliases"][f"{name}/production"]
+    answers: dict[int, list] = {}
+
+    def caller(i: int) -> None:
+        rows = IRIS[i * 4: i * 4 + 1 + i % 4]
+        for _ in range(5):
+            r = _direct(stack, name, rows)
+            assert r.status_code == 200, r.text
+            answers.setdefault(i, []).append(r.json()["predictions"])
+
+    threads = [threading.Thread(target=caller, args=(i,)) for i in range(32)]
+    [t.start() for t in threads]
+    [t.join(60) for t in threads]
+    for i in range(32):
+        assert len(answers[i]) == 5
+        for got in answers[i]:
+            want = alone[i * 4: i * 4 + 1 + i % 4]
+            assert [p["label"] for p in got] == [p["label"] for p in want]
+            for g, w in zip(got, want, strict=True):
+                assert all(abs(g["probabilities"][k] - w["probabilities"][k]) < 1e-4 for k in w["probabilities"])
+    after = requests.get(f"{stack.settings.serve_url}/health", timeout=5).json()["aliases"][f"{name}/production"]
+    assert after["batches"] - before["batches"] < 160  # 160 requests ran in fewer batches
+
+
+def test_promote_and_roll_back_while_requests_run_none_fail(served):
+    stack, name = served
+    seen: list[int] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        client = stack.client
+        while not stop.is_set():
+            r = client.post(f"/api/v1/models/{name}/predict", json={"instances": IRIS[:2]})
+            if r.status_code != 200:
+                failures.append(r.get_data(as_text=True))
+            else:
+                seen.append(r.get_json()["version"])
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    [t.start() for t in threads]
+    try:
+        c = stack.client
+        for move in range(2):
+            moved_at = time.monotonic()
+            c.post(f"/api/v1/models/{name}/aliases/production", json={"version": 2, "reason": "swap"})
+            wait_until(lambda: seen and seen[-1] == 2, 5, 0.02, "v2 to answer")
+            swapped_in = time.monotonic() - moved_at
+            c.post(f"/api/v1/models/{name}/aliases/production/rollback", json={"reason": "back"})
+            wait_until(lambda: seen and seen[-1] == 1, 5, 0.02, "v1 to answer again")
+            print(f"move {move}: v2 answered {swapped_in:.2f} s after the promote")
+            assert swapped_in < 5
+    finally:
+        stop.set()
+        [t.join(30) for t in threads]
+    assert not failures, failures[:3]
+    assert set(seen) == {1, 2} and len(seen) > 20
+
+
+def test_a_tampered_version_is_refused_and_audited(served):
+    stack, name = served
+    from app.services import audit, registry
+
+    run_job(stack.client, train_body(name, params={"epochs": 1}))  # v3, never loaded (a loaded copy stays good)
+    with stack.runtime.session() as s:
+        artifact = registry.get_artifact(s, name, 3, "model.keras")
+    stored = stack.runtime.store.resolve(artifact.path)
+    stored.write_bytes(stored.read_bytes() + b"tampered")
+    r = stack.client.post(f"/api/v1/models/{name}/predict?version=3", json={"instances": IRIS[:1]})
+    assert r.status_code == 409 and "checksum" in r.get_json()["message"], r.get_data(as_text=True)
+    with stack.runtime.session() as s:
+        logged = audit.entries(s, action="artifact.tampered")
+    assert any(e.target == artifact.path and e.actor == "test-admin" for e in logged)
+    assert stack.client.post(f"/api/v1/models/{name}/predict", json={"instances": IRIS[:1]}).status_code == 200
+
+
+def test_serve_down_is_a_503_from_the_web(sqlite_stack):
+    settings = dataclasses.replace(sqlite_stack.settings, serve_url=f"http://127.0.0.1:{free_port()}",
+                                   serve_timeout_s=2)
+    app = create_app(settings)
+    c = app.test_client()
+    c.environ_base["HTTP_AUTHORIZATION"] = sqlite_stack.auth()["Authorization"]
+    r = c.post("/api/v1/models/anything/predict", json={"instances": [[1, 2, 3, 4]]})
+    assert r.status_code == 503 and "serve process" in r.get_json()["message"], r.get_data(as_text=True)
