@@ -72,6 +72,7 @@ class Cluster:
     redis: Proc | None = None
     workers: list[Proc] = field(default_factory=list)
     beat: Proc | None = None
+    serve: Any = None  # tests.support.WorkerProcess, once start_serve() ran
     app: Any = None
     token: str = ""
     faults: int = 0
@@ -173,9 +174,18 @@ class Cluster:
         return "\n".join(f"== {p.log.name}\n{p.log.read_text(errors='replace')[-4000:]}"
                          for p in [*self.workers, *([self.beat] if self.beat else [])])
 
+    def start_serve(self) -> dict:
+        """The serve process (prediction), started and waited for until every alias is warm."""
+        from tests.serve.process import start_serve, wait_ready
+
+        self.serve = start_serve(self.settings, self.tmp / "serve.log")
+        return wait_ready(self.settings, self.serve)
+
     def close(self) -> None:
         for proc in [*self.workers, *([self.beat] if self.beat else []), *([self.redis] if self.redis else [])]:
             proc.stop()
+        if self.serve is not None:
+            self.serve.stop()
         if self.app is not None:
             self.app.extensions["trainyard"].engine.dispose()
 
@@ -196,7 +206,8 @@ def make_cluster(tmp: Path, database_url: str | None = None, **overrides: Any) -
         unavailable(reason)
     port = free_port()
     settings = Settings(database_url=database_url or f"sqlite:///{tmp / 'trainyard.db'}", redis_url=f"redis://127.0.0.1:{port}/0",
-                        models_store=tmp / "store", testing=True, **{**FAST, **overrides})
+                        models_store=tmp / "store", testing=True, serve_url=f"http://127.0.0.1:{free_port()}",
+                        **{**FAST, **overrides})
     upgrade(settings.database_url)
     cluster = Cluster(tmp, settings, port)
     cluster.app = create_app(settings)

@@ -56,8 +56,9 @@ def test_the_attention_kind_trains_resumes_serves_and_scores_like_a_builtin(clus
     got = c.client.get(art["url"])
     assert got.status_code == 200 and hashlib.sha256(got.data).hexdigest() == art["sha256"]
 
-    # Prediction on plain strings, through the production alias.
+    # Prediction on plain strings, through the production alias (the serve process warms it at start).
     c.client.post("/api/v1/models/attention-model/aliases/production", json={"version": 1, "reason": "first"})
+    c.start_serve()
     r = c.client.post("/api/v1/models/attention-model/predict",
                       json={"instances": ["the storm and rain today", "a penalty in the match", "the bank loan"]})
     assert r.status_code == 200, r.get_data(as_text=True)

@@ -12,7 +12,17 @@ from app.config import Settings
 from app.migrate import upgrade
 from app.services.datasets import ensure_builtin_datasets
 from app.storage.remote import FsspecStore
-from tests.support import admin_token, flush_redis, redis_url_for, run_job, start_worker, train_body, upload
+from tests.serve.process import start_serve, wait_ready
+from tests.support import (
+    admin_token,
+    flush_redis,
+    free_port,
+    redis_url_for,
+    run_job,
+    start_worker,
+    train_body,
+    upload,
+)
 
 
 def test_train_download_and_predict_through_a_url_store(tmp_path, model_name):
@@ -21,7 +31,8 @@ def test_train_download_and_predict_through_a_url_store(tmp_path, model_name):
     flush_redis(redis_url)
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'ty.db'}", redis_url=redis_url,
                         models_store=f"file://{remote}", models_cache=tmp_path / "web-cache", testing=True,
-                        redispatch_after_s=3600, reconcile_interval_s=3600)
+                        redispatch_after_s=3600, reconcile_interval_s=3600,
+                        serve_url=f"http://127.0.0.1:{free_port()}")
     upgrade(settings.database_url)
     app = create_app(settings)
     rt = app.extensions["trainyard"]
@@ -30,6 +41,7 @@ def test_train_download_and_predict_through_a_url_store(tmp_path, model_name):
         ensure_builtin_datasets(session)
     worker_settings = Settings(**{**settings.__dict__, "models_cache": tmp_path / "worker-cache"})
     worker = start_worker(worker_settings, tmp_path / "worker.log", "fsspec")
+    serve = None
     try:
         c = app.test_client()
         c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {admin_token(rt)}"
@@ -47,8 +59,12 @@ def test_train_download_and_predict_through_a_url_store(tmp_path, model_name):
         assert hashlib.sha256(body).hexdigest() == model["sha256"]
         assert not list((remote / "checkpoints").rglob("*.keras"))  # the job's checkpoints were cleared
         c.post(f"/api/v1/models/{model_name}/aliases/production", json={"version": 1, "reason": "first"})
+        serve = start_serve(settings, tmp_path / "serve.log")  # it reads the version from the URL store too
+        wait_ready(settings, serve)
         r = c.post(f"/api/v1/models/{model_name}/predict", json={"instances": [[5.1, 3.5, 1.4, 0.2]]})
         assert r.status_code == 200 and r.get_json()["predictions"][0]["label"] == "setosa"
     finally:
         worker.stop()
+        if serve is not None:
+            serve.stop()
         rt.engine.dispose()
