@@ -425,6 +425,29 @@ def test_image_errors(tmp_path, arrays, message):
     assert problems(npz(tmp_path, **arrays), "images")["file"].startswith(message)
 
 
+def test_an_npz_zip_bomb_is_refused_before_it_is_read(tmp_path):
+    """2,000 blank 64x64 float64 images: 65 MB unpacked from about 64 KB, over 100 times its size."""
+    path = npz(tmp_path, compressed=True, X=np.zeros((2000, 64, 64)), y=np.arange(2000) % 2)
+    assert path.stat().st_size < 1024 * 1024
+    message = problems(path, "images")["file"]
+    assert "refused as a zip bomb" in message and "unpack to 65,552,256 bytes" in message
+
+
+def test_an_npz_with_too_many_images_or_values_is_refused(tmp_path):
+    many = npz(tmp_path, "many.npz", compressed=True, X=np.zeros((1_000_001, 3, 3), dtype=np.uint8),
+               y=np.zeros(1_000_001, dtype=np.uint8))
+    assert problems(many, "images")["file"] == (
+        "X declares 1,000,001 images; at most 1,000,000 are accepted per upload")
+    big = tmp_path / "big.npz"  # a header that declares 512x512x4 x 300 values: refused from the header alone
+    with zipfile.ZipFile(big, "w") as archive:
+        with archive.open("X.npy", "w") as fh:
+            np.lib.format.write_array_header_1_0(fh, {"descr": "|u1", "fortran_order": False,
+                                                      "shape": (300, 512, 512, 4)})
+        with archive.open("y.npy", "w") as fh:
+            np.lib.format.write_array(fh, np.arange(300) % 2)
+    assert problems(big, "images")["file"].startswith("X declares 314,572,800 values (shape (300, 512, 512, 4))")
+
+
 def test_nan_in_images_names_the_image(tmp_path):
     X = np.zeros((300, 32, 32, 3))
     X[257, 3, 4, 1] = np.nan
