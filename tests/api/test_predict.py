@@ -1,6 +1,8 @@
 """The predict API serves a model's production version (or one chosen), with checked input."""
 from __future__ import annotations
 
+import os
+
 from sklearn.datasets import load_iris
 
 from tests.support import learnable_texts, run_job, upload
@@ -36,14 +38,17 @@ def test_predict_with_the_production_version(sqlite_stack, model_name):
     assert c.post(f"{url}?alias=staging", json={"instances": rows}).status_code == 404
     assert c.post("/api/v1/models/nope/predict", json={"instances": rows}).status_code == 404
 
-    # A tampered model file is refused, not served.
+    # A model already loaded is checked again once its file changes: one byte flipped in place, with
+    # size and mtime kept, is refused (409, audited), not answered from the cache.
     from app.services import registry
+    from tests.api.test_downloads import flip_a_byte
 
     with sqlite_stack.runtime.session() as s:
         artifact = registry.get_artifact(s, model_name, 1, "model.keras")
     stored = sqlite_stack.runtime.store.resolve(artifact.path)
-    stored.write_bytes(stored.read_bytes() + b"tampered")
-    sqlite_stack.runtime.models._models.clear()  # a fresh process would load from disk
+    os.utime(stored)  # touched, bytes unchanged: checked again and still answered
+    assert c.post(url, json={"instances": rows}).status_code == 200
+    flip_a_byte(stored)
     refused = c.post(url, json={"instances": rows})
     assert refused.status_code == 409 and "checksum" in refused.get_json()["message"]
     from app.services import audit
