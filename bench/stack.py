@@ -46,7 +46,7 @@ class Stack:
     def settings(self) -> Settings:
         """The settings every process of this stack shares."""
         return Settings(database_url=f"sqlite:///{self.tmp / 'bench.db'}",
-                        redis_url=f"redis://127.0.0.1:6379/{self.redis_db}",
+                        redis_url=f"{os.environ.get('BENCH_REDIS_URL', 'redis://127.0.0.1:6379')}/{self.redis_db}",
                         models_store=self.tmp / "store", secret_key="bench-secret-key-not-for-production")
 
     @property

@@ -83,6 +83,33 @@ def test_label_column_option_quotes_bom_crlf_and_blank_lines(tmp_path):
     assert data.class_names == ["x, y", "z"] and data.X.tolist() == [[1, 2], [3, 4]]
 
 
+def test_the_fast_check_vouches_for_a_good_file_and_agrees_with_the_exact_one(tmp_path):
+    """pyarrow checks good files (the 200 MB upload's path); its rows and classes are the exact check's."""
+    from app.data.formats import tabular
+    from app.data.formats.textio import open_lines, read_header
+
+    rows = "".join(f"{i % 17},{(i * 7) % 17}.5,{' cat ' if i % 3 else 'dog'}\n" for i in range(3000))
+    path = write(tmp_path, "a,b,label\n" + rows)
+    with open_lines(path, "utf-8") as lines:
+        vouched = tabular.fast_tabular(path, "utf-8", read_header(lines, None), 2, [0, 1], tabular.FLOAT32_MAX)
+    assert vouched is not None and vouched[0] == 3000
+    fast = inspect_upload(path, "tabular", {})
+    slow = write(tmp_path, "a,b,label\n" + rows, "latin.csv")  # latin-1 takes the exact path
+    assert fast.schema["label"] == inspect_upload(slow, "tabular", {"encoding": "latin-1"}).schema["label"]
+    assert fast.schema["label"]["counts"] == {"cat": 2000, "dog": 1000}
+
+
+@pytest.mark.parametrize("bad", ["1,,x", "1,nan,x", "1,-inf,x", "1,1e39,x", "1,abc,x", "1,2", "1,2, ", "1,2,\"a\nb\""])
+def test_the_fast_check_leaves_every_doubt_to_the_exact_one(tmp_path, bad):
+    from app.data.formats import tabular
+    from app.data.formats.textio import open_lines, read_header
+
+    path = write(tmp_path, "a,b,label\n" + "1,2,x\n3,4,y\n" * 100 + bad + "\n")
+    with open_lines(path, "utf-8") as lines:
+        assert tabular.fast_tabular(path, "utf-8", read_header(lines, None), 2, [0, 1],
+                                    tabular.FLOAT32_MAX) is None
+
+
 def test_tabular_reports_lines_counting_blank_lines(tmp_path):
     path = write(tmp_path, "a,b,label\n\n1,2,x\n\n1,oops,y\n")
     assert problems(path, "tabular") == {"file": "line 5, column 'b': 'oops' is not a number"}

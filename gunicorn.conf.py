@@ -1,0 +1,13 @@
+"""gunicorn's settings for the web process; gunicorn reads ./gunicorn.conf.py by itself, so the Procfile,
+the Dockerfile and compose all get them (command-line flags still win).
+
+Threaded workers (gthread), because a 1 GiB upload streams for a while and is checked for seconds to a
+minute: with sync workers each upload held a whole worker, two uploads left nobody to answer, and a
+request past 30 s got the worker killed (an HTML 500). A gthread worker's main thread keeps beating while
+requests run in its threads, so ``timeout`` only catches a wedged worker, not a long request.
+"""
+import os
+
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "4"))
+timeout = 30
