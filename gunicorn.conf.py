@@ -11,3 +11,7 @@ import os
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "4"))
 timeout = 30
+# No keep-alive: gthread writes a response's head and body separately, and on a kept-alive connection
+# Nagle's algorithm then waits for the client's delayed ACK, about 40 ms a request (predict calls/s fell
+# from 165 to 27 in bench (g)). Closing after each response is what the sync workers did.
+keepalive = 0

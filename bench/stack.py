@@ -99,7 +99,7 @@ class Stack:
             raise RuntimeError(f"{name} exited early:\n{self.log(name)[-3000:]}")
 
     def start_web(self) -> None:
-        """Gunicorn as in the Procfile (2 sync workers, access log), serving ``bench.wsgi:app``."""
+        """Gunicorn as in the Procfile (2 workers, gunicorn.conf.py, access log), serving ``bench.wsgi:app``."""
         self.start("web", ["gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
                            "--access-logfile", "-", "--graceful-timeout", "10", "bench.wsgi:app"])
 
