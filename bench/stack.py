@@ -46,7 +46,7 @@ class Stack:
     def settings(self) -> Settings:
         """The settings every process of this stack shares."""
         return Settings(database_url=f"sqlite:///{self.tmp / 'bench.db'}",
-                        redis_url=f"redis://127.0.0.1:6379/{self.redis_db}",
+                        redis_url=f"{os.environ.get('BENCH_REDIS_URL', 'redis://127.0.0.1:6379')}/{self.redis_db}",
                         models_store=self.tmp / "store", secret_key="bench-secret-key-not-for-production")
 
     @property
@@ -99,7 +99,7 @@ class Stack:
             raise RuntimeError(f"{name} exited early:\n{self.log(name)[-3000:]}")
 
     def start_web(self) -> None:
-        """Gunicorn as in the Procfile (2 sync workers, access log), serving ``bench.wsgi:app``."""
+        """Gunicorn as in the Procfile (2 workers, gunicorn.conf.py, access log), serving ``bench.wsgi:app``."""
         self.start("web", ["gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
                            "--access-logfile", "-", "--graceful-timeout", "10", "bench.wsgi:app"])
 

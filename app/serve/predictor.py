@@ -6,15 +6,20 @@ from collections import OrderedDict
 from typing import Any
 
 from app.domain.errors import TamperedArtifact
-from app.storage import ArtifactStore, Tampered
+from app.storage import ArtifactStore, Tampered, fingerprint
+from app.storage.checked import Fingerprint
 
 
 class ModelCache:
-    """A few loaded models per serve process (LRU), keyed by the file's path and recorded sha256."""
+    """A few loaded models per serve process (LRU), keyed by the file's path and recorded sha256.
+
+    Each keeps the fingerprint of the file it was verified from; when the file changes under it (any
+    write moves its ctime) it is checked again before the next answer, and refused if it fails.
+    """
 
     def __init__(self, size: int = 4) -> None:
         self.size = size
-        self._models: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._models: OrderedDict[tuple[str, str], tuple[Any, Fingerprint]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, store: ArtifactStore, rel: str, sha256: str, loader: str = "keras") -> Any:
@@ -24,26 +29,35 @@ class ModelCache:
         """
         key = (rel, sha256)
         with self._lock:
-            if key in self._models:
+            cached = self._models.get(key)
+            if cached is not None:
                 self._models.move_to_end(key)
-                return self._models[key]
+        now = fingerprint(store.local(rel))  # taken before hashing: a write during it shows next time
+        if cached is not None and cached[1] == now:
+            return cached[0]
         try:
             path = store.verified(rel, sha256)
         except Tampered as exc:
+            with self._lock:
+                self._models.pop(key, None)
             raise TamperedArtifact(f"{exc}: refusing to load it", rel) from None
-        if loader == "vectors":
-            from gensim.models import KeyedVectors  # plain text: nothing user-made is ever unpickled
-
-            model = KeyedVectors.load_word2vec_format(str(path), binary=False)
-        else:
-            import keras  # imported by the serve process at start (app/serve/state.py warms it)
-
-            model = keras.models.load_model(path, safe_mode=True)
+        model = cached[0] if cached is not None else _load(path, loader)  # same bytes, same model
         with self._lock:
-            self._models[key] = model
+            self._models[key] = (model, now)
             while len(self._models) > self.size:
                 self._models.popitem(last=False)
         return model
+
+
+def _load(path, loader: str) -> Any:
+    """Load a verified file: Keras in safe mode, or word2vec's plain-text vectors."""
+    if loader == "vectors":
+        from gensim.models import KeyedVectors  # plain text: nothing user-made is ever unpickled
+
+        return KeyedVectors.load_word2vec_format(str(path), binary=False)
+    import keras  # imported by the serve process at start (app/serve/state.py warms it)
+
+    return keras.models.load_model(path, safe_mode=True)
 
 
 def predict(model: Any, x, class_names: list[str]) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.storage.base import ArtifactStore
+from app.storage.checked import fingerprint, open_verified
 from app.storage.local import LocalStore, StoredFile, Tampered, TooLarge, UnsafePath
 
 
@@ -16,4 +17,5 @@ def make_store(location: str | Path, cache_dir: Path) -> ArtifactStore:
     return LocalStore(Path(location))
 
 
-__all__ = ["ArtifactStore", "LocalStore", "StoredFile", "Tampered", "TooLarge", "UnsafePath", "make_store"]
+__all__ = ["ArtifactStore", "LocalStore", "StoredFile", "Tampered", "TooLarge", "UnsafePath", "fingerprint",
+           "make_store", "open_verified"]

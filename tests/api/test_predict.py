@@ -3,6 +3,8 @@
 Through the web, forwarded to a real serve process (tests/serve/ tests the process itself)."""
 from __future__ import annotations
 
+import os
+
 from sklearn.datasets import load_iris
 
 from tests.support import learnable_texts, run_job, upload, wait_until
@@ -38,6 +40,26 @@ def test_predict_with_the_production_version(sqlite_stack, model_name):
     assert c.post(url, json={"instances": [[0, 0, 0, 0]] * 1001}).status_code == 400
     assert c.post(f"{url}?alias=staging", json={"instances": rows}).status_code == 404
     assert c.post("/api/v1/models/nope/predict", json={"instances": rows}).status_code == 404
+
+    # A model already loaded is checked again once its file changes: one byte flipped in place, with
+    # size and mtime kept, is refused (409, audited), not answered from the cache.
+    from app.services import registry
+    from tests.api.test_downloads import flip_a_byte
+
+    with sqlite_stack.runtime.session() as s:
+        artifact = registry.get_artifact(s, model_name, 1, "model.keras")
+    stored = sqlite_stack.runtime.store.resolve(artifact.path)
+    os.utime(stored)  # touched, bytes unchanged: checked again and still answered
+    assert c.post(url, json={"instances": rows}).status_code == 200
+    flip_a_byte(stored)
+    refused = c.post(url, json={"instances": rows})
+    assert refused.status_code == 409 and "checksum" in refused.get_json()["message"]
+    from app.services import audit
+
+    with sqlite_stack.runtime.session() as s:
+        logged = audit.entries(s, action="artifact.tampered")
+    assert logged and logged[0].target == artifact.path and logged[0].actor == "test-admin"
+    assert "fails its checksum" in logged[0].detail["error"]
 
 
 def test_predict_raw_text(sqlite_stack, model_name):

@@ -105,6 +105,15 @@ def test_an_upload_over_the_limit_is_413_and_leaves_nothing(db_stack):
     _nothing_stored(db_stack)
 
 
+def test_an_npz_zip_bomb_is_a_422_naming_the_reason_and_leaves_nothing(db_stack):
+    buf = io.BytesIO()
+    np.savez_compressed(buf, X=np.zeros((2000, 64, 64)), y=np.arange(2000) % 2)
+    r = upload(db_stack.client, "bomb", "images", buf.getvalue())
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert "refused as a zip bomb" in r.get_json()["fields"]["file"]
+    _nothing_stored(db_stack)
+
+
 def test_upload_names_are_never_paths(db_stack):
     for name in ("../evil", "a/b", "..", ""):
         r = upload(db_stack.client, name, "corpus", b"some words here\n")

@@ -83,6 +83,33 @@ def test_label_column_option_quotes_bom_crlf_and_blank_lines(tmp_path):
     assert data.class_names == ["x, y", "z"] and data.X.tolist() == [[1, 2], [3, 4]]
 
 
+def test_the_fast_check_vouches_for_a_good_file_and_agrees_with_the_exact_one(tmp_path):
+    """pyarrow checks good files (the 200 MB upload's path); its rows and classes are the exact check's."""
+    from app.data.formats import tabular
+    from app.data.formats.textio import open_lines, read_header
+
+    rows = "".join(f"{i % 17},{(i * 7) % 17}.5,{' cat ' if i % 3 else 'dog'}\n" for i in range(3000))
+    path = write(tmp_path, "a,b,label\n" + rows)
+    with open_lines(path, "utf-8") as lines:
+        vouched = tabular.fast_tabular(path, "utf-8", read_header(lines, None), 2, [0, 1], tabular.FLOAT32_MAX)
+    assert vouched is not None and vouched[0] == 3000
+    fast = inspect_upload(path, "tabular", {})
+    slow = write(tmp_path, "a,b,label\n" + rows, "latin.csv")  # latin-1 takes the exact path
+    assert fast.schema["label"] == inspect_upload(slow, "tabular", {"encoding": "latin-1"}).schema["label"]
+    assert fast.schema["label"]["counts"] == {"cat": 2000, "dog": 1000}
+
+
+@pytest.mark.parametrize("bad", ["1,,x", "1,nan,x", "1,-inf,x", "1,1e39,x", "1,abc,x", "1,2", "1,2, ", "1,2,\"a\nb\""])
+def test_the_fast_check_leaves_every_doubt_to_the_exact_one(tmp_path, bad):
+    from app.data.formats import tabular
+    from app.data.formats.textio import open_lines, read_header
+
+    path = write(tmp_path, "a,b,label\n" + "1,2,x\n3,4,y\n" * 100 + bad + "\n")
+    with open_lines(path, "utf-8") as lines:
+        assert tabular.fast_tabular(path, "utf-8", read_header(lines, None), 2, [0, 1],
+                                    tabular.FLOAT32_MAX) is None
+
+
 def test_tabular_reports_lines_counting_blank_lines(tmp_path):
     path = write(tmp_path, "a,b,label\n\n1,2,x\n\n1,oops,y\n")
     assert problems(path, "tabular") == {"file": "line 5, column 'b': 'oops' is not a number"}
@@ -423,6 +450,29 @@ GOOD_Y = np.array([0, 1, 1])
 ])
 def test_image_errors(tmp_path, arrays, message):
     assert problems(npz(tmp_path, **arrays), "images")["file"].startswith(message)
+
+
+def test_an_npz_zip_bomb_is_refused_before_it_is_read(tmp_path):
+    """2,000 blank 64x64 float64 images: 65 MB unpacked from about 64 KB, over 100 times its size."""
+    path = npz(tmp_path, compressed=True, X=np.zeros((2000, 64, 64)), y=np.arange(2000) % 2)
+    assert path.stat().st_size < 1024 * 1024
+    message = problems(path, "images")["file"]
+    assert "refused as a zip bomb" in message and "unpack to 65,552,256 bytes" in message
+
+
+def test_an_npz_with_too_many_images_or_values_is_refused(tmp_path):
+    many = npz(tmp_path, "many.npz", compressed=True, X=np.zeros((1_000_001, 3, 3), dtype=np.uint8),
+               y=np.zeros(1_000_001, dtype=np.uint8))
+    assert problems(many, "images")["file"] == (
+        "X declares 1,000,001 images; at most 1,000,000 are accepted per upload")
+    big = tmp_path / "big.npz"  # a header that declares 512x512x4 x 300 values: refused from the header alone
+    with zipfile.ZipFile(big, "w") as archive:
+        with archive.open("X.npy", "w") as fh:
+            np.lib.format.write_array_header_1_0(fh, {"descr": "|u1", "fortran_order": False,
+                                                      "shape": (300, 512, 512, 4)})
+        with archive.open("y.npy", "w") as fh:
+            np.lib.format.write_array(fh, np.arange(300) % 2)
+    assert problems(big, "images")["file"].startswith("X declares 314,572,800 values (shape (300, 512, 512, 4))")
 
 
 def test_nan_in_images_names_the_image(tmp_path):

@@ -19,6 +19,13 @@ from app.data.formats.textio import CHUNK, problem
 from app.data.types import ImageData
 
 MIN_SIDE, MAX_SIDE = 3, 512
+# Bounds on what an .npz may unpack to, checked from the zip directory and the .npy headers before any
+# data is read (a 190 KB archive of zeros once declared 3,000,000 images and 192 MB). Together they cap
+# the memory of inspecting (labels as strings) and of training (X as float32) whatever the upload's size.
+MAX_IMAGES = 1_000_000
+MAX_VALUES = 256 * 1024 * 1024  # X's values: 1 GiB as float32 in the worker
+MAX_UNPACKED_BYTES = 1024 ** 3  # X and y as stored, after decompression
+MAX_RATIO, RATIO_FLOOR = 100, 16 * 1024 * 1024  # real images deflate a few times; zeros a thousand
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 NPY_MAGIC = b"\x93NUMPY"
 SAVE_HINT = "save X and y together with numpy.savez(path, X=X, y=y)"
@@ -68,11 +75,35 @@ def _headers(path: Path) -> tuple[Header, Header]:
         with zipfile.ZipFile(path) as archive:
             _check_members(archive)
             x, y = _header(archive, "X"), _header(archive, "y")
+            _check_unpacked(archive, x)
     except zipfile.BadZipFile:
         raise problem(f"the file is not a readable .npz archive (a damaged zip); {SAVE_HINT}") from None
     _check_x(x)
     _check_y(y, x.shape[0])
     return x, y
+
+
+def _check_unpacked(archive: zipfile.ZipFile, x: Header) -> None:
+    """Refuse a zip bomb before reading it: too many images or values, too many bytes unpacked, or a
+    compression ratio no real image data has. zipfile never reads past a member's declared size."""
+    members = [archive.getinfo(_member(archive, name)) for name in ("X", "y")]
+    unpacked = sum(m.file_size for m in members)
+    packed = max(1, sum(m.compress_size for m in members))
+    values = math.prod(x.shape)
+    if x.shape[0] > MAX_IMAGES:
+        raise problem(f"X declares {x.shape[0]:,} images; at most {MAX_IMAGES:,} are accepted per upload")
+    if values > MAX_VALUES:
+        raise problem(f"X declares {values:,} values (shape {x.shape}); at most {MAX_VALUES:,} are accepted")
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise problem(f"X and y unpack to {unpacked:,} bytes; at most {MAX_UNPACKED_BYTES:,} are accepted")
+    if unpacked > RATIO_FLOOR and unpacked > MAX_RATIO * packed:
+        raise problem(f"X and y unpack to {unpacked:,} bytes from {packed:,} compressed (more than "
+                      f"{MAX_RATIO} times): refused as a zip bomb; real images do not compress that well")
+
+
+def _member(archive: zipfile.ZipFile, name: str) -> str:
+    """The zip member holding array ``name`` (``X`` or ``X.npy``)."""
+    return name if name in archive.namelist() else f"{name}.npy"
 
 
 def _check_magic(path: Path) -> None:
@@ -99,8 +130,7 @@ def _check_members(archive: zipfile.ZipFile) -> None:
 
 def _header(archive: zipfile.ZipFile, name: str) -> Header:
     """Read an array's shape, order and dtype from its .npy header (a literal, never unpickled)."""
-    member = name if name in archive.namelist() else f"{name}.npy"
-    with archive.open(member) as fh:
+    with archive.open(_member(archive, name)) as fh:
         try:
             shape, fortran, dtype = _read_header(fh)
         except ValueError as exc:
@@ -159,7 +189,7 @@ def _scan(archive: zipfile.ZipFile, x: Header) -> tuple[float, float]:
     total, itemsize = math.prod(x.shape), x.dtype.itemsize
     step = max(1, CHUNK // itemsize)
     low, high, seen = math.inf, -math.inf, 0
-    with archive.open("X" if "X" in archive.namelist() else "X.npy") as fh:
+    with archive.open(_member(archive, "X")) as fh:
         _read_header(fh)
         while seen < total:
             count = min(step, total - seen)
