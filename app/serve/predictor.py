@@ -50,7 +50,7 @@ class ModelCache:
 
 
 def _load(path, loader: str) -> Any:
-    """Load a verified file: Keras in safe mode, or word2vec's plain-text vectors."""
+    """Load a verified file: Keras in safe mode, or plain-text word vectors."""
     if loader == "vectors":
         from gensim.models import KeyedVectors  # plain text: nothing user-made is ever unpickled
 
