@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from app.domain.errors import Conflict, DomainError, NotFound
+from app.domain.errors import Conflict, DomainError, NotFound, TamperedArtifact
 from app.kinds import KINDS, Input
 from app.runtime import Runtime
 from app.serve.batcher import Batcher
 from app.serve.predictor import ModelCache, probabilities
 from app.services import aliases, registry
+from app.storage import Tampered
+from app.storage.checked import Fingerprint, fingerprint
 
 log = logging.getLogger(__name__)
 RETIRE_AFTER_S = 60.0  # far longer than a request holds a version it picked up
@@ -36,6 +38,9 @@ class Loaded:
     class_names: list[str]
     obj: Any  # the Keras model, or word vectors
     batcher: Batcher | None  # None for word vectors: no batch to gather
+    artifact: str = ""  # the file it was loaded from (store path), its recorded sha256, and its
+    sha256: str = ""  # fingerprint when last verified: a change means verify again before answering
+    seen: Fingerprint | None = None
 
 
 class Serving:
@@ -70,17 +75,31 @@ class Serving:
                 raise NotFound(f"{name} has no alias {alias!r}")
         if isinstance(found, DomainError):
             raise found
-        return found
+        return self.checked(found)
+
+    def checked(self, loaded: Loaded) -> Loaded:
+        """``loaded`` if its file is as verified; a file changed since (any write moves its ctime) is
+        verified again, and a failure is a 409 (audited by the caller), never an answer."""
+        now = fingerprint(self.rt.store.local(loaded.artifact))
+        if now != loaded.seen:
+            try:
+                self.rt.store.verified(loaded.artifact, loaded.sha256)
+            except Tampered as exc:
+                raise TamperedArtifact(f"{exc}: refusing to answer with it", loaded.artifact) from None
+            loaded.seen = now
+        return loaded
 
     def for_version(self, name: str, version: int) -> Loaded:
         """A version asked for by number: from the aliases or the bounded cache, else loaded now."""
         with self._lock:
-            if (name, version) in self.versions:
+            cached = self.versions.get((name, version))
+            if cached is not None:
                 self.versions.move_to_end((name, version))
-                return self.versions[(name, version)]
+        if cached is not None:
+            return self.checked(cached)
         known = self._known(name, version)
         if known is not None:
-            return known
+            return self.checked(known)
         loaded = self.load(name, version)
         with self._lock:
             self.versions[(name, version)] = loaded
@@ -136,7 +155,8 @@ class Serving:
         loader = "vectors" if spec.input is Input.WORDS else "keras"
         obj = self.models.get(self.rt.store, artifact.path, artifact.sha256, loader=loader)
         classes = v.metrics.get("class_names") or target.dataset_schema.get("label", {}).get("classes", [])
-        loaded = Loaded(name, v.version, spec.input, target.dataset_schema, list(classes), obj, None)
+        loaded = Loaded(name, v.version, spec.input, target.dataset_schema, list(classes), obj, None,
+                        artifact.path, artifact.sha256, fingerprint(self.rt.store.local(artifact.path)))
         if spec.input is not Input.WORDS:
             s = self.rt.settings
             loaded.batcher = Batcher(lambda x: probabilities(obj, x), s.serve_max_batch, s.serve_max_wait_ms / 1000,

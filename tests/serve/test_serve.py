@@ -24,6 +24,11 @@ def served(sqlite_stack):
         run_job(c, train_body(name, params={"epochs": epochs, "batch_size": 8, "learning_rate": 0.01}))
     c.post(f"/api/v1/models/{name}/aliases/production", json={"version": 1, "reason": "first"})
     sqlite_stack.serve()
+    # A serve process started by an earlier test of this session learns of the alias from its announcement
+    # and warms it in the background: wait for its health to list it, as a load balancer would.
+    wait_until(lambda: f"{name}/production" in requests.get(f"{sqlite_stack.settings.serve_url}/health",
+                                                            timeout=5).json()["aliases"],
+               timeout=60, what="the serve process to warm the new alias")
     return sqlite_stack, name
 
 
