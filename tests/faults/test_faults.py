@@ -273,8 +273,9 @@ def test_soak_random_kills(tmp_path):
             except BaseException as exc:  # reported by the test (below)
                 errors.append(exc)
 
-        wait_until(lambda: any(c.job(j)["status"] == "running" for j in jobs[:4]), timeout=budget(120),
-                   what="the first soak job to run")
+        # A 2-epoch job may start and end between two polls: wait for the first one to leave the queue.
+        wait_until(lambda: any(c.job(j)["status"] != "queued" for j in jobs[:4]), timeout=budget(120),
+                   what="the first soak job to start")
         thread = threading.Thread(target=chaos, daemon=True)
         thread.start()
         try:
