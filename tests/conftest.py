@@ -1,6 +1,6 @@
 """Fixtures: real databases (SQLite and PostgreSQL), real Redis, real Celery workers.
 
-Each pytest-xdist process gets Redis databases of its own; each backend gets one
+Each pytest-xdist process gets Redis databases of its own (a private redis-server by default); each backend gets one
 database and one worker per test session, and tests use unique model names.
 """
 from __future__ import annotations
@@ -23,12 +23,11 @@ from app.runtime import Runtime
 from app.services import accounts, tokens
 from app.services.datasets import ensure_builtin_datasets
 from tests.support import (
+    RedisDatabases,
     WorkerProcess,
     create_database,
-    flush_redis,
     free_port,
     postgres_available,
-    redis_url_for,
     start_worker,
     unavailable,
 )
@@ -36,18 +35,17 @@ from tests.support import (
 BACKENDS = ("sqlite", "postgresql")
 
 
-ROLES = ("stack-sqlite", "stack-postgresql", "sqlite-only", "no-worker")
-
-
-def _slot(worker_id: str, role: str) -> int:
-    """Redis database number for this xdist process and fixture role (1-15)."""
-    index = int(worker_id[2:]) if worker_id.startswith("gw") else 0
-    return 1 + (4 * index + ROLES.index(role)) % 15
-
-
 @pytest.fixture(scope="session")
 def worker_id(request) -> str:
     return getattr(request.config, "workerinput", {}).get("workerid", "master")
+
+
+@pytest.fixture(scope="session")
+def redis_dbs(worker_id, tmp_path_factory) -> Iterator[RedisDatabases]:
+    """This test process's Redis databases (a private redis-server unless TEST_REDIS_URL names one)."""
+    dbs = RedisDatabases(worker_id, tmp_path_factory.mktemp("redis"))
+    yield dbs
+    dbs.close()
 
 
 def _skip_if_unavailable(backend: str) -> None:
@@ -130,11 +128,9 @@ def csrf_from(html: str) -> str:
     return found.group(1)
 
 
-def _make_stack(backend: str, slot: int, tmp: Path) -> tuple[Stack, callable]:
+def _make_stack(backend: str, redis_url: str, tmp: Path) -> tuple[Stack, callable]:
     _skip_if_unavailable(backend)
     url, drop = create_database(backend, tmp)
-    redis_url = redis_url_for(slot)
-    flush_redis(redis_url)
     settings = Settings(database_url=url, redis_url=redis_url, models_store=tmp / "store",
                         secret_key=secrets.token_urlsafe(48), testing=True, redispatch_after_s=3600,
                         reconcile_interval_s=3600, serve_url=f"http://127.0.0.1:{free_port()}")
@@ -146,8 +142,8 @@ def _make_stack(backend: str, slot: int, tmp: Path) -> tuple[Stack, callable]:
     return Stack(backend, settings, rt, app, tmp), drop
 
 
-def _with_worker(backend: str, role: str, worker_id: str, tmp: Path) -> Iterator[Stack]:
-    s, drop = _make_stack(backend, _slot(worker_id, role), tmp)
+def _with_worker(backend: str, role: str, redis_dbs: RedisDatabases, worker_id: str, tmp: Path) -> Iterator[Stack]:
+    s, drop = _make_stack(backend, redis_dbs.url(role), tmp)
     s.worker = start_worker(s.settings, tmp / "worker.log", f"{role}-{worker_id}")
     try:
         yield s
@@ -160,22 +156,22 @@ def _with_worker(backend: str, role: str, worker_id: str, tmp: Path) -> Iterator
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def stack(request, worker_id, tmp_path_factory) -> Iterator[Stack]:
+def stack(request, redis_dbs, worker_id, tmp_path_factory) -> Iterator[Stack]:
     """A full stack with a running worker, one per backend per test process."""
     tmp = tmp_path_factory.mktemp(f"stack-{request.param}")
-    yield from _with_worker(request.param, f"stack-{request.param}", worker_id, tmp)
+    yield from _with_worker(request.param, f"stack-{request.param}", redis_dbs, worker_id, tmp)
 
 
 @pytest.fixture(scope="session")
-def sqlite_stack(worker_id, tmp_path_factory) -> Iterator[Stack]:
+def sqlite_stack(redis_dbs, worker_id, tmp_path_factory) -> Iterator[Stack]:
     """SQLite only, with a worker: for end-to-end tests that need not run on both backends."""
-    yield from _with_worker("sqlite", "sqlite-only", worker_id, tmp_path_factory.mktemp("sqlite-only"))
+    yield from _with_worker("sqlite", "sqlite-only", redis_dbs, worker_id, tmp_path_factory.mktemp("sqlite-only"))
 
 
 @pytest.fixture(params=BACKENDS)
-def db_stack(request, worker_id, tmp_path) -> Iterator[Stack]:
+def db_stack(request, redis_dbs, tmp_path) -> Iterator[Stack]:
     """A fresh migrated database per test, no worker: for service and API tests."""
-    s, drop = _make_stack(request.param, _slot(worker_id, "no-worker"), tmp_path)
+    s, drop = _make_stack(request.param, redis_dbs.url("no-worker"), tmp_path)
     yield s
     s.runtime.engine.dispose()
     drop()
@@ -202,8 +198,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     rows = [json.loads(line) for f in SUMMARY_DIR.glob("*.jsonl") for line in f.read_text().splitlines()]
     if not rows:
         return
-    total = {k: sum(r[k] for r in rows) for k in ("faults", "jobs", "lost", "duplicated")}
+    keys = ("faults", "jobs", "lost", "timed_out", "executions", "duplicated")
+    total = {k: sum(r.get(k, 0) for r in rows) for k in keys}
     terminalreporter.write_sep("=", "fault injection")
     terminalreporter.write_line(
         f"fault-injection summary: {len(rows)} scenarios, {total['faults']} faults injected, "
-        f"{total['jobs']} jobs, {total['lost']} lost, {total['duplicated']} duplicated")
+        f"{total['jobs']} jobs ({total['executions']} attempts started), {total['lost']} lost "
+        f"({total['timed_out']} never ended), {total['duplicated']} duplicated executions")
+    for r in rows:
+        if r.get("lost") or r.get("duplicated"):
+            terminalreporter.write_line(f"  {r['test']}: {r['lost']} lost ({r.get('timed_out', 0)} never ended), "
+                                        f"{r['duplicated']} duplicated executions")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +20,8 @@ from sqlalchemy.engine import make_url
 from app.config import PROJECT_ROOT, Settings
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/test")
-REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"))
+# The fixtures that each need a Redis database of their own (tests/conftest.py and a few modules).
+REDIS_ROLES = ("stack-sqlite", "stack-postgresql", "sqlite-only", "no-worker", "openapi", "fsspec")
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, interval: float = 0.1,
@@ -84,16 +86,66 @@ def create_database(backend: str, folder: Path) -> tuple[str, Callable[[], None]
     return url, drop
 
 
-def redis_url_for(slot: int) -> str:
-    """A Redis database number of our own, so parallel test processes never share queues."""
-    url = make_url_redis(REDIS_BASE_URL)
-    return f"{url}/{slot}"
+class RedisDatabases:
+    """The Redis databases one test process uses, one per fixture role (``REDIS_ROLES``).
+
+    By default the process starts a private redis-server (a free port, no persistence) and stops it at the
+    end, so no run touches a Redis anyone else uses and any ``-n`` works. ``TEST_REDIS_URL`` names a server
+    to use instead: process ``gwN`` then takes databases ``TEST_REDIS_DB_BASE`` (1) + N * len(REDIS_ROLES)
+    upwards, and refuses to start (rather than share) past database 15. Only the databases handed out
+    are flushed, before use and at the end.
+    """
+
+    def __init__(self, worker_id: str, folder: Path) -> None:
+        self.index = int(worker_id[2:]) if worker_id.startswith("gw") else 0
+        self.used: set[str] = set()
+        self.server: subprocess.Popen | None = None
+        shared = os.environ.get("TEST_REDIS_URL")
+        if shared is None and not shutil.which("redis-server"):
+            shared = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
+        if shared is None:
+            self.root, self.base = self._start_private(folder), 1
+        else:
+            scheme, rest = shared.split("://", 1)
+            self.root = f"{scheme}://{rest.split('/', 1)[0]}"
+            self.base = int(os.environ.get("TEST_REDIS_DB_BASE", "1")) + self.index * len(REDIS_ROLES)
+
+    def _start_private(self, folder: Path) -> str:
+        port = free_port()
+        self.server = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(folder)], stdout=open(folder / "redis.log", "ab"), stderr=subprocess.STDOUT,
+            start_new_session=True, preexec_fn=die_with_parent)
+        wait_until(lambda: _pings(f"redis://127.0.0.1:{port}"), timeout=10, what="the test process's redis-server")
+        return f"redis://127.0.0.1:{port}"
+
+    def url(self, role: str) -> str:
+        """The (flushed) database of ``role`` in this process."""
+        db = self.base + REDIS_ROLES.index(role)
+        if db > 15:
+            unavailable(f"TEST_REDIS_URL: test process {self.index} would need Redis database {db} (0-15 exist); "
+                        "lower TEST_REDIS_DB_BASE, run fewer processes, or unset TEST_REDIS_URL so that each "
+                        "process starts a redis-server of its own")
+        url = f"{self.root}/{db}"
+        flush_redis(url)
+        self.used.add(url)
+        return url
+
+    def close(self) -> None:
+        """Flush what this process used; stop its private server."""
+        if self.server is not None:
+            self.server.terminate()
+            self.server.wait(10)
+            return
+        for url in self.used:
+            flush_redis(url)
 
 
-def make_url_redis(url: str) -> str:
-    """``redis://host:port`` without any database number."""
-    scheme, rest = url.split("://", 1)
-    return f"{scheme}://{rest.split('/', 1)[0]}"
+def _pings(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
 
 
 def flush_redis(url: str) -> None:
@@ -225,3 +277,20 @@ def admin_token(runtime) -> str:
     with runtime.session() as session:
         _, token = tokens.create_token(session, "token-admin", "tests")
     return token
+
+
+def assert_accuracy_measured_on_the_test_split(metrics: dict[str, Any], dataset_source: str) -> None:
+    """The reported test accuracy is what its confusion matrix shows, and that matrix counts exactly the
+    held-out test rows of the dataset, class by class: the number was measured, not made up or reused."""
+    import numpy as np
+
+    from app.data.builtin import load_builtin
+    from app.data.split import split_indices
+
+    y = load_builtin(dataset_source).y
+    test = split_indices(y, seed=0, validation_fraction=0.0).test  # the holdout does not depend on the seed
+    matrix = np.array(metrics["confusion_matrix"])
+    classes = len(metrics["class_names"])
+    assert matrix.shape == (classes, classes), matrix.shape
+    assert matrix.sum(axis=1).tolist() == np.bincount(y[test], minlength=classes).tolist()
+    assert abs(metrics["test_accuracy"] - np.trace(matrix) / matrix.sum()) < 1e-9, metrics["test_accuracy"]

@@ -27,8 +27,19 @@ def test_compose_file_is_valid():
     out = subprocess.run([*cmd, "-f", "docker-compose.yml", "config"], cwd=PROJECT_ROOT,
                          capture_output=True, text=True, env=ENV)
     assert out.returncode == 0, out.stderr
-    for service in ("redis:", "postgres:", "web:", "worker:", "beat:", "migrate:", "serve:"):
-        assert service in out.stdout
+    import yaml
+
+    services = yaml.safe_load(out.stdout)["services"]
+    assert {"redis", "postgres", "web", "worker", "beat", "migrate", "serve"} <= set(services), sorted(services)
+    # What each process runs, as the Procfile runs it (compose may write a command as a list or a string).
+    command = {name: " ".join(s["command"]) if isinstance(s.get("command"), list) else s.get("command") or ""
+               for name, s in services.items()}
+    assert "workers.celery_app worker" in command["worker"] and "workers.celery_app beat" in command["beat"]
+    assert "app:create_app()" in command["web"] and "app.serve:create_app()" in command["serve"]
+    for name in ("web", "serve", "worker", "beat"):  # the processes share one database, broker and store
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"] == services["web"]["environment"]["DATABASE_URL"], name
+        assert env["REDIS_URL"] == services["web"]["environment"]["REDIS_URL"], name
 
 
 def test_compose_has_a_gpu_worker_with_a_device_reservation():

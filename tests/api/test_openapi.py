@@ -20,15 +20,15 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import _make_stack, _slot
+from tests.conftest import _make_stack
 
 MAX_EXAMPLES = 15
 CASES: Counter[str] = Counter()
 
 
 @pytest.fixture(scope="module")
-def api_stack(worker_id, tmp_path_factory):
-    stack, drop = _make_stack("sqlite", _slot(worker_id, "no-worker"), tmp_path_factory.mktemp("openapi"))
+def api_stack(redis_dbs, tmp_path_factory):
+    stack, drop = _make_stack("sqlite", redis_dbs.url("openapi"), tmp_path_factory.mktemp("openapi"))
     yield stack
     print(f"\nschemathesis: {sum(CASES.values())} cases over {len(CASES)} operations")
     stack.runtime.engine.dispose()

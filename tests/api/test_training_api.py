@@ -6,7 +6,13 @@ import hashlib
 from sqlalchemy import func, select
 
 from app.models import JobEvent, ModelVersion
-from tests.support import queue_drained, train_body, wait_for_job, wait_until
+from tests.support import (
+    assert_accuracy_measured_on_the_test_split,
+    queue_drained,
+    train_body,
+    wait_for_job,
+    wait_until,
+)
 
 
 def test_submit_poll_list_and_download(stack, model_name):
@@ -20,7 +26,7 @@ def test_submit_poll_list_and_download(stack, model_name):
     done = wait_for_job(c, job["id"])
     assert done["status"] == "succeeded", done["error"]
     assert done["version"] == 1 and done["progress"] == 1.0 and done["epoch"] == 2
-    assert 0.0 <= done["metrics"]["test_accuracy"] <= 1.0
+    assert_accuracy_measured_on_the_test_split(done["metrics"], "builtin:sklearn.iris")
 
     listed = c.get(f"/api/v1/jobs?status=succeeded&model={model_name}").get_json()["items"]
     assert [j["id"] for j in listed] == [job["id"]]

@@ -7,13 +7,19 @@ from tests.support import upload
 
 def test_actions_are_recorded_with_their_actor_and_shown_to_admins(db_stack, model_name):
     member = db_stack.client_as("member")
-    job = member.post("/api/v1/jobs", json={"kind": "mlp", "dataset": "iris", "model_name": model_name,
-                                            "params": {"epochs": 1}}).get_json()
-    member.post(f"/api/v1/jobs/{job['id']}/cancel")
+    r = member.post("/api/v1/jobs", json={"kind": "mlp", "dataset": "iris", "model_name": model_name,
+                                          "params": {"epochs": 1}})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    job = r.get_json()
+    r = member.post(f"/api/v1/jobs/{job['id']}/cancel")  # queued (no worker here): cancelled at once
+    assert r.status_code == 200 and r.get_json()["status"] == "cancelled", r.get_data(as_text=True)
     assert upload(member, "audited-corpus", "corpus", b"one two three\nfour five six\n").status_code == 201
     browser = db_stack.browser_client("viewer")
-    browser.post("/account/tokens", data={"name": "audited", "csrf_token": browser.csrf})
-    db_stack.client.post(f"/api/v1/models/{model_name}/aliases/production", json={"version": 1})  # 404: not logged
+    r = browser.post("/account/tokens", data={"name": "audited", "csrf_token": browser.csrf})
+    assert r.status_code == 201, r.get_data(as_text=True)[:500]  # the page that shows the new token once
+    r = db_stack.client.post(f"/api/v1/models/{model_name}/aliases/production",
+                             json={"version": 1, "reason": "audit test"})
+    assert r.status_code == 404, r.get_data(as_text=True)  # no such model: refused, so not logged
     with db_stack.runtime.session() as s:
         rows = audit.entries(s)
     seen = {(e.actor, e.action) for e in rows}

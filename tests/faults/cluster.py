@@ -5,11 +5,14 @@ pause, flush and stop any part of it without touching anything else.
 """
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,13 +21,49 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.config import PROJECT_ROOT, Settings
+from app.domain.status import FINISHED, JobStatus
 from app.migrate import upgrade
-from app.models import JobEvent, ModelVersion
+from app.models import Job, JobEvent, ModelVersion
 from app.services.datasets import ensure_builtin_datasets
 from tests.support import admin_token, die_with_parent, free_port, settings_env, unavailable, wait_until
 
 FAST = {"heartbeat_interval_s": 0.3, "lease_s": 3.0, "reconcile_interval_s": 1, "max_attempts": 3,
         "redispatch_after_s": 5}
+SUMMARY_DIR = Path(os.environ.get("TRAINYARD_FAULT_SUMMARY", PROJECT_ROOT / "var" / "fault-summary"))
+# How long importing TensorFlow takes on an idle 2-core machine: the timeouts below were sized there.
+REFERENCE_STARTUP_S = 10.0
+
+
+@functools.cache
+def startup_s() -> float:
+    """How long importing TensorFlow takes on this machine now (measured once per test process): every
+    worker child pays it before its first job, and it grows with the load like everything else."""
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", "import tensorflow"], check=True, capture_output=True, timeout=600,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    return time.monotonic() - started
+
+
+def budget(base_s: float) -> float:
+    """A timeout of ``base_s`` on the reference machine, stretched by how much slower this one is now."""
+    return base_s * max(1.0, startup_s() / REFERENCE_STARTUP_S)
+
+
+@dataclass
+class Executions:
+    """How often one job ran: attempts started, attempts taken back (re-queued), epochs reported."""
+
+    attempts: int
+    requeued: int
+    epochs: list[int]
+
+    def duplicated(self, allowed_attempts: int) -> int:
+        """Executions the scenario does not allow: attempts beyond its allowance, an attempt that began
+        while another still owned the job (no re-queue between them), and an epoch trained twice beyond
+        the one an interrupted attempt may repeat (it reports an epoch, then checkpoints it)."""
+        repeated = len(self.epochs) - len(set(self.epochs))
+        return (max(0, self.attempts - allowed_attempts) + max(0, self.attempts - 1 - self.requeued)
+                + max(0, repeated - self.requeued))
 
 
 @dataclass
@@ -76,6 +115,9 @@ class Cluster:
     app: Any = None
     token: str = ""
     faults: int = 0
+    scenario: str = ""
+    # job id -> (the ending the scenario expects, how many attempts it allows): the summary's ledger
+    expected: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     # --- Redis -----------------------------------------------------------------------------------
     def start_redis(self) -> None:
@@ -121,12 +163,20 @@ class Cluster:
                                 "beat")
         return self.beat
 
-    def kill_child(self, worker: Proc) -> None:
-        """kill -9 the pool child running the job (the parent lives and forks a new child)."""
-        children = wait_until(worker.children, timeout=10, what="worker child")
-        self.faults += 1
+    def kill_child(self, worker: Proc, wait_s: float = 10) -> bool:
+        """kill -9 the pool child running the job (the parent lives and forks a new child). Counts a fault
+        and returns True only if a kill landed: a child may exit between the listing and the kill."""
+        children = worker.children() if wait_s <= 0 else wait_until(worker.children, timeout=wait_s,
+                                                                    what="worker child")
+        landed = False
         for pid in children:
-            os.kill(pid, signal.SIGKILL)
+            try:
+                os.kill(pid, signal.SIGKILL)
+                landed = True
+            except ProcessLookupError:
+                pass
+        self.faults += landed
+        return landed
 
     def kill_worker(self, worker: Proc) -> None:
         """kill -9 parent and child together."""
@@ -141,23 +191,46 @@ class Cluster:
         c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
         return c
 
-    def submit(self, model_name: str, **params: Any) -> str:
-        body = {"kind": "mlp", "dataset": "digits", "model_name": model_name,
+    def submit(self, model_name: str, kind: str = "mlp", dataset: str = "digits", **params: Any) -> str:
+        body = {"kind": kind, "dataset": dataset, "model_name": model_name,
                 "params": {"epochs": 40, "batch_size": 16, **params}}
-        r = self.client.post("/api/v1/jobs", json=body)
+        return self.post_job(body)
+
+    def post_job(self, body: dict[str, Any], client: Any = None) -> str:
+        """Submit (the response must be a 201) and enter the job in the summary's ledger."""
+        r = (client or self.client).post("/api/v1/jobs", json=body)
         assert r.status_code == 201, r.get_data(as_text=True)
-        return r.get_json()["id"]
+        return self.expect(r.get_json()["id"])
+
+    def expect(self, job_id: str, ending: str = JobStatus.SUCCEEDED, attempts: int = 1) -> str:
+        """What the scenario expects of ``job_id``: its ending and the attempts it may take."""
+        self.expected[job_id] = (ending, attempts)
+        return job_id
+
+    def executions(self, job_id: str) -> Executions:
+        events = self.events(job_id)
+        statuses = [e.get("status") for e in events if e["kind"] == "status"]
+        attempts = statuses.count(JobStatus.RUNNING)
+        requeued = sum(1 for pair in itertools.pairwise(statuses) if pair == (JobStatus.RUNNING, JobStatus.QUEUED))
+        return Executions(attempts, requeued, [e["epoch"] for e in events if e["kind"] == "epoch"])
+
+    def duplicated(self, job_ids: list[str]) -> dict[str, Executions]:
+        """The jobs that ran more than their scenario allows, with how often they ran."""
+        runs = {j: self.executions(j) for j in job_ids}
+        return {j: r for j, r in runs.items() if r.duplicated(self.expected.get(j, ("", 1))[1])}
 
     def job(self, job_id: str) -> dict[str, Any]:
         return self.client.get(f"/api/v1/jobs/{job_id}").get_json()
 
     def wait_epoch(self, job_id: str, epoch: int, timeout: float = 120) -> dict[str, Any]:
+        """Wait for the job to report ``epoch``; ``timeout`` is for the reference machine (see ``budget``)."""
         return wait_until(lambda: (j := self.job(job_id))["status"] == "running" and j["epoch"] >= epoch and j,
-                          timeout=timeout, interval=0.1, what=f"job {job_id} to reach epoch {epoch}")
+                          timeout=budget(timeout), interval=0.1, what=f"job {job_id} to reach epoch {epoch}")
 
     def wait_done(self, job_id: str, timeout: float = 180) -> dict[str, Any]:
-        return wait_until(lambda: (j := self.job(job_id))["status"] in ("succeeded", "failed", "cancelled")
-                          and j, timeout=timeout, interval=0.2, what=f"job {job_id} to end")
+        """Wait for the job to end; ``timeout`` is for the reference machine (see ``budget``)."""
+        return wait_until(lambda: (j := self.job(job_id))["status"] in FINISHED and j,
+                          timeout=budget(timeout), interval=0.2, what=f"job {job_id} to end")
 
     def versions_of(self, job_id: str) -> int:
         rt = self.app.extensions["trainyard"]
@@ -181,7 +254,30 @@ class Cluster:
         self.serve = start_serve(self.settings, self.tmp / "serve.log")
         return wait_ready(self.settings, self.serve)
 
+    def record(self) -> None:
+        """Add this scenario to the summary from the database, however the test ended (a job that has not
+        ended, or ended otherwise than expected, is lost); called by ``close``, so a timeout counts too."""
+        if not self.expected and not self.faults:
+            return
+        rt = self.app.extensions["trainyard"]
+        with rt.session() as s:
+            status = dict(s.execute(select(Job.id, Job.status).where(Job.id.in_(list(self.expected)))).all())
+        ended = {j: status.get(j) for j in self.expected}
+        runs = {j: self.executions(j) for j in self.expected}
+        record_summary(SUMMARY_DIR, self.scenario, self.faults, len(self.expected),
+                       lost=sum(1 for j, (want, _) in self.expected.items() if ended[j] != want),
+                       timed_out=sum(1 for st in ended.values() if st not in FINISHED),
+                       executions=sum(r.attempts for r in runs.values()),
+                       duplicated=sum(r.duplicated(self.expected[j][1]) for j, r in runs.items()))
+
     def close(self) -> None:
+        if self.app is not None:
+            try:
+                self.record()
+            except Exception as exc:  # the database itself may be the casualty: say so, count every job lost
+                print(f"fault summary: cannot read scenario {self.scenario!r}: {exc!r}")
+                record_summary(SUMMARY_DIR, self.scenario, self.faults, len(self.expected),
+                               lost=len(self.expected), timed_out=0, executions=0, duplicated=0)
         for proc in [*self.workers, *([self.beat] if self.beat else []), *([self.redis] if self.redis else [])]:
             proc.stop()
         if self.serve is not None:
@@ -209,7 +305,8 @@ def make_cluster(tmp: Path, database_url: str | None = None, **overrides: Any) -
                         models_store=tmp / "store", testing=True, serve_url=f"http://127.0.0.1:{free_port()}",
                         **{**FAST, **overrides})
     upgrade(settings.database_url)
-    cluster = Cluster(tmp, settings, port)
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].removesuffix(" (setup)").removesuffix(" (call)")
+    cluster = Cluster(tmp, settings, port, scenario=test.removeprefix("test_"))
     cluster.app = create_app(settings)
     with cluster.app.extensions["trainyard"].session() as s:
         ensure_builtin_datasets(s)
@@ -218,10 +315,12 @@ def make_cluster(tmp: Path, database_url: str | None = None, **overrides: Any) -
     return cluster
 
 
-def record_summary(folder: Path, test: str, faults: int, jobs: int, lost: int, duplicated: int) -> None:
+def record_summary(folder: Path, test: str, faults: int, jobs: int, *, lost: int, timed_out: int, executions: int,
+                   duplicated: int) -> None:
+    """One scenario's line for the closing summary (tests/conftest.py adds them up)."""
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / f"{os.getpid()}.jsonl", "a") as fh:
-        fh.write(json.dumps({"test": test, "faults": faults, "jobs": jobs, "lost": lost,
-                             "duplicated": duplicated}) + "\n")
+        fh.write(json.dumps({"test": test, "faults": faults, "jobs": jobs, "lost": lost, "timed_out": timed_out,
+                             "executions": executions, "duplicated": duplicated}) + "\n")
 
 

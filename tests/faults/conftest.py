@@ -1,25 +1,24 @@
 """Fixtures of the fault-injection suite and its closing summary line."""
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from app.config import PROJECT_ROOT
-from tests.faults.cluster import Cluster, make_cluster
+from tests.faults.cluster import SUMMARY_DIR, Cluster, make_cluster
 
-SUMMARY_DIR = Path(os.environ.get("TRAINYARD_FAULT_SUMMARY", PROJECT_ROOT / "var" / "fault-summary"))
+__all__ = ["SUMMARY_DIR", "cluster"]
 
 
 @pytest.fixture
 def cluster(tmp_path, request) -> Iterator[Cluster]:
     c = make_cluster(tmp_path)
-    yield c
-    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
-        print(c.logs())
-    c.close()
+    try:
+        yield c
+        if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+            print(c.logs())
+    finally:
+        c.close()  # records the scenario in the summary, also when the test failed or timed out
 
 
 @pytest.hookimpl(hookwrapper=True)

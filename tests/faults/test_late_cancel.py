@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.domain.status import JobStatus
 from app.models import AuditEntry
-from tests.faults.cluster import Cluster, make_cluster
+from tests.faults.cluster import Cluster, budget, make_cluster
 from tests.support import create_database, postgres_available, unavailable, wait_until
 
 pytestmark = pytest.mark.faults
@@ -26,17 +27,20 @@ def held(request, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp(f"late-cancel-{request.param}")
     url, drop = create_database(request.param, tmp_path)
     c = make_cluster(tmp_path, database_url=url)
+    c.scenario = f"late cancel ({request.param})"  # both tests of the module share the cluster
     hold = tmp_path / "hold"
     hold.mkdir()
     c.start_worker(extra_env={"TRAINYARD_FAULT_HOLD_BEFORE_FINISH": str(hold)})
-    yield c, hold
-    print(c.logs())  # shown only when a test failed
-    c.close()
-    drop()
+    try:
+        yield c, hold
+        print(c.logs())  # shown only when a test failed
+    finally:
+        c.close()  # records the summary, however the tests ended
+        drop()
 
 
 def _held(hold: Path, job: str) -> None:
-    wait_until((hold / f"{job}.held").exists, timeout=240, what=f"job {job} to finish training")
+    wait_until((hold / f"{job}.held").exists, timeout=budget(240), what=f"job {job} to finish training")
 
 
 def _cancel_audits(c: Cluster, job: str) -> int:
@@ -47,14 +51,14 @@ def _cancel_audits(c: Cluster, job: str) -> int:
 
 def test_a_cancel_before_the_version_commits_wins(held):
     c, hold = held
-    job = c.submit("late-cancel", epochs=2)
+    job = c.expect(c.submit("late-cancel", epochs=2), JobStatus.CANCELLED)
     _held(hold, job)  # trained and published; registration not yet called
     r = c.client.post(f"/api/v1/jobs/{job}/cancel")
     assert r.status_code == 202, r.get_data(as_text=True)
     assert _cancel_audits(c, job) == 1
     (hold / f"{job}.go").touch()
     assert c.wait_done(job)["status"] == "cancelled"
-    assert c.versions_of(job) == 0
+    assert c.versions_of(job) == 0 and c.duplicated([job]) == {}
     folder = c.settings.models_store / "artifacts" / job
     wait_until(lambda: not any(folder.glob("a*/*")), timeout=30, what="the cancelled attempt's files to go")
 

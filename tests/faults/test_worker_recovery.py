@@ -41,7 +41,7 @@ def test_a_killed_child_comes_back_by_itself_while_tensorflow_imports_slowly(clu
     c = cluster
     w = c.start_worker("slow", extra_env=_slow_worker_env(IMPORT_DELAY_S))
     c.start_beat()
-    job = c.submit("slow-import", epochs=30)
+    job = c.expect(c.submit("slow-import", epochs=30), attempts=2)
     c.wait_epoch(job, 3, timeout=180)
     assert wait_until(lambda: _worker_row(c, "slow@").get("pool_state") == "ready", timeout=30,
                       what="the first child to report ready")
@@ -54,6 +54,7 @@ def test_a_killed_child_comes_back_by_itself_while_tensorflow_imports_slowly(clu
     back_after = time.monotonic() - killed_at
     print(f"attempt 2 started {back_after:.1f} s after the kill (import slowed to {IMPORT_DELAY_S} s)")
     _exactly_once(c, [job], "kill -9 child, slow TensorFlow import")
+    assert c.faults == 1
     assert c.job(job)["metrics"]["resumed_from_epoch"] >= 3
     log = w.log.read_text(errors="replace")
     assert "Timed out waiting for UP message" not in log
@@ -92,6 +93,7 @@ def test_a_warm_shutdown_while_the_child_imports_gives_the_job_back_unclaimed(cl
     wait_until(lambda: f"trainyard.train[{job}] received" in w.log.read_text(errors="replace"), timeout=60,
                interval=0.1, what="the worker to receive the job")
     os.kill(w.popen.pid, signal.SIGTERM)  # a deploy: the parent is asked to stop while its child imports
+    c.faults += 1
     w.popen.wait(120)  # it leaves once the import is done, without training 40 epochs first
     j = c.job(job)
     assert j["status"] == "queued" and j["attempt"] == 0, j  # no attempt used: it was never claimed

@@ -72,7 +72,7 @@ def test_a_scaffolded_kind_is_refused_until_a_worker_has_it_then_trains(cluster,
         assert listed["scaffolded"]["package"] == "trainyard-scaffolded"
         r = c.client.post("/api/v1/jobs", json=body)
         assert r.status_code == 422, r.get_data(as_text=True)
-        assert "'scaffolded'" in r.get_json()["errors"]["kind"]
+        assert "'scaffolded'" in r.get_json()["fields"]["kind"]
         page = c.client.get("/workers").get_data(as_text=True)
         assert "kind &#39;scaffolded&#39; is installed on the web but not on this worker" in page
         # Install it on a worker (and take the one without it away): now it trains.

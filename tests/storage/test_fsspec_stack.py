@@ -13,22 +13,12 @@ from app.migrate import upgrade
 from app.services.datasets import ensure_builtin_datasets
 from app.storage.remote import FsspecStore
 from tests.serve.process import start_serve, wait_ready
-from tests.support import (
-    admin_token,
-    flush_redis,
-    free_port,
-    redis_url_for,
-    run_job,
-    start_worker,
-    train_body,
-    upload,
-)
+from tests.support import admin_token, free_port, run_job, start_worker, train_body, upload
 
 
-def test_train_download_and_predict_through_a_url_store(tmp_path, model_name):
+def test_train_download_and_predict_through_a_url_store(tmp_path, model_name, redis_dbs):
     remote = tmp_path / "bucket"
-    redis_url = redis_url_for(15)
-    flush_redis(redis_url)
+    redis_url = redis_dbs.url("fsspec")
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'ty.db'}", redis_url=redis_url,
                         models_store=f"file://{remote}", models_cache=tmp_path / "web-cache", testing=True,
                         redispatch_after_s=3600, reconcile_interval_s=3600,

@@ -8,9 +8,7 @@ by the attempt number); ``finish_training`` registers the version (or, for a sto
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import signal
 import tempfile
 import time
 import traceback
@@ -70,8 +68,6 @@ def run_job(rt: Runtime, job_id: str, worker: str) -> str:
         log.info("job %s is not queued (duplicate or late delivery); nothing to do", job_id)
         return "skipped"
     job = order.job
-    if os.environ.get("TRAINYARD_FAULT_CRASH_MODEL") == job.model_name:
-        os.kill(os.getpid(), signal.SIGKILL)  # fault injection (tests only): a job that kills its worker
     scratch = Path(tempfile.mkdtemp(prefix=f"job-{job_id}-"))
     lease = Lease(rt, job_id, job.attempt)
     checkpoints = Checkpoints(rt.store, job_id, job.attempt, lease.beat)
