@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from datetime import timedelta
-
-import pytest
 
 from app.domain.errors import TooManyAttempts
 from app.models import AuditEntry, utcnow
@@ -13,14 +10,6 @@ from app.services import accounts
 from app.services.login_throttle import LoginLimits, delay_s
 from tests.conftest import csrf_from
 from tests.support import wait_until
-
-
-@pytest.fixture
-def person(db_stack):
-    username, password = f"p-{uuid.uuid4().hex[:8]}", "a-long-enough-password"
-    with db_stack.runtime.session() as s:
-        accounts.create_user(s, username, password, "member")
-    return username, password
 
 
 def _client(db_stack, address: str):
