@@ -110,3 +110,41 @@ def test_early_stopping_goes_on_counting_across_a_resume():
 
     assert epochs_run(ResumedEarlyStopping(prior, monitor="val_loss", patience=3)) == 1
     assert epochs_run(keras.callbacks.EarlyStopping(monitor="val_loss", patience=3)) >= 3
+
+
+def test_a_word2vec_job_resumes_from_its_array_checkpoint(tmp_path):
+    """Stopped after epoch 3, the next attempt puts the vectors back (arrays, no pickle) and trains epochs
+    4-6 only, on the learning-rate schedule the uninterrupted run follows."""
+    from app.kinds import KINDS
+    from workers.trainers.word2vec import train
+
+    params, _ = KINDS["word2vec"].validate({"epochs": 6, "vector_size": 16})
+    corpus = load_builtin(BUILTINS["lee_background"].source)
+    store = LocalStore(tmp_path / "store")
+    store.root.mkdir(parents=True)
+
+    def stop_after_3(p):
+        if p.epoch_end and p.epoch == 3:
+            raise Cancelled("stop here")
+
+    def run(attempt, progress):
+        work = tmp_path / f"a{attempt}"
+        work.mkdir()
+        ctx = TrainContext(params, corpus, work, progress, checkpoints=Checkpoints(store, "w2v", attempt,
+                                                                                      lambda: True))
+        train(ctx)
+        return ctx
+
+    with pytest.raises(Cancelled):
+        run(1, stop_after_3)
+    resumed = run(2, lambda p: None).result()
+    fresh = TrainContext(params, corpus, tmp_path / "fresh")
+    fresh.workdir.mkdir()
+    train(fresh)
+    assert resumed.metrics["resumed_from_epoch"] == 3 and fresh.result().metrics["resumed_from_epoch"] is None
+    history = json.loads((tmp_path / "a2" / "metrics.json").read_text())
+    assert history["epochs_run"] == 6 and {f.name for f in resumed.files} >= {"vectors.txt", "word2vec.model"}
+    # Epochs 1-3 came back from the checkpoint unchanged; 4-6 trained on where the schedule was.
+    losses = (tmp_path / "a2" / "history.csv").read_text().splitlines()[1:]
+    assert len(losses) == 6  # history.csv keeps 6 significant digits
+    assert fresh.history["loss"][:3] == pytest.approx([float(x.split(",")[1]) for x in losses[:3]], rel=1e-5)

@@ -1,8 +1,9 @@
 """word2vec: gensim Word2Vec (skip-gram or CBOW, negative sampling) on a corpus.
 
-Evaluated with gensim's own evaluators on the data gensim ships: Spearman
-correlation on wordsim353.tsv and accuracy on questions-words.txt. Trains on one
-thread with a stable hash so the same job gives the same vectors twice.
+Trained one epoch at a time on gensim's own learning-rate schedule, checkpointing the vectors (numpy
+arrays, no pickle) after each, so an interrupted job resumes where it was. Evaluated with gensim's own
+evaluators on the data gensim ships: Spearman correlation on wordsim353.tsv and accuracy on
+questions-words.txt. Trains on one thread with a stable hash so the same job gives the same vectors twice.
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import math
 import time
 import zlib
 from typing import Any
+
+import numpy as np
 
 from workers.trainers.context import TrainContext
 
@@ -23,6 +26,36 @@ def tokenize(documents: list[str]) -> list[list[str]]:
     from gensim.utils import simple_preprocess
 
     return [tokens for doc in documents if (tokens := simple_preprocess(doc, min_len=1, max_len=40))]
+
+
+def _model(p: dict[str, Any], sentences: list[list[str]]):
+    """The model with its vocabulary built (the same corpus and params give the same vocabulary)."""
+    from gensim.models import Word2Vec
+
+    model = Word2Vec(vector_size=p["vector_size"], window=p["window"], min_count=p["min_count"],
+                     sg=1 if p["sg"] == "skipgram" else 0, negative=p["negative"], hs=0, workers=1,
+                     seed=p["seed"], max_vocab_size=p["max_vocab_size"], hashfxn=stable_hash,
+                     compute_loss=True)
+    model.build_vocab(sentences)
+    if not model.wv.index_to_key:
+        raise ValueError(f"no word occurs at least min_count={p['min_count']} times")
+    return model
+
+
+def _resume(ctx: TrainContext, model) -> int:
+    """Put the newest checkpoint's vectors back (arrays only, never a pickle); returns the epochs done."""
+    found = ctx.restore()
+    if found is None:
+        return 0
+    state = found.arrays()
+    if state["words"].tolist() != model.wv.index_to_key:
+        ctx.log.warning("the checkpoint's vocabulary differs from this corpus's: training from scratch")
+        ctx.history = {}
+        return 0
+    model.wv.vectors[:] = state["vectors"]
+    model.syn1neg[:] = state["syn1neg"]
+    ctx.log.info("resuming from epoch %d", found.epoch)
+    return found.epoch
 
 
 def evaluate(wv) -> dict[str, Any]:
@@ -49,37 +82,23 @@ def evaluate(wv) -> dict[str, Any]:
 
 
 def train(ctx: TrainContext) -> None:
-    from gensim.models import Word2Vec
-    from gensim.models.callbacks import CallbackAny2Vec
-
     p = ctx.params
     sentences = tokenize(ctx.data.documents)
     if not sentences:
         raise ValueError("the corpus has no tokens")
     total_words = sum(len(s) for s in sentences)
-    losses: list[float] = []
-
-    class Report(CallbackAny2Vec):
-        def __init__(self) -> None:
-            self.epoch, self.previous = 0, 0.0
-
-        def on_epoch_end(self, model) -> None:
-            self.epoch += 1
-            cumulative = model.get_latest_training_loss()
-            losses.append(cumulative - self.previous)
-            self.previous = cumulative
-            ctx.report(self.epoch, {"loss": losses[-1]})
-
-    model = Word2Vec(vector_size=p["vector_size"], window=p["window"], min_count=p["min_count"],
-                     sg=1 if p["sg"] == "skipgram" else 0, negative=p["negative"], hs=0, workers=1,
-                     seed=p["seed"], max_vocab_size=p["max_vocab_size"], hashfxn=stable_hash,
-                     compute_loss=True)
-    model.build_vocab(sentences)
-    if not model.wv.index_to_key:
-        raise ValueError(f"no word occurs at least min_count={p['min_count']} times")
+    model = _model(p, sentences)
+    first = _resume(ctx, model)
     started = time.perf_counter()
-    model.train(sentences, total_examples=len(sentences), epochs=p["epochs"], compute_loss=True,
-                callbacks=[Report()])
+    top, floor = model.alpha, model.min_alpha  # train() overwrites both with each call's own range
+    for epoch in range(first, p["epochs"]):
+        # One epoch per call, with the learning rate of that epoch in the linear decay gensim would use:
+        # a run resumed at epoch k goes on where the schedule was.
+        alpha = [top - (top - floor) * e / p["epochs"] for e in (epoch, epoch + 1)]
+        model.train(sentences, total_examples=len(sentences), epochs=1, start_alpha=alpha[0], end_alpha=alpha[1],
+                    compute_loss=True)
+        state = {"vectors": model.wv.vectors, "syn1neg": model.syn1neg, "words": np.array(model.wv.index_to_key)}
+        ctx.report(epoch + 1, {"loss": model.get_latest_training_loss()}, checkpoint=state)
     seconds = time.perf_counter() - started
 
     ctx.add_metrics(**{
@@ -88,8 +107,9 @@ def train(ctx: TrainContext) -> None:
         "corpus_documents": len(sentences),
         "corpus_words": total_words,
         "train_seconds": round(seconds, 3),
-        "words_per_second": round(total_words * p["epochs"] / max(seconds, 1e-9), 1),
+        "words_per_second": round(total_words * (p["epochs"] - first) / max(seconds, 1e-9), 1),
         "epochs_run": p["epochs"],
+        "resumed_from_epoch": first or None,
     })
     out = ctx.workdir
     model.save(str(out / "word2vec.model"), separately=[])  # one file: never pickled arrays on the side
