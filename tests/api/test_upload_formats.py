@@ -56,6 +56,18 @@ def test_bombs_and_broken_archives_are_refused_and_nothing_is_kept(db_stack, con
     _nothing_stored(db_stack)
 
 
+def test_the_form_takes_the_decimal_option_and_a_gzipped_file(db_stack):
+    euro = b"a;b;label\n1,5;2;x\n3;4,25;y\n"
+    refused = db_stack.client.post("/datasets", content_type="multipart/form-data", data={
+        "name": "euro", "kind": "tabular", "decimal": ".", "file": (io.BytesIO(euro), "euro.csv")})
+    assert refused.status_code == 422 and "pass decimal=&#39;,&#39;" in refused.get_data(as_text=True)
+    r = db_stack.client.post("/datasets", content_type="multipart/form-data", data={
+        "name": "euro", "kind": "tabular", "decimal": ",", "file": (io.BytesIO(gzip.compress(euro)), "euro.csv.gz")})
+    assert r.status_code in (200, 302, 303), r.get_data(as_text=True)
+    schema = db_stack.client.get("/api/v1/datasets/euro/versions/1").get_json()["schema"]
+    assert (schema["decimal"], schema["compression"], schema["rows"]) == (",", "gzip", 2)
+
+
 def test_a_european_wine_table_registers_its_schema_and_trains(sqlite_stack, model_name):
     from sklearn.datasets import load_wine
 
