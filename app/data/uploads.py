@@ -13,14 +13,14 @@ from typing import Any
 
 from app.data.formats.corpus import inspect_corpus, load_corpus
 from app.data.formats.images import inspect_images, load_images
-from app.data.formats.tabular import inspect_scoring, inspect_tabular, load_tabular
+from app.data.formats.tabular import inspect_scoring, inspect_tabular, load_tabular, parse_decimal
 from app.data.formats.text import FORMATS, inspect_text, load_text
 from app.data.formats.textio import parse_delimiter, parse_encoding, problem
 from app.data.types import DATA_KINDS, CorpusData, ImageData, TabularData, TextData
 from app.domain.errors import Invalid
 
 UPLOAD_OPTIONS: dict[str, tuple[str, ...]] = {
-    "tabular": ("delimiter", "encoding", "label_column", "purpose", "key_column"),
+    "tabular": ("delimiter", "encoding", "decimal", "label_column", "purpose", "key_column"),
     "images": (),
     "text": ("format", "delimiter", "encoding", "text_column", "label_column"),
     "corpus": ("encoding",),
@@ -104,7 +104,8 @@ def _parse_purpose(value: str) -> str:
 
 
 _PARSERS: dict[str, Callable[[str], str]] = {
-    "delimiter": parse_delimiter, "encoding": parse_encoding, "format": _parse_format, "purpose": _parse_purpose,
+    "delimiter": parse_delimiter, "encoding": parse_encoding, "decimal": parse_decimal, "format": _parse_format,
+    "purpose": _parse_purpose,
 }
 
 

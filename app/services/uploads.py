@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -63,6 +63,27 @@ def receive(store: ArtifactStore, stream: BinaryIO, max_bytes: int) -> tuple[str
     except TooLarge:
         raise TooLargeUpload({"file": f"larger than the upload limit of {max_bytes:,} bytes"}) from None
     return stored.path, stored.size_bytes, stored.sha256
+
+
+def unpack_received(store: ArtifactStore, upload: Upload, tmp_rel: str, size: int,
+                    max_bytes: int) -> tuple[str, int, str | None, dict[str, Any]]:
+    """A compressed tabular/text/corpus upload unpacked to a new temporary file (the old one removed).
+
+    Returns (path, size, sha256 or None when nothing changed, what to record in the schema).
+    """
+    from app.data.formats.compressed import COMPRESSED_KINDS, Capped, compression_of, open_unpacked, unpacked_limit
+
+    with store.open(tmp_rel) as fh:
+        compression = compression_of(fh.read(8)) if upload.kind in COMPRESSED_KINDS else None
+    if compression is None:
+        return tmp_rel, size, None, {}
+    try:
+        with store.open(tmp_rel) as fh, open_unpacked(fh, compression) as stream:
+            capped = Capped(stream, unpacked_limit(size, max_bytes), size, max_bytes, compression)
+            stored = store.write_stream(capped, f"tmp/upload-{uuid.uuid4().hex}")
+    finally:
+        store.delete(tmp_rel)
+    return stored.path, stored.size_bytes, stored.sha256, {"compression": compression, "compressed_bytes": size}
 
 
 def inspect_received(store: ArtifactStore, upload: Upload, tmp_rel: str, size: int):

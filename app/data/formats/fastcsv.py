@@ -21,7 +21,7 @@ MAX_RAW_LABELS = 4 * MAX_CLASSES  # distinct labels before stripping; beyond it 
 
 
 def fast_tabular(path: Path, encoding: str, csv_file: CsvFile, label: int, features: list[int],
-                 float_max: float) -> tuple[int, LabelCounts] | None:
+                 float_max: float, decimal: str = ".") -> tuple[int, LabelCounts] | None:
     """(rows, label counts) when pyarrow finds every row good; None when the exact check must decide."""
     if encoding not in FAST_ENCODINGS or csv_file.header_line != 1:
         return None
@@ -37,7 +37,7 @@ def fast_tabular(path: Path, encoding: str, csv_file: CsvFile, label: int, featu
         reader = pacsv.open_csv(
             path, read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=BLOCK),
             parse_options=pacsv.ParseOptions(delimiter=csv_file.delimiter),
-            convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""],
+            convert_options=pacsv.ConvertOptions(column_types=types, decimal_point=decimal, null_values=[""],
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
         for batch in reader:
             for i in features:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from array import array
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,11 +22,24 @@ from app.data.formats.textio import (
     short,
 )
 from app.data.types import TabularData
+from app.domain.errors import Invalid
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$")
 
 
 def inspect_tabular(path: Path, options: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+    """Check every row; a ';' file whose numbers fail only for decimal commas is read again with ','."""
+    try:
+        return _inspect_training(path, options, options.get("decimal", "."))
+    except DecimalComma as exc:
+        if "decimal" in options or exc.delimiter == ",":
+            raise
+    rows, schema = _inspect_training(path, options, ",")
+    return rows, {**schema, "decimal_detected": True}
+
+
+def _inspect_training(path: Path, options: Mapping[str, str], decimal: str) -> tuple[int, dict[str, Any]]:
     """Check every row streaming (fields, numbers, labels) and describe the file for the loader."""
     encoding = resolve_encoding(path, options.get("encoding", "utf-8"))
     label_column = options.get("label_column", "label")
@@ -34,18 +48,22 @@ def inspect_tabular(path: Path, options: Mapping[str, str]) -> tuple[int, dict[s
     with open_lines(path, encoding) as lines:
         csv_file = read_header(lines, options.get("delimiter"))
         label, features = _layout(csv_file, label_column)
-        fast = fast_tabular(path, encoding, csv_file, label, features, FLOAT32_MAX)
+        fast = fast_tabular(path, encoding, csv_file, label, features, FLOAT32_MAX, decimal)
         if fast is not None:  # pyarrow vouched for every row; otherwise the exact check names the problem
             rows, counts = fast
-        for line, row in ([] if fast is not None else csv_file.rows()):
-            _features(row, features, csv_file.header, line)
-            counts.add(row[label].strip(), f"line {line}")
-            rows += 1
+        try:
+            for line, row in ([] if fast is not None else csv_file.rows()):
+                _features(row, features, csv_file.header, line, decimal)
+                counts.add(row[label].strip(), f"line {line}")
+                rows += 1
+        except DecimalComma as exc:
+            exc.delimiter = csv_file.delimiter
+            raise
     if rows == 0:
         raise problem("the file has a header but no data rows")
     names = [csv_file.header[i] for i in features]
     return rows, {
-        "format": "csv", "delimiter": csv_file.delimiter, "encoding": encoding,
+        "format": "csv", "delimiter": csv_file.delimiter, "encoding": encoding, "decimal": decimal,
         "label_column": label_column, "columns": csv_file.header, "rows": rows,
         "features": [{"name": name, "type": "number"} for name in names],
         "label": {"name": label_column, **counts.summary()},
@@ -61,6 +79,9 @@ def inspect_scoring(path: Path, options: Mapping[str, str]) -> tuple[int, dict[s
     encoding = resolve_encoding(path, options.get("encoding", "utf-8"))
     label_column = options.get("label_column", "label")
     key_column = options.get("key_column")
+    if options.get("decimal", ".") != ".":
+        raise problem("decimal=',' is supported for training files only; export a file to score with "
+                      "decimal points", "decimal")
     rows = 0
     with open_lines(path, encoding) as lines:
         csv_file = read_header(lines, options.get("delimiter"))
@@ -87,13 +108,14 @@ def load_tabular(path: Path, schema: Mapping[str, Any]) -> TabularData:
     """Parse the rows again into float32 features and class indices (compact arrays, no row lists)."""
     values, labels = array("f"), array("q")
     index = class_index(schema)
+    decimal = schema.get("decimal", ".")
     with open_lines(path, schema["encoding"]) as lines:
         csv_file = read_header(lines, schema["delimiter"])
         if csv_file.header != list(schema["columns"]):
             raise problem("the file's header is not the one that was inspected; upload it again")
         label, features = _layout(csv_file, schema["label_column"])
         for line, row in csv_file.rows():
-            values.extend(_features(row, features, csv_file.header, line))
+            values.extend(_features(row, features, csv_file.header, line, decimal))
             labels.append(label_id(index, row[label].strip(), f"line {line}"))
     X = np.frombuffer(values, dtype=np.float32).reshape(-1, len(features))
     names = [csv_file.header[i] for i in features]
@@ -112,26 +134,53 @@ def _layout(csv_file: CsvFile, label_column: str) -> tuple[int, list[int]]:
     return found, features
 
 
-def _features(row: list[str], features: list[int], header: list[str], line: int) -> list[float]:
+def parse_decimal(value: str) -> str:
+    """``.`` (the default) or ``,`` (European CSVs, usually ';'-delimited), given as itself or by name."""
+    decimal = {"point": ".", "dot": ".", "comma": ","}.get(value.strip().lower(), value.strip())
+    if decimal not in (".", ","):
+        raise problem(f"{value!r} is not a decimal separator: use '.' or ','", "decimal")
+    return decimal
+
+
+class DecimalComma(Invalid):
+    """A value that would be a number with a decimal point instead of its comma."""
+
+    delimiter = ","
+
+
+def _comma_float(text: str) -> float:
+    """A number written with a decimal comma; a '.' (a thousands separator?) is refused."""
+    if "." in text:
+        raise ValueError(text)
+    return float(text.replace(",", "."))
+
+
+def _features(row: list[str], features: list[int], header: list[str], line: int,
+              decimal: str = ".") -> list[float]:
     """One row's feature values; a fast path for good rows, a slow one that names the bad value."""
+    parse = float if decimal == "." else _comma_float
     try:
-        numbers = [float(row[i]) for i in features]
+        numbers = [parse(row[i]) for i in features]
     except ValueError:
         numbers = []
     if numbers and all(map(math.isfinite, numbers)) and max(map(abs, numbers)) <= FLOAT32_MAX:
         return numbers
-    return [_number(row[i], line, header[i]) for i in features]
+    return [_number(row[i], line, header[i], decimal) for i in features]
 
 
-def _number(text: str, line: int, column: str) -> float:
+def _number(text: str, line: int, column: str, decimal: str = ".") -> float:
     """One feature value as a float32-sized finite number, or the error a person can act on."""
     where = f"line {line}, column {column!r}"
     if not text.strip():
         raise problem(f"{where} is empty (missing values are not supported)")
     try:
-        value = float(text)
+        value = float(text) if decimal == "." else _comma_float(text)
     except ValueError:
-        raise problem(f"{where}: {short(text)} is not a number") from None
+        if decimal == "." and DECIMAL_COMMA.match(text):
+            raise DecimalComma({"file": f"{where}: {short(text)} is not a number with decimal=. (a decimal "
+                                        "comma: pass decimal=',')"}, message="invalid upload") from None
+        hint = " (with decimal=',' a '.' is not allowed)" if decimal == "," and "." in text else ""
+        raise problem(f"{where}: {short(text)} is not a number{hint}") from None
     if not math.isfinite(value):
         raise problem(f"{where}: {short(text)} is not a finite number (NaN and infinity are not allowed)")
     if abs(value) > FLOAT32_MAX:

@@ -26,7 +26,7 @@ DELIMITERS = (",", ";", "\t", "|")  # the order breaks ties when sniffing
 SHOWN = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 BINARY_STARTS = {
     b"PK\x03\x04": "a zip archive (an Excel workbook?): export it as CSV or plain text",
-    b"\x1f\x8b": "gzip-compressed: upload it uncompressed",
+    b"\x1f\x8b": "gzip-compressed twice (or inside a zip): compress it once, with gzip, bzip2, xz or zip",
     b"\x93NUMPY": "a numpy .npy array: images come as an .npz archive with X and y",
     b"%PDF": "a PDF document, not text",
 }

@@ -18,7 +18,11 @@ def upload_dataset(deps: Deps, upload: uploads.Upload, stream: BinaryIO) -> Data
     uploads.check_upload(upload)
     tmp_rel, size, sha256 = uploads.receive(deps.store, stream, deps.settings.max_upload_bytes)
     try:
+        tmp_rel, size, unpacked_sha, packing = uploads.unpack_received(
+            deps.store, upload, tmp_rel, size, deps.settings.max_upload_bytes)
+        sha256 = unpacked_sha or sha256
         inspection = uploads.inspect_received(deps.store, upload, tmp_rel, size)
+        inspection.schema.update(packing)
         for _ in range(RACE_TRIES):  # two uploads of one name may race for its next version number
             final_rel: str | None = None
             try:

@@ -10,7 +10,7 @@ from flask import jsonify
 
 from app.kinds import Input, kinds_taking
 from app.web.api import bp
-from app.web.api.openapi_schemas import NULLABLE_STR, STRINGS, S, ref, schemas
+from app.web.api.openapi_schemas import NULLABLE_STR, STRINGS, S, ref, schemas, upload_options
 
 
 def _json(schema: S, description: str = "OK") -> S:
@@ -61,7 +61,8 @@ def document() -> S:
     upload_body = {"required": True, "content": {
         "multipart/form-data": {"schema": {"type": "object", "required": ["name", "kind", "file"], "properties": {
             "name": {"type": "string"}, "kind": {"enum": ["tabular", "text", "corpus", "images"]},
-            "description": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}},
+            "description": {"type": "string"}, "file": {"type": "string", "format": "binary"},
+            **upload_options()}}},
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
     paths: S = {
         "/health": {"get": _op("Liveness, the database and Redis (a 503 when the database is down), and the "
@@ -83,7 +84,8 @@ def document() -> S:
         "/datasets": {
             "get": _op("Every dataset version", {"200": _json(_items(ref("Dataset")))}),
             "post": _op("Upload a dataset as the next version of its name (member)", {"201": _json(ref("Dataset"))},
-                        params=[_query("name", {"type": "string"}), _query("kind", {"type": "string"})],
+                        params=[_query("name", {"type": "string"}), _query("kind", {"type": "string"}),
+                                *(_query(n, schema) for n, schema in upload_options().items())],
                         body=upload_body)},
         "/datasets/{name}": {"get": _op("Versions of one dataset", {"200": _json(_items(ref("Dataset")))},
                                         params=[NAME])},

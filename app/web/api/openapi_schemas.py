@@ -113,3 +113,29 @@ def schemas() -> S:
                                 "params": {"type": "array", "items": obj},
                                 "package": {"type": "string"}, "version": {"type": "string"}}},
     }
+
+
+UPLOAD_OPTION_MEANINGS: dict[str, tuple[S, str]] = {  # each option of app/data/uploads.py, with its meaning
+    "label_column": ({"type": "string"}, "the column holding each row's class (default `label`)"),
+    "text_column": ({"type": "string"}, "the column holding the text (default `text`)"),
+    "delimiter": ({"type": "string"}, "`,`, `;`, tab or `|` (or comma, semicolon, tab, pipe); detected when left "
+                                      "out"),
+    "encoding": ({"type": "string"}, "the file's text encoding (default `utf-8`; `auto`, `latin-1`, `cp1252`, ...)"),
+    "decimal": ({"enum": [".", ",", "point", "comma"]}, "the decimal separator of numbers (default `.`; `,` is "
+                                                        "detected in files not delimited by `,`)"),
+    "format": ({"enum": ["csv", "fasttext"]}, "the text file's layout; detected when left out"),
+    "purpose": ({"enum": ["training", "scoring"]}, "`training` (default: every row checked, labels required) or "
+                                                   "`scoring` (a file for batch inference)"),
+    "key_column": ({"type": "string"}, "with purpose=scoring: a column copied to each prediction to identify it"),
+}
+
+
+def upload_options() -> dict[str, S]:
+    """Each upload option as a schema with its type, its meaning and the dataset kinds that take it."""
+    from app.data.uploads import UPLOAD_OPTIONS
+
+    out: dict[str, S] = {}
+    for name, (schema, meaning) in UPLOAD_OPTION_MEANINGS.items():
+        kinds = ", ".join(kind for kind, names in UPLOAD_OPTIONS.items() if name in names)
+        out[name] = {**schema, "description": f"{meaning} (kinds: {kinds})"}
+    return out

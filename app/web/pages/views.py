@@ -197,7 +197,7 @@ def download_artifact(name: str, version: int, filename: str):
     return send_artifact(artifact, inline=request.args.get("inline") == "1")
 
 
-UPLOAD_FIELDS = ("delimiter", "encoding", "label_column", "text_column", "format", "purpose", "key_column")
+UPLOAD_FIELDS = ("delimiter", "encoding", "decimal", "label_column", "text_column", "format", "purpose", "key_column")
 
 
 def _datasets_page(values: dict, errors: dict, status: int = 200):
