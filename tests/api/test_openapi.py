@@ -29,8 +29,10 @@ CASES: Counter[str] = Counter()
 @pytest.fixture(scope="module")
 def api_stack(redis_dbs, tmp_path_factory):
     stack, drop = _make_stack("sqlite", redis_dbs.url("openapi"), tmp_path_factory.mktemp("openapi"))
+    stack.serve()  # the whole platform: predictions reach a serve process, as in production
     yield stack
     print(f"\nschemathesis: {sum(CASES.values())} cases over {len(CASES)} operations")
+    stack.serve_process.stop()
     stack.runtime.engine.dispose()
     drop()
 
