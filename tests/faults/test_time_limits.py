@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.domain.status import JobStatus
 from tests.support import wait_until
 
 pytestmark = pytest.mark.faults
@@ -18,7 +19,7 @@ def test_the_hard_time_limit_fails_the_job_at_once_with_the_reason(tmp_path):
         c.start_beat()
         wait_until(lambda: any(w["pool_state"] == "ready" for w in c.client.get("/api/v1/workers").get_json()["items"]),
                    timeout=180, what="the worker's child to finish importing TensorFlow")
-        job = c.submit("hard-limit", epochs=1000)
+        job = c.expect(c.submit("hard-limit", epochs=1000), JobStatus.FAILED)  # the summary's ledger
         done = c.wait_done(job, timeout=120)
         assert done["status"] == "failed", done
         assert done["error"].startswith("time limit: the job ran past HARD_TIME_LIMIT_S (8 s)"), done["error"]
