@@ -15,6 +15,7 @@ import numpy as np
 from app.data.builtin import BUILTINS, load_builtin
 from app.data.types import CorpusData, ImageData, TabularData, TextData
 from app.kinds.spec import KindSpec
+from workers.trainers import trainer_of
 from workers.trainers.context import TrainContext
 
 __all__ = ["CorpusData", "ImageData", "LocalRun", "TabularData", "TextData", "text_data", "train_locally"]
@@ -37,15 +38,12 @@ def train_locally(spec: KindSpec, data: Any, params: dict[str, Any] | None = Non
                   workdir: Path | None = None) -> LocalRun:
     """Validate ``params`` against ``spec`` (defaults filled in), then run its trainer on ``data``
     (a data object, or a built-in dataset's name such as ``"iris"``)."""
-    import importlib
-
     clean, errors = spec.validate(params or {})
     if errors:
         raise ValueError(f"invalid params: {errors}")
     if isinstance(data, str):
         data = load_builtin(BUILTINS[data].source)
-    module, _, attr = spec.trainer.partition(":")
-    trainer = getattr(importlib.import_module(module), attr)
+    trainer = trainer_of(spec)  # the same resolution a worker makes
     folder = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix=f"{spec.name}-"))
     folder.mkdir(parents=True, exist_ok=True)
     ctx = TrainContext(clean, data, folder)

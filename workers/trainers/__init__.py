@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 
-from app.kinds import KINDS
+from app.kinds import KINDS, KindSpec
 from workers.trainers.base import Fenced, Progress, TrainResult
 from workers.trainers.context import TrainContext
 
@@ -26,10 +26,15 @@ def trainer_for(kind: str) -> Trainer:
         why = f"it is broken here: {broken.error}" if broken else "no installed package declares it"
         raise LookupError(f"kind {kind!r} cannot run on this worker: {why}. Install its package on every "
                           f"worker of this queue and restart them (docs/kinds.md)")
-    module, _, attr = KINDS[kind].trainer.partition(":")
+    return trainer_of(KINDS[kind])
+
+
+def trainer_of(spec: KindSpec) -> Trainer:
+    """The function a spec's ``trainer`` path ("module:function") names; ImportError for a bad path."""
+    module, _, attr = spec.trainer.partition(":")
     found = getattr(importlib.import_module(module), attr, None)
     if not callable(found):
-        raise ImportError(f"kind {kind!r}: {KINDS[kind].trainer} is not a function")
+        raise ImportError(f"kind {spec.name!r}: {spec.trainer} is not a function")
     return found
 
 
@@ -54,4 +59,4 @@ class _Trainers(Mapping[str, Trainer]):
 
 TRAINERS: Mapping[str, Trainer] = _Trainers()
 
-__all__ = ["TRAINERS", "Fenced", "Progress", "TrainContext", "TrainResult", "lineage", "trainer_for"]
+__all__ = ["TRAINERS", "Fenced", "Progress", "TrainContext", "TrainResult", "lineage", "trainer_for", "trainer_of"]

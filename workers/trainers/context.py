@@ -51,12 +51,16 @@ class TrainContext:
 
         return prepare(self, default_features(self.data) if x is None else x)
 
+    @property
+    def _epochs(self) -> int:
+        return int(self.params.get("epochs", 1)) or 1
+
     # ----- training -----
     def keras_callbacks(self, steps_per_epoch: int, total_epochs: int | None = None) -> list:
         """Callbacks for ``model.fit``: progress, stops at batch boundaries, checkpoints each epoch."""
         from workers.trainers.keras_progress import JobCallback
 
-        return [JobCallback(self.progress, total_epochs or int(self.params.get("epochs", 1)), steps_per_epoch,
+        return [JobCallback(self.progress, total_epochs or self._epochs, steps_per_epoch,
                             self.checkpoints, self.checkpoint_every_steps, self.history)]
 
     def fit(self, model, split, *, loss: str = "sparse_categorical_crossentropy", metrics=("accuracy",)):
@@ -72,7 +76,7 @@ class TrainContext:
     def step(self, epoch: int, fraction_of_epoch: float) -> None:
         """For hand-written loops, between steps: reports progress and raises to stop when cancelled,
         handed back or fenced (let it propagate)."""
-        total = int(self.params.get("epochs", 1)) or 1
+        total = self._epochs
         self.progress(Progress(epoch, total, min(1.0, (epoch + fraction_of_epoch) / total)))
 
     def report(self, epoch: int, metrics: dict[str, float] | None = None, checkpoint: Any = None) -> None:
@@ -83,7 +87,7 @@ class TrainContext:
             self.history.setdefault(k, []).append(v)
         if checkpoint is not None:
             self.save_checkpoint(epoch, checkpoint)
-        total = int(self.params.get("epochs", 1)) or 1
+        total = self._epochs
         self.progress(Progress(epoch, total, min(1.0, epoch / total), clean, epoch_end=True))
 
     def restore(self) -> Restored | None:
