@@ -52,7 +52,11 @@ class Settings:
     soft_time_limit_s: int = 12 * 3600
     hard_time_limit_s: int = 12 * 3600 + 900
     visibility_timeout_s: int = 13 * 3600
-    # Extra mid-epoch checkpoints every N batches (0: end of each epoch only).
+    # A running job checkpoints when this many seconds have passed since its last checkpoint (at an
+    # epoch's end, or inside a long epoch), after its last epoch, and before a hand-back or time-limit
+    # stop; 0 = after every epoch. A crash loses at most this much training (docs/reliability.md).
+    checkpoint_every_s: float = 30.0
+    # Extra mid-epoch checkpoints every N batches (0: none by count).
     checkpoint_every_steps: int = 0
     # How long a worker retries its claim, registration or final status while the database is away
     # (the one retry policy: app/services/usecases/retry.py).
@@ -159,6 +163,7 @@ _NUMERIC: tuple[tuple[str, str, type], ...] = (
     ("HARD_TIME_LIMIT_S", "hard_time_limit_s", int),
     ("VISIBILITY_TIMEOUT_S", "visibility_timeout_s", int),
     ("CHECKPOINT_EVERY_STEPS", "checkpoint_every_steps", int),
+    ("CHECKPOINT_EVERY_S", "checkpoint_every_s", float),
     ("REGISTER_RETRY_S", "register_retry_s", float),
     ("MAX_JOBS_PER_CHILD", "max_jobs_per_child", int),
     ("WORKER_BEAT_S", "worker_beat_s", float),

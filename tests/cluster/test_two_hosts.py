@@ -40,6 +40,7 @@ from tests.support import (
 )
 
 FAST = {"heartbeat_interval_s": 0.3, "lease_s": 4.0, "reconcile_interval_s": 1, "max_attempts": 3,
+        "checkpoint_every_s": 0,  # a checkpoint after every epoch: the victim is killed after epoch 3
         "redispatch_after_s": 5, "register_retry_s": 5}
 PG_LOCAL = ("127.0.0.1", 5432)
 

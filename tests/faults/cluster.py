@@ -28,6 +28,7 @@ from app.services.datasets import ensure_builtin_datasets
 from tests.support import admin_token, die_with_parent, free_port, settings_env, unavailable, wait_until
 
 FAST = {"heartbeat_interval_s": 0.3, "lease_s": 3.0, "reconcile_interval_s": 1, "max_attempts": 3,
+        "checkpoint_every_s": 0,  # a checkpoint after every epoch: scenarios kill after epoch N, resume from N
         "redispatch_after_s": 5}
 SUMMARY_DIR = Path(os.environ.get("TRAINYARD_FAULT_SUMMARY", PROJECT_ROOT / "var" / "fault-summary"))
 # How long importing TensorFlow takes on an idle 2-core machine: the timeouts below were sized there.
@@ -57,13 +58,14 @@ class Executions:
     requeued: int
     epochs: list[int]
 
-    def duplicated(self, allowed_attempts: int) -> int:
+    def duplicated(self, allowed_attempts: int, allowed_repeats: int = 0) -> int:
         """Executions the scenario does not allow: attempts beyond its allowance, an attempt that began
         while another still owned the job (no re-queue between them), and an epoch trained twice beyond
-        the one an interrupted attempt may repeat (it reports an epoch, then checkpoints it)."""
+        the one an interrupted attempt may repeat (it reports an epoch, then checkpoints it) and the
+        ``allowed_repeats`` a checkpoint interval lets a crash lose."""
         repeated = len(self.epochs) - len(set(self.epochs))
         return (max(0, self.attempts - allowed_attempts) + max(0, self.attempts - 1 - self.requeued)
-                + max(0, repeated - self.requeued))
+                + max(0, repeated - self.requeued - allowed_repeats))
 
 
 @dataclass
@@ -118,6 +120,7 @@ class Cluster:
     scenario: str = ""
     # job id -> (the ending the scenario expects, how many attempts it allows): the summary's ledger
     expected: dict[str, tuple[str, int]] = field(default_factory=dict)
+    repeats: dict[str, int] = field(default_factory=dict)  # epochs a job may train twice (timed checkpoints)
 
     # --- Redis -----------------------------------------------------------------------------------
     def start_redis(self) -> None:
@@ -202,9 +205,11 @@ class Cluster:
         assert r.status_code == 201, r.get_data(as_text=True)
         return self.expect(r.get_json()["id"])
 
-    def expect(self, job_id: str, ending: str = JobStatus.SUCCEEDED, attempts: int = 1) -> str:
-        """What the scenario expects of ``job_id``: its ending and the attempts it may take."""
+    def expect(self, job_id: str, ending: str = JobStatus.SUCCEEDED, attempts: int = 1, repeats: int = 0) -> str:
+        """What the scenario expects of ``job_id``: its ending, the attempts it may take, and the epochs it
+        may train twice because a crash fell between timed checkpoints (``CHECKPOINT_EVERY_S`` > 0)."""
         self.expected[job_id] = (ending, attempts)
+        self.repeats[job_id] = repeats
         return job_id
 
     def executions(self, job_id: str) -> Executions:
@@ -217,7 +222,8 @@ class Cluster:
     def duplicated(self, job_ids: list[str]) -> dict[str, Executions]:
         """The jobs that ran more than their scenario allows, with how often they ran."""
         runs = {j: self.executions(j) for j in job_ids}
-        return {j: r for j, r in runs.items() if r.duplicated(self.expected.get(j, ("", 1))[1])}
+        return {j: r for j, r in runs.items()
+                if r.duplicated(self.expected.get(j, ("", 1))[1], self.repeats.get(j, 0))}
 
     def job(self, job_id: str) -> dict[str, Any]:
         return self.client.get(f"/api/v1/jobs/{job_id}").get_json()
@@ -268,7 +274,8 @@ class Cluster:
                        lost=sum(1 for j, (want, _) in self.expected.items() if ended[j] != want),
                        timed_out=sum(1 for st in ended.values() if st not in FINISHED),
                        executions=sum(r.attempts for r in runs.values()),
-                       duplicated=sum(r.duplicated(self.expected[j][1]) for j, r in runs.items()))
+                       duplicated=sum(r.duplicated(self.expected[j][1], self.repeats.get(j, 0))
+                                      for j, r in runs.items()))
 
     def close(self) -> None:
         if self.app is not None:

@@ -144,7 +144,7 @@ def _train(rt: Runtime, order: Claim, lease: Lease, checkpoints: Checkpoints, sc
     logger = trainer_logger(rt, job)
     ctx = TrainContext(job.params, data, scratch, _Reporter(rt, lease), inputs=_input_files(rt, order),
                        checkpoints=checkpoints, checkpoint_every_steps=rt.settings.checkpoint_every_steps,
-                       log=logger)
+                       checkpoint_every_s=rt.settings.checkpoint_every_s, log=logger)
     try:
         trainer(ctx)
     finally:

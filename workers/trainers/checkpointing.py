@@ -2,9 +2,15 @@
 
 Where they are kept (the artifact store, per job and attempt, fenced) is the runner's business
 (``workers.jobs.checkpoints``); a local run (``trainyard.testing``) keeps none.
+
+Checkpoints are taken by time, not by epoch (``CHECKPOINT_EVERY_S``): a 20-70 ms save after an epoch of
+0.2 s cost the short-epoch kinds up to a quarter of their speed (bench/RESULTS.md). The last epoch, a
+hand-back and a soft time limit always checkpoint; a hard crash loses at most one interval.
 """
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,14 +41,26 @@ class Restored:
 
 
 class CheckpointAccess:
-    """``save`` and ``restore`` over the runner's checkpoint store, or nothing when there is none."""
+    """``save`` and ``restore`` over the runner's checkpoint store (or nothing when there is none), and
+    ``due``: whether ``every_s`` seconds have passed since the last save (or the start); 0 = always."""
 
-    def __init__(self, store: Any = None) -> None:
-        self.store = store
+    def __init__(self, store: Any = None, every_s: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.store, self.every_s, self.clock = store, float(every_s), clock
+        self.last = clock()
+        self.saved = 0
+
+    def due(self) -> bool:
+        return self.store is not None and (self.every_s <= 0 or self.clock() - self.last >= self.every_s)
+
+    def due_mid_epoch(self) -> bool:
+        """A timed interval ran out inside an epoch (never with ``every_s`` 0: that means at each epoch's end)."""
+        return self.every_s > 0 and self.due()
 
     def save(self, state: Any, epoch: int, history: dict[str, list[float]], step: int = 0) -> None:
         if self.store is not None:
             self.store.save(state, epoch, history, step)
+            self.last, self.saved = self.clock(), self.saved + 1
 
     def restore(self) -> Restored | None:
         found = self.store.latest() if self.store is not None else None

@@ -15,7 +15,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from workers.trainers.base import Progress, TrainResult, framework_versions, write_history, write_json
+from workers.trainers.base import (
+    HandBack,
+    Progress,
+    TimeLimit,
+    TrainResult,
+    framework_versions,
+    write_history,
+    write_json,
+)
 from workers.trainers.checkpointing import CheckpointAccess, Restored
 
 _quiet = logging.getLogger("trainyard.kind")
@@ -26,7 +34,7 @@ class TrainContext:
 
     def __init__(self, params: dict[str, Any], data: Any, workdir: Path,
                  progress: Callable[[Progress], None] | None = None, *, inputs: dict[str, Path] | None = None,
-                 checkpoints: Any = None, checkpoint_every_steps: int = 0,
+                 checkpoints: Any = None, checkpoint_every_steps: int = 0, checkpoint_every_s: float = 0.0,
                  log: logging.Logger | None = None) -> None:
         self.params = params
         self.data = data  # TabularData | ImageData | TextData | CorpusData (app.data.types)
@@ -36,7 +44,7 @@ class TrainContext:
         self.checkpoints = checkpoints  # the runner's store of checkpoints (None: a local run keeps none)
         self.checkpoint_every_steps = checkpoint_every_steps
         self.log = log or _quiet  # lines land in the job's log
-        self.checkpoint = CheckpointAccess(checkpoints)
+        self.checkpoint = CheckpointAccess(checkpoints, checkpoint_every_s)  # 0 s: after every epoch
         self.metrics: dict[str, Any] = {}
         self.history: dict[str, list[float]] = {}
         self.files: list[Path] = []
@@ -57,11 +65,11 @@ class TrainContext:
 
     # ----- training -----
     def keras_callbacks(self, steps_per_epoch: int, total_epochs: int | None = None) -> list:
-        """Callbacks for ``model.fit``: progress, stops at batch boundaries, checkpoints each epoch."""
+        """Callbacks for ``model.fit``: progress, stops at batch boundaries, checkpoints by the job's policy."""
         from workers.trainers.keras_progress import JobCallback
 
         return [JobCallback(self.progress, total_epochs or self._epochs, steps_per_epoch,
-                            self.checkpoints, self.checkpoint_every_steps, self.history)]
+                            self.checkpoint, self.checkpoint_every_steps, self.history)]
 
     def fit(self, model, split, *, loss: str = "sparse_categorical_crossentropy", metrics=("accuracy",)):
         """Compile and fit ``model`` with the standard params (epochs, batch_size, learning_rate, patience),
@@ -81,14 +89,21 @@ class TrainContext:
 
     def report(self, epoch: int, metrics: dict[str, float] | None = None, checkpoint: Any = None) -> None:
         """For hand-written loops, after epoch ``epoch`` (1-based) completes: per-epoch metrics, and the
-        state to resume from (a Keras model or a dict of numpy arrays), saved before a stop can arrive."""
+        state to resume from (a Keras model or a dict of numpy arrays), saved when the job's checkpoint
+        interval has run out, after the last epoch, and before a stop this report raises."""
         clean = {k: float(v) for k, v in (metrics or {}).items()}
         for k, v in clean.items():
             self.history.setdefault(k, []).append(v)
-        if checkpoint is not None:
-            self.save_checkpoint(epoch, checkpoint)
         total = self._epochs
-        self.progress(Progress(epoch, total, min(1.0, epoch / total), clean, epoch_end=True))
+        saved = checkpoint is not None and (epoch >= total or self.checkpoint.due())
+        if saved:
+            self.save_checkpoint(epoch, checkpoint)
+        try:
+            self.progress(Progress(epoch, total, min(1.0, epoch / total), clean, epoch_end=True))
+        except (HandBack, TimeLimit):
+            if checkpoint is not None and not saved:
+                self.save_checkpoint(epoch, checkpoint)
+            raise
 
     def restore(self) -> Restored | None:
         """The newest checkpoint an earlier attempt of this job left (None: start from scratch)."""

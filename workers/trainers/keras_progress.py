@@ -1,8 +1,10 @@
 """The Keras callback between a fit and the job: progress, checkpoints and stops.
 
-Stops are raised at batch boundaries by the progress callback. Before a hand-back
-or a time-limit stop the callback checkpoints, so the next attempt loses at most
-the current partial epoch's steps (it restarts that epoch from these weights).
+Stops are raised at batch boundaries by the progress callback. Checkpoints are taken when the
+interval of ``CheckpointAccess.due`` has run out (at an epoch's end, or inside a long epoch), after
+the last epoch, and before a hand-back or a time-limit stop, so the next attempt loses at most the
+current partial epoch's steps after a stop (it restarts that epoch from these weights) and at most
+one interval after a crash.
 """
 from __future__ import annotations
 
@@ -11,15 +13,16 @@ from collections.abc import Callable
 import keras
 
 from workers.trainers.base import HandBack, Progress, TimeLimit
+from workers.trainers.checkpointing import CheckpointAccess
 
 
 class JobCallback(keras.callbacks.Callback):
     def __init__(self, report: Callable[[Progress], None], total_epochs: int, steps: int,
-                 checkpoints=None, every_steps: int = 0,
+                 checkpoints: CheckpointAccess | None = None, every_steps: int = 0,
                  prior_history: dict[str, list[float]] | None = None) -> None:
         super().__init__()
         self.report, self.total, self.steps = report, total_epochs, max(1, steps)
-        self.checkpoints, self.every_steps = checkpoints, every_steps
+        self.checkpoints, self.every_steps = checkpoints or CheckpointAccess(), every_steps
         self.history: dict[str, list[float]] = {k: list(v) for k, v in (prior_history or {}).items()}
         self._epoch = 0
 
@@ -33,19 +36,26 @@ class JobCallback(keras.callbacks.Callback):
         except (HandBack, TimeLimit):
             self._save(self._epoch, step=batch + 1)
             raise
-        if self.every_steps and (batch + 1) % self.every_steps == 0 and batch + 1 < self.steps:
+        if batch + 1 < self.steps and ((self.every_steps and (batch + 1) % self.every_steps == 0)
+                                       or self.checkpoints.due_mid_epoch()):
             self._save(self._epoch, step=batch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
         metrics = {k: float(v) for k, v in (logs or {}).items()}
         for k, v in metrics.items():
             self.history.setdefault(k, []).append(v)
-        self._save(epoch + 1)
-        self.report(Progress(epoch + 1, self.total, (epoch + 1) / self.total, metrics, epoch_end=True))
+        saved = epoch + 1 >= self.total or self.checkpoints.due()  # by time, and always after the last epoch
+        if saved:
+            self._save(epoch + 1)
+        try:
+            self.report(Progress(epoch + 1, self.total, (epoch + 1) / self.total, metrics, epoch_end=True))
+        except (HandBack, TimeLimit):
+            if not saved:
+                self._save(epoch + 1)
+            raise
 
     def _save(self, epoch: int, step: int = 0) -> None:
-        if self.checkpoints is not None:
-            self.checkpoints.save(self.model, epoch, self.history, step)
+        self.checkpoints.save(self.model, epoch, self.history, step)
 
 
 class ResumedEarlyStopping(keras.callbacks.EarlyStopping):
