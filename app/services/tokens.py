@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Forbidden, Invalid, NotFound
@@ -54,21 +54,31 @@ def create_token(session: Session, username: str, name: str) -> tuple[TokenView,
     return TokenView.of(row, username), token
 
 
-def user_for_token(session: Session, token: str) -> UserView | None:
-    """The enabled account a live token belongs to (and note when the token was used), or None."""
+# Built once and read as plain rows: every API request runs it, and building the statement and hydrating
+# two ORM objects cost more than the query (bench/RESULTS.md, "the read path").
+_TOKEN_OWNER = (select(ApiToken.id.label("token_id"), ApiToken.revoked_at, ApiToken.last_used_at, User.id,
+                       User.username, User.role, User.disabled, User.created_at, User.last_login_at,
+                       User.session_epoch)
+                .join(User, User.id == ApiToken.user_id).where(ApiToken.token_sha256 == bindparam("digest")))
+_TOUCH = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
+
+
+def user_for_token(session: Session, token: str) -> tuple[UserView, int | None] | None:
+    """The enabled account a live token belongs to, with the token's id when its ``last_used_at`` is due a
+    write (see ``touch_token``), or None. Read on every request, so a revocation counts at once on every
+    worker and host; it writes nothing, so it can share a read route's unit of work."""
     if not token.startswith(PREFIX) or len(token) > 128:
         return None
-    row = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                          .where(ApiToken.token_sha256 == _digest(token))).first()
-    if row is None:
+    row = session.connection().execute(_TOKEN_OWNER, {"digest": _digest(token)}).first()  # Core: no ORM loading
+    if row is None or row.revoked_at is not None or row.disabled:
         return None
-    tok, user = row
-    if tok.revoked_at is not None or user.disabled:
-        return None
-    now = utcnow()
-    if tok.last_used_at is None or now - tok.last_used_at > TOUCH_EVERY:
-        tok.last_used_at = now
-    return UserView.of(user)
+    due = row.last_used_at is None or utcnow() - row.last_used_at > TOUCH_EVERY
+    return UserView.of(row), row.token_id if due else None
+
+
+def touch_token(session: Session, token_id: int) -> None:
+    """Note that a token was used (at most once a minute per token: reads do not each cost a write)."""
+    session.execute(_TOUCH, {"token_id": token_id, "now": utcnow()})
 
 
 def list_tokens(session: Session, username: str | None = None) -> list[TokenView]:

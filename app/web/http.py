@@ -4,7 +4,9 @@ from __future__ import annotations
 import base64
 import os
 
-from flask import Response, current_app, request, send_file
+from flask import Response, current_app, g, request, send_file
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from app.domain.errors import NotFound, TamperedArtifact
 from app.runtime import Runtime
@@ -14,6 +16,33 @@ from app.storage import Tampered, UnsafePath, open_verified
 
 def runtime() -> Runtime:
     return current_app.extensions["trainyard"]
+
+
+def request_session() -> Session:
+    """The request's one unit of work for reading: the guard's token check and a read route's query share
+    it (one connection, one transaction a request), opened at first use and ended by ``end_request_session``.
+    Writes go through a use-case, which opens its own."""
+    found = g.get("_db")
+    if found is None:
+        found = g._db = runtime().sessions()
+    return found
+
+
+def end_request_session(exc: BaseException | None = None) -> None:
+    """Commit what the reads wrote (a token's once-a-minute ``last_used_at``) and close; never raises, since
+    the response is already made (a lost ``last_used_at`` is written again by the next request)."""
+    found = g.pop("_db", None)
+    if found is None:
+        return
+    try:
+        if exc is None:
+            found.commit()
+        else:
+            found.rollback()
+    except SQLAlchemyError as err:
+        current_app.logger.warning("ending the request's unit of work failed: %s", err)
+    finally:
+        found.close()
 
 
 INLINE_TYPES = ("image/png",)

@@ -11,7 +11,7 @@ from app.services.usecases.submit import submit_batch, submit_training
 from app.web.api import bp
 from app.web.api.parse import int_arg, json_object
 from app.web.auth.guard import actor, require_owner_or_admin
-from app.web.http import runtime, send_artifact
+from app.web.http import request_session, runtime, send_artifact
 
 
 def _job_json(job, outputs=None) -> dict:
@@ -46,9 +46,9 @@ def submit_job():
 
 @bp.get("/jobs/<job_id>")
 def get_job(job_id: str):
-    with runtime().session() as session:
-        job = job_reads.get_job(session, job_id)
-        outputs = batch.outputs_of(session, job_id) if job.type == "infer" else None
+    session = request_session()
+    job = job_reads.get_job(session, job_id)
+    outputs = batch.outputs_of(session, job_id) if job.type == "infer" else None
     return jsonify(_job_json(job, outputs))
 
 
@@ -63,13 +63,12 @@ def download_output(job_id: str, filename: str):
 @bp.get("/jobs")
 def list_jobs():
     """Newest first; ``?status=``, ``?model=``, ``?limit=`` (1-200) and ``?cursor=`` from ``next``."""
-    with runtime().session() as session:
-        page, next_cursor = job_reads.list_jobs(
-            session, status=request.args.get("status") or None,
-            model_name=request.args.get("model") or None, kind=request.args.get("kind") or None,
-            created_by=request.args.get("created_by") or None,
-            oldest_first=request.args.get("sort") == "oldest",
-            limit=int_arg("limit", 50), cursor=request.args.get("cursor") or None)
+    page, next_cursor = job_reads.list_jobs(
+        request_session(), status=request.args.get("status") or None,
+        model_name=request.args.get("model") or None, kind=request.args.get("kind") or None,
+        created_by=request.args.get("created_by") or None,
+        oldest_first=request.args.get("sort") == "oldest",
+        limit=int_arg("limit", 50), cursor=request.args.get("cursor") or None)
     next_url = None
     if next_cursor:
         args = {k: v for k, v in request.args.items() if k != "cursor"}

@@ -14,6 +14,7 @@ from app.services import accounts, audit, tokens
 from app.services.accounts import UserView
 from app.web.auth.csrf import csrf_ok, csrf_token
 from app.web.auth.policy import AUDITED, PUBLIC, required_role
+from app.web.http import end_request_session, request_session
 
 SESSION_USER = "user_id"
 SESSION_EPOCH = "epoch"  # the account's session_epoch when this cookie was issued
@@ -42,13 +43,17 @@ def _identify() -> tuple[UserView | None, str | None, bool]:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None, None, True
-        with _rt().session() as s:
-            user = tokens.user_for_token(s, token.strip())
-        return user, "token", user is None
+        found = tokens.user_for_token(request_session(), token.strip())
+        if found is None:
+            return None, "token", True
+        user, touch = found
+        if touch is not None:  # once a minute a token: its own short unit of work, not the read's
+            with _rt().session() as s:
+                tokens.touch_token(s, touch)
+        return user, "token", False
     user_id = session.get(SESSION_USER)
     if isinstance(user_id, int):
-        with _rt().session() as s:
-            user = accounts.get_user(s, user_id)
+        user = accounts.get_user(request_session(), user_id)
         if user is not None and session.get(SESSION_EPOCH) != user.session_epoch:
             user = None  # signed out (or the password changed) since this cookie was issued
         if user is None:
@@ -133,5 +138,6 @@ def install(app: Flask) -> None:
     """Hook the checks into every request and give templates the signed-in user and the CSRF token."""
     app.before_request(check_request)
     app.after_request(audit_response)
+    app.teardown_request(end_request_session)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = current_user
