@@ -1,7 +1,7 @@
 """Fit one kind in this process by calling its trainer directly: the floor for benchmark (e).
 
 The same trainer function, params (validated and defaulted like the API does), seed and
-data as a platform job, but with a no-op ``report`` and ``checkpoints=None``: no lease
+data as a platform job, but with no progress sink and no checkpoint store: no lease
 checks, no progress writes, no per-epoch checkpoints. Prints the trainer's metrics as JSON.
 Usage: ``python bench/direct_fit.py KIND DATASET [--params JSON] [--csv FILE] [--warmup]``, where DATASET
 is a built-in name, or ``upload`` for the text CSV in ``--csv`` (parsed as an upload is).
@@ -40,7 +40,7 @@ def fit(kind: str, params: dict, data, workdir: Path, warmup: bool = False) -> d
     Untimed first: the kind's stage (hierarchical: word2vec); with ``warmup``, a 1-epoch fit of the same kind.
     """
     from app.kinds import KINDS
-    from workers.trainers import TRAINERS, TrainInput
+    from workers.trainers import TRAINERS, TrainContext
 
     clean, errors = KINDS[kind].validate(params)
     if errors:
@@ -50,15 +50,16 @@ def fit(kind: str, params: dict, data, workdir: Path, warmup: bool = False) -> d
         stage1 = workdir / "stage1"
         stage1.mkdir()
         stage_data = load(clean[stage.dataset_param], None)
-        TRAINERS[stage.kind](TrainInput(stage.params(clean), stage_data, stage1, lambda _p: None))
-        inputs = {p.name: p for p in stage1.iterdir()}
+        ctx = TrainContext(stage.params(clean), stage_data, stage1)
+        TRAINERS[stage.kind](ctx)
+        inputs = {p.name: p for p in ctx.result().files}
     runs = [("warmup", {**clean, "epochs": 1})] if warmup else []
     for name, run_params in [*runs, ("out", clean)]:
         out = workdir / name
         out.mkdir()
-        result = TRAINERS[kind](TrainInput(run_params, data, out, lambda _p: None, inputs=inputs,
-                                           checkpoints=None))
-    return result.metrics
+        ctx = TrainContext(run_params, data, out, inputs=inputs)  # no progress sink, no checkpoint store
+        TRAINERS[kind](ctx)
+    return ctx.result().metrics
 
 
 def main() -> None:
