@@ -55,7 +55,7 @@ def get_job(job_id: str):
 @bp.get("/jobs/<job_id>/outputs/<filename>")
 def download_output(job_id: str, filename: str):
     """A batch job's output file (predictions.csv, predictions.parquet, errors.csv, summary.json)."""
-    with runtime().session() as session:
+    with runtime().session() as session:  # ended before the file is hashed and sent
         output = batch.get_output(session, job_id, filename)
     return send_artifact(output)
 
@@ -78,8 +78,8 @@ def list_jobs():
 
 @bp.get("/jobs/<job_id>/events")
 def job_events(job_id: str):
-    with runtime().session() as session:
-        items = events.job_events(session, job_id, after=int_arg("after", 0))
+    session = request_session()
+    items = events.job_events(session, job_id, after=int_arg("after", 0))
     return jsonify({"items": items})
 
 

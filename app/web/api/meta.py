@@ -13,7 +13,7 @@ from app.web import outage
 from app.web.api import bp
 from app.web.api.parse import int_arg
 from app.web.auth.guard import actor, current_user
-from app.web.http import runtime
+from app.web.http import request_session, runtime
 
 
 @bp.get("/health")
@@ -31,8 +31,8 @@ def health():
 @bp.get("/queues")
 def queues():
     """Per queue: depth in Redis, the last job a worker completed, and the jobs running now."""
-    with runtime().session() as session:
-        activity = queue_activity(session)
+    session = request_session()
+    activity = queue_activity(session)
     depths = queue_depths(runtime().settings.redis_url, QUEUES)
     for item in activity:
         item["depth"] = depths.get(item["queue"]) if depths is not None else None
@@ -49,8 +49,8 @@ def list_kinds():
 
 @bp.get("/datasets")
 def list_datasets():
-    with runtime().session() as session:
-        return jsonify({"items": [d.to_dict() for d in datasets.list_datasets(session)]})
+    session = request_session()
+    return jsonify({"items": [d.to_dict() for d in datasets.list_datasets(session)]})
 
 
 @bp.post("/datasets")
@@ -82,22 +82,22 @@ def upload_dataset():
 
 @bp.get("/datasets/<name>")
 def dataset_versions(name: str):
-    with runtime().session() as session:
-        return jsonify({"items": [d.to_dict() for d in datasets.dataset_versions(session, name)]})
+    session = request_session()
+    return jsonify({"items": [d.to_dict() for d in datasets.dataset_versions(session, name)]})
 
 
 @bp.get("/datasets/<name>/versions/<int:version>")
 def get_dataset(name: str, version: int):
-    with runtime().session() as session:
-        return jsonify(datasets.get_dataset(session, name, version).to_dict())
+    session = request_session()
+    return jsonify(datasets.get_dataset(session, name, version).to_dict())
 
 
 @bp.get("/datasets/<name>/versions/<int:version>/preview")
 def preview_dataset(name: str, version: int):
     """The first rows (``?rows=``, at most 100) of a dataset version."""
     rows = min(max(int_arg("rows", 10), 1), 100)
-    with runtime().session() as session:
-        return jsonify(datasets.preview(session, runtime().store, name, version, rows))
+    session = request_session()
+    return jsonify(datasets.preview(session, runtime().store, name, version, rows))
 
 
 @bp.get("/me")

@@ -9,7 +9,7 @@ from app.services.usecases import promote as moves
 from app.web.api import bp
 from app.web.api.parse import json_object
 from app.web.auth.guard import actor
-from app.web.http import runtime, send_artifact
+from app.web.http import request_session, runtime, send_artifact
 
 
 def _version_json(v) -> dict:
@@ -22,26 +22,26 @@ def _version_json(v) -> dict:
 
 @bp.get("/models")
 def list_models():
-    with runtime().session() as session:
-        return jsonify({"items": registry.list_models(session)})
+    session = request_session()
+    return jsonify({"items": registry.list_models(session)})
 
 
 @bp.get("/models/<name>/versions")
 def list_versions(name: str):
-    with runtime().session() as session:
-        versions = registry.list_versions(session, name)
+    session = request_session()
+    versions = registry.list_versions(session, name)
     return jsonify({"items": [_version_json(v) for v in versions]})
 
 
 @bp.get("/models/<name>/versions/<int:version>")
 def get_version(name: str, version: int):
-    with runtime().session() as session:
-        return jsonify(_version_json(registry.get_version(session, name, version)))
+    session = request_session()
+    return jsonify(_version_json(registry.get_version(session, name, version)))
 
 
 @bp.get("/models/<name>/versions/<int:version>/artifacts/<filename>")
 def download_artifact(name: str, version: int, filename: str):
-    with runtime().session() as session:
+    with runtime().session() as session:  # ended before the file is hashed and sent
         artifact = registry.get_artifact(session, name, version, filename)
     return send_artifact(artifact)
 
@@ -64,8 +64,8 @@ def _alias_move(fn, name: str, alias: str, kwargs):
 
 @bp.get("/models/<name>/aliases")
 def get_aliases(name: str):
-    with runtime().session() as session:
-        return jsonify({"aliases": aliases.aliases_of(session, name), "history": aliases.history(session, name)})
+    session = request_session()
+    return jsonify({"aliases": aliases.aliases_of(session, name), "history": aliases.history(session, name)})
 
 
 @bp.post("/models/<name>/aliases/<alias>")
