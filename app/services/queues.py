@@ -31,6 +31,12 @@ def mark_dispatched(session: Session, job_ids: list[str]) -> None:
                         .values(dispatched_at=utcnow()).execution_options(synchronize_session=False))
 
 
+def unmark_dispatched(session: Session, job_ids: list[str]) -> None:
+    """Forget a ring whose message never reached the broker: the job counts as never sent again."""
+    session.execute(update(Job).where(Job.id.in_(job_ids), Job.status == JobStatus.QUEUED)
+                    .values(dispatched_at=None).execution_options(synchronize_session=False))
+
+
 def jobs_to_redispatch(session: Session, older_than: timedelta, limit: int = 500) -> list[tuple[str, str]]:
     """Queued jobs never dispatched, or dispatched long ago: (id, queue), oldest first."""
     cutoff = utcnow() - older_than

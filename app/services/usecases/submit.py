@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from app.services.batch import submit_infer_job
 from app.services.idempotency import job_for_key, scoped_key
-from app.services.queues import dispatchable
+from app.services.queues import dispatchable, mark_dispatched
 from app.services.submission import submit_train_job
 from app.services.usecases.deps import Deps
-from app.services.usecases.doorbell import ring
+from app.services.usecases.doorbell import ring_marked
 from app.services.views import JobView
 
 Submit = Callable[..., tuple[JobView, bool]]
@@ -44,6 +44,7 @@ def _submit(deps: Deps, submit: Submit, raw: Mapping[str, Any], created_by: str 
         with deps.session() as session:
             job, created = submit(session, raw, created_by=created_by, idempotency_key=idempotency_key)
             to_ring = dispatchable(session, job.id) if created else []
+            mark_dispatched(session, [job_id for job_id, _ in to_ring])  # in this commit: see ring_marked
     except IntegrityError:
         if not idempotency_key:
             raise
@@ -52,5 +53,5 @@ def _submit(deps: Deps, submit: Submit, raw: Mapping[str, Any], created_by: str 
         if winner is None:
             raise
         return winner, False
-    ring(deps, to_ring)
+    ring_marked(deps, to_ring)
     return job, created
