@@ -14,7 +14,8 @@ from app.web.pages.formatting import MISSING, NOT_EVALUATED, event_text, metric,
     (12.0, "corpus_documents", "12"), (0.91234567, "test_accuracy", "0.9123"), (1.0, "test_accuracy", "1"),
     (3.14159, "train_seconds", "3.14"), (1234.5678, "elapsed_s", "1,235"), (123456.7, "loss", "123,457"),
     (math.nan, "loss", "nan"), ("adam", "", "adam"), ([1, 2], "", "1, 2"),
-    ({"a": 3, "b": None}, "", f"a 3, b {MISSING}"), ([], "", MISSING),
+    ({"a": 3, "b": None}, "", f"a 3, b {MISSING}"), ([], "", MISSING), (773.5, "peak_rss_mb", "773.5"),
+    (1024.25, "peak_rss_mb", "1,024"),
 ])
 def test_values_read_as_a_person_reads_them(v, key, shown):
     assert value(v, key) == shown

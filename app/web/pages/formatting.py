@@ -2,7 +2,7 @@
 
 Pages never show raw JSON (``null``, ``false``) or Python (``None``, ``True``): a missing value is a
 dash, a boolean is yes/no, a count is an integer with thousands separators, a duration has two
-decimals, a rate is a whole number, any other fraction four decimals. A score that nothing was
+decimals, a rate is a whole number, megabytes one decimal, any other fraction four decimals. A score that nothing was
 evaluated for (its ``<name>_evaluated`` count is 0, or its ``<name>_oov_ratio`` is 1) says so.
 The job page's live updates (``formatValue`` in app/web/static/job.js)
 follow the same rules: tests/web/test_formatting.py checks this module, tests/web/test_browser_values.py the
@@ -21,6 +21,7 @@ NOT_EVALUATED = "not evaluated: all words out of vocabulary"
 COUNT_SUFFIXES = ("rows", "_count", "_size", "scored", "errors", "documents", "words", "_evaluated", "epochs",
                   "epochs_run", "_total", "_done", "_per_second", "_per_s", "_epoch", "classes")
 DURATION_SUFFIXES = ("_seconds", "_s")
+SIZE_SUFFIXES = ("_mb", "_mib", "_gb")  # memory and sizes already in large units: one decimal
 
 
 def value(v: Any, key: str = "") -> str:
@@ -47,6 +48,8 @@ def _number(v: float, key: str) -> str:
         return f"{round(v):,}"
     if key.endswith(DURATION_SUFFIXES):
         return f"{v:,.2f}"
+    if key.endswith(SIZE_SUFFIXES):
+        return f"{v:,.1f}"
     return f"{v:.4f}"
 
 

@@ -16,6 +16,7 @@
     const k = key.toLowerCase();
     if (COUNT.test(k) || Number.isInteger(v) || Math.abs(v) >= 1000) return whole(v);
     if (/(_seconds|_s)$/.test(k)) return v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    if (/(_mb|_mib|_gb)$/.test(k)) return v.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
     return v.toFixed(4);
   }
   function formatMetric(v, key, metrics) {
