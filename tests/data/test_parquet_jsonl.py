@@ -139,3 +139,13 @@ def test_a_batch_job_reads_decimal_commas_and_names_a_point(tmp_path):
     assert list(chunk.ids) == [1, 2] and list(chunk.keys) == ["r1", "r2"]
     assert chunk.x.tolist() == [[1.5, 2.0], [3.0, 4.25]]
     assert [row for row, _ in chunk.errors] == [3, 4] and "'1.5' is not a number" in chunk.errors[0][1]
+
+
+def test_jsonl_with_a_byte_order_mark_is_read_and_previewed(tmp_path):
+    from app.data.formats.jsonl import preview_jsonl
+
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes('\ufeff{"text": "é bien", "label": "pos"}\n{"text": "mal", "label": "neg"}\n'.encode())
+    found = inspect_upload(path, "text", {})
+    assert found.schema["format"] == "jsonl" and found.rows == 2
+    assert preview_jsonl(path, "utf-8", ["text", "label"], 5)["rows"] == [["é bien", "pos"], ["mal", "neg"]]

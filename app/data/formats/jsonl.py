@@ -17,7 +17,16 @@ from typing import Any
 import numpy as np
 
 from app.data.formats.labels import LabelCounts, class_index, label_id
-from app.data.formats.textio import MAX_COLUMNS, Lines, first_content_line, no_data, open_lines, problem, short
+from app.data.formats.textio import (
+    MAX_COLUMNS,
+    Lines,
+    _codec,
+    first_content_line,
+    no_data,
+    open_lines,
+    problem,
+    short,
+)
 from app.data.types import TabularData
 from app.domain.errors import Invalid
 
@@ -167,7 +176,7 @@ def text_records(lines: Lines, text_column: str, label_column: str) -> Iterator[
 def preview_jsonl(path: Path, encoding: str, columns: list[str], rows: int) -> dict[str, Any]:
     """The first ``rows`` lines as a table of the given columns."""
     shown: list[list[str]] = []
-    with open(path, encoding=encoding, errors="replace") as fh:
+    with open(path, encoding=_codec(encoding), errors="replace") as fh:
         for text in fh:
             if len(shown) >= rows:
                 break
