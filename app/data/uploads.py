@@ -13,7 +13,8 @@ from typing import Any
 
 from app.data.formats.corpus import inspect_corpus, load_corpus
 from app.data.formats.images import inspect_images, load_images
-from app.data.formats.tables import SHOWN, inspect_table, load_table, table_format
+from app.data.formats.parquet import inspect_parquet_scoring
+from app.data.formats.tables import SHOWN, inspect_table, load_table, refuse_csv_options, table_format
 from app.data.formats.tabular import inspect_scoring, parse_decimal
 from app.data.formats.text import inspect_text, load_text
 from app.data.formats.textio import parse_delimiter, parse_encoding, problem
@@ -54,18 +55,26 @@ def inspect_upload(path: Path, kind: str, options: Mapping[str, str]) -> Inspect
     if not path.is_file():
         raise problem("no file was uploaded (or it is not a regular file)")
     if cleaned.pop("purpose", "training") == "scoring":
-        fmt = table_format(path, cleaned)
-        if fmt != "csv":
-            raise problem(f"files to score (purpose=scoring) are CSV files for now; this file is {SHOWN[fmt]}",
-                          "purpose")
-        cleaned.pop("format", None)
-        rows, schema = inspect_scoring(path, cleaned)
+        rows, schema = _inspect_scoring(path, cleaned)
     else:
         if "key_column" in cleaned:
             raise Invalid({"key_column": "only files uploaded with purpose=scoring have a key column"},
                           message="invalid upload")
         rows, schema = _INSPECTORS[kind](path, cleaned)
     return Inspection(kind, rows, schema)
+
+
+def _inspect_scoring(path: Path, options: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """A file to score: a CSV or a Parquet table (JSON Lines is for training only, for now)."""
+    fmt = table_format(path, options)
+    options.pop("format", None)
+    if fmt == "parquet":
+        refuse_csv_options(fmt, options)
+        return inspect_parquet_scoring(path, options)
+    if fmt != "csv":
+        raise problem(f"files to score (purpose=scoring) are CSV or Parquet files; this file is {SHOWN[fmt]}",
+                      "purpose")
+    return inspect_scoring(path, options)
 
 
 def load_upload(path: Path, kind: str, schema: Mapping[str, Any]) -> Data:

@@ -1,6 +1,7 @@
 """Parquet and JSON Lines uploads through the real upload path (API, store, database, worker)."""
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import json
@@ -87,7 +88,7 @@ def test_a_parquet_tabular_set_and_a_jsonl_text_set_train(sqlite_stack, model_na
     assert done["metrics"]
 
 
-def test_a_decimal_comma_file_is_scored(sqlite_stack, model_name):
+def test_files_to_score_with_decimal_commas_or_as_parquet(sqlite_stack, model_name):
     from sklearn.datasets import load_iris
 
     c = sqlite_stack.client
@@ -101,3 +102,18 @@ def test_a_decimal_comma_file_is_scored(sqlite_stack, model_name):
     done = run_job(c, {"type": "infer", "model_name": model_name, "version": 1,
                        "dataset": f"euro-score-{model_name}"})
     assert (done["metrics"]["rows"], done["metrics"]["scored"], done["metrics"]["errors"]) == (40, 40, 0)
+    columns = {name: [None if i == 5 else float(x[j]) for i, x in enumerate(iris.data)]
+               for j, name in enumerate(iris.feature_names)}
+    table = pa.table({"id": pa.array(range(1000, 1150), pa.int64()), **columns})
+    r = upload(c, f"pq-score-{model_name}", "tabular", _parquet_bytes(table, row_group_size=64), purpose="scoring",
+               key_column="id")
+    assert r.status_code == 201 and r.get_json()["schema"]["format"] == "parquet", r.get_data(as_text=True)
+    done = run_job(c, {"type": "infer", "model_name": model_name, "version": 1, "dataset": f"pq-score-{model_name}",
+                       "params": {"chunk_rows": 1000}})
+    assert (done["metrics"]["rows"], done["metrics"]["scored"], done["metrics"]["errors"]) == (150, 149, 1)
+    out = next(o for o in done["outputs"] if o["name"] == "predictions.csv")
+    rows = list(csv.DictReader(io.StringIO(c.get(out["url"]).get_data(as_text=True))))
+    assert len(rows) == 149 and (rows[0]["row_id"], rows[0]["key"]) == ("1", "1000")
+    assert [r["key"] for r in rows[4:6]] == ["1004", "1006"]  # row 6 (key 1005) has an empty value
+    errors = next(o for o in done["outputs"] if o["name"] == "errors.csv")
+    assert "column 'sepal length (cm)' is empty" in c.get(errors["url"]).get_data(as_text=True)

@@ -50,7 +50,6 @@ def test_parquet_is_detected_checked_in_row_groups_and_loaded(tmp_path):
     (pa.table({"a": [1.0, 2.0], "label": ["x", "z"]}), {"delimiter": ";"}, "delimiter", "this file is Parquet"),
     (pa.table({"a": [1.0, 2.0], "label": ["x", "z"]}), {"encoding": "latin-1"}, "encoding", "this file is Parquet"),
     (pa.table({"a": [1.0, 2.0], "label": ["x", "z"]}), {"format": "jsonl"}, "format", "the file is Parquet"),
-    (pa.table({"a": [1.0, 2.0], "label": ["x", "z"]}), {"purpose": "scoring"}, "purpose", "CSV files for now"),
 ])
 def test_parquet_errors_name_row_column_and_reason(tmp_path, table, options, field, fragment):
     assert fragment in _problem(_parquet(tmp_path, table), **options)[field]
@@ -69,6 +68,28 @@ def test_parquet_bounds_and_damage(tmp_path, monkeypatch):
     csv = tmp_path / "c.csv"
     csv.write_text("a,label\n1,x\n2,y\n")
     assert "not Parquet" in _problem(csv, format="parquet")["format"]
+
+
+def test_a_parquet_file_to_score_is_checked_for_columns_and_read_in_exact_chunks(tmp_path):
+    from workers.jobs.scoring_parquet import parquet_chunks
+
+    table = pa.table({"id": [f"r{i}" for i in range(1, 8)], "a": [1.0, None, 3.0, float("nan"), 5.0, 6.0, 7.0],
+                      "b": pa.array([1, 2, 3, 4, 5, 6, 7], pa.int8())})
+    path = _parquet(tmp_path, table, row_group_size=3)
+    found = inspect_upload(path, "tabular", {"purpose": "scoring", "key_column": "id"})
+    assert found.rows == 7 and [f["name"] for f in found.schema["features"]] == ["a", "b"]
+    assert (found.schema["format"], found.schema["purpose"], found.schema["key_column"]) == ("parquet", "scoring", "id")
+    chunks = list(parquet_chunks(path, ["a", "b"], "id", 4))
+    assert [c.rows for c in chunks] == [4, 3] and [c.index for c in chunks] == [0, 1]
+    assert list(chunks[0].ids) == [1, 3] and chunks[0].keys.to_pylist() == ["r1", "r3"]
+    assert chunks[0].errors == [(2, "column 'a' is empty"), (4, "column 'a': nan is not a finite float32 number")]
+    assert chunks[1].x.tolist() == [[5.0, 5.0], [6.0, 6.0], [7.0, 7.0]] and list(chunks[1].ids) == [5, 6, 7]
+    assert "no column 'key'" in _problem(path, purpose="scoring", key_column="key")["key_column"]
+    text = _parquet(tmp_path, pa.table({"a": [1.0], "city": ["Oslo"]}))
+    assert "column 'city' has type string" in _problem(text, purpose="scoring")["file"]
+    jsonl = tmp_path / "s.jsonl"
+    jsonl.write_text('{"a": 1}\n')
+    assert "CSV or Parquet files" in _problem(jsonl, purpose="scoring")["purpose"]
 
 
 def _jsonl(tmp_path, text: str):

@@ -57,6 +57,30 @@ def inspect_parquet(path: Path, options: Mapping[str, str]) -> tuple[int, dict[s
     }
 
 
+def inspect_parquet_scoring(path: Path, options: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+    """A Parquet file to score: its footer and column types are checked, rows only counted.
+
+    As with a CSV to score, a bad row (a missing or non-finite value) is reported by the batch job that
+    reads it; a column that is not numeric at all cannot be scored and is refused now.
+    """
+    file = _open(path)
+    names = file.schema_arrow.names
+    label_column, key_column = options.get("label_column", "label"), options.get("key_column")
+    if key_column is not None and key_column not in names:
+        raise problem(f"no column {key_column!r} in the Parquet file (columns: {', '.join(names[:20])}); "
+                      "pass key_column=...", "key_column")
+    features = [name for name in names if name not in (label_column, key_column)]
+    _check_types(file.schema_arrow, features)
+    if file.metadata.num_rows == 0:
+        raise problem("the Parquet file has no rows")
+    return file.metadata.num_rows, {
+        "format": "parquet", "purpose": "scoring", "columns": names, "rows": file.metadata.num_rows,
+        "row_groups": file.metadata.num_row_groups, "key_column": key_column,
+        "label_column": label_column if label_column in names else None,
+        "features": [{"name": name, "type": "number"} for name in features],
+    }
+
+
 def load_parquet(path: Path, schema: Mapping[str, Any]) -> TabularData:
     """Read the batches again into float32 features and class indices."""
     import pyarrow as pa
@@ -124,22 +148,29 @@ def _layout(schema, label_column: str) -> list[str]:
         shown = ", ".join(schema.names[:20]) + (", ..." if len(schema.names) > 20 else "")
         raise problem(f"no column {label_column!r} in the Parquet file (columns: {shown}); pass label_column=...",
                       "label_column")
-    if len(set(schema.names)) != len(schema.names):
-        raise problem("the Parquet file has two columns of the same name")
     features = [name for name in schema.names if name != label_column]
     if not features:
         raise problem(f"the Parquet file has only the label column {label_column!r}; a tabular file needs at "
                       "least one numeric feature column")
-    for field in schema:
-        if field.name != label_column and not _numeric(pa, field.type):
-            raise problem(f"column {field.name!r} has type {field.type}; feature columns must be numbers "
-                          f"({NUMERIC})")
+    _check_types(schema, features)
     label_type = schema.field(label_column).type
     if not (_numeric(pa, label_type) or pa.types.is_string(label_type) or pa.types.is_large_string(label_type)
             or pa.types.is_dictionary(label_type)):
         raise problem(f"the label column {label_column!r} has type {label_type}; labels are strings or integers",
                       "label_column")
     return features
+
+
+def _check_types(schema, features: list[str]) -> None:
+    """Every feature column numeric; the first that is not is named with its type."""
+    import pyarrow as pa
+
+    if len(set(schema.names)) != len(schema.names):
+        raise problem("the Parquet file has two columns of the same name")
+    for name in features:
+        if not _numeric(pa, schema.field(name).type):
+            raise problem(f"column {name!r} has type {schema.field(name).type}; feature columns must be numbers "
+                          f"({NUMERIC})")
 
 
 def _numeric(pa, t) -> bool:
