@@ -22,6 +22,8 @@ def test_scoring_only_datasets_are_marked_and_never_offered_for_training(sqlite_
     listing = c.get("/datasets").get_data(as_text=True)
     row = next(line for line in listing.splitlines() if ">only-to-score<" in line)
     assert "scoring only" in row
+    schedules = c.get("/schedules").get_data(as_text=True)
+    assert ">iris<" in schedules and "only-to-score" not in schedules
     page = c.get("/datasets/only-to-score").get_data(as_text=True)
     assert "scoring only" in page and "Train on v1" not in page and "Score v1 with a model" in page
 
