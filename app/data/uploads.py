@@ -13,25 +13,28 @@ from typing import Any
 
 from app.data.formats.corpus import inspect_corpus, load_corpus
 from app.data.formats.images import inspect_images, load_images
-from app.data.formats.tabular import inspect_scoring, inspect_tabular, load_tabular, parse_decimal
-from app.data.formats.text import FORMATS, inspect_text, load_text
+from app.data.formats.parquet import inspect_parquet_scoring
+from app.data.formats.tables import SHOWN, inspect_table, load_table, refuse_csv_options, table_format
+from app.data.formats.tabular import inspect_scoring, parse_decimal
+from app.data.formats.text import inspect_text, load_text
 from app.data.formats.textio import parse_delimiter, parse_encoding, problem
 from app.data.types import DATA_KINDS, CorpusData, ImageData, TabularData, TextData
 from app.domain.errors import Invalid
 
 UPLOAD_OPTIONS: dict[str, tuple[str, ...]] = {
-    "tabular": ("delimiter", "encoding", "decimal", "label_column", "purpose", "key_column"),
+    "tabular": ("format", "delimiter", "encoding", "decimal", "label_column", "purpose", "key_column"),
     "images": (),
     "text": ("format", "delimiter", "encoding", "text_column", "label_column"),
     "corpus": ("encoding",),
 }
 
+FORMATS = ("csv", "parquet", "jsonl", "fasttext")  # which kind takes which: app/data/formats/tables.py, text.py
 Data = TabularData | ImageData | TextData | CorpusData
 _INSPECTORS: dict[str, Callable[[Path, Mapping[str, str]], tuple[int, dict[str, Any]]]] = {
-    "tabular": inspect_tabular, "images": inspect_images, "text": inspect_text, "corpus": inspect_corpus,
+    "tabular": inspect_table, "images": inspect_images, "text": inspect_text, "corpus": inspect_corpus,
 }
 _LOADERS: dict[str, Callable[[Path, Mapping[str, Any]], Any]] = {
-    "tabular": load_tabular, "images": load_images, "text": load_text, "corpus": load_corpus,
+    "tabular": load_table, "images": load_images, "text": load_text, "corpus": load_corpus,
 }
 
 
@@ -52,13 +55,26 @@ def inspect_upload(path: Path, kind: str, options: Mapping[str, str]) -> Inspect
     if not path.is_file():
         raise problem("no file was uploaded (or it is not a regular file)")
     if cleaned.pop("purpose", "training") == "scoring":
-        rows, schema = inspect_scoring(path, cleaned)
+        rows, schema = _inspect_scoring(path, cleaned)
     else:
         if "key_column" in cleaned:
             raise Invalid({"key_column": "only files uploaded with purpose=scoring have a key column"},
                           message="invalid upload")
         rows, schema = _INSPECTORS[kind](path, cleaned)
     return Inspection(kind, rows, schema)
+
+
+def _inspect_scoring(path: Path, options: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """A file to score: a CSV or a Parquet table (JSON Lines is for training only, for now)."""
+    fmt = table_format(path, options)
+    options.pop("format", None)
+    if fmt == "parquet":
+        refuse_csv_options(fmt, options)
+        return inspect_parquet_scoring(path, options)
+    if fmt != "csv":
+        raise problem(f"files to score (purpose=scoring) are CSV or Parquet files; this file is {SHOWN[fmt]}",
+                      "purpose")
+    return inspect_scoring(path, options)
 
 
 def load_upload(path: Path, kind: str, schema: Mapping[str, Any]) -> Data:
@@ -88,10 +104,10 @@ def clean_options(kind: str, options: Mapping[str, str]) -> dict[str, str]:
 
 
 def _parse_format(value: str) -> str:
-    """``csv`` or ``fasttext`` (text uploads only)."""
+    """``csv``, ``parquet`` or ``jsonl`` (tabular); ``csv``, ``fasttext`` or ``jsonl`` (text)."""
     fmt = value.strip().lower()
     if fmt not in FORMATS:
-        raise problem(f"{value!r} is not a text format: use one of {', '.join(FORMATS)}", "format")
+        raise problem(f"{value!r} is not a format: use one of {', '.join(FORMATS)}", "format")
     return fmt
 
 

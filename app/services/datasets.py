@@ -125,6 +125,15 @@ def preview(session: Session, store, name: str, version: int, rows: int = 10) ->
                 "rows": [[schema.get("image_shape"), ", ".join(map(str, schema.get("label", {}).get("classes", [])))]]}
     path = store.local(found.path)
     encoding = schema.get("encoding", "utf-8")
+    if schema.get("format") == "parquet":
+        from app.data.formats.parquet import preview_parquet
+
+        return preview_parquet(path, rows)
+    if schema.get("format") == "jsonl":
+        from app.data.formats.jsonl import preview_jsonl
+
+        columns = schema.get("columns") or [schema["text_column"], schema["label_column"]]
+        return preview_jsonl(path, encoding, list(columns), rows)
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
         if found.kind == "corpus" or schema.get("format") == "fasttext":
             lines = [line.rstrip("\n")[:300] for line in itertools.islice((ln for ln in fh if ln.strip()), rows)]

@@ -22,6 +22,7 @@ from app.storage import ArtifactStore, TooLarge
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 EXTENSIONS = {"tabular": "csv", "text": "csv", "corpus": "txt", "images": "npz"}
+FORMAT_EXTENSIONS = {"parquet": "parquet", "jsonl": "jsonl"}
 
 
 class TooLargeUpload(Invalid):
@@ -104,7 +105,8 @@ def record_upload(session: Session, store: ArtifactStore, upload: Upload, inspec
     """
     latest = session.scalar(select(func.max(Dataset.version)).where(Dataset.name == upload.name))
     version = (latest or 0) + 1
-    final_rel = f"datasets/{upload.name}/v{version}/data.{EXTENSIONS[upload.kind]}"
+    extension = FORMAT_EXTENSIONS.get(inspection.schema.get("format"), EXTENSIONS[upload.kind])
+    final_rel = f"datasets/{upload.name}/v{version}/data.{extension}"
     row = Dataset(name=upload.name, version=version, kind=upload.kind, source="upload", path=final_rel,
                   sha256=sha256, size_bytes=size, rows=inspection.rows, schema=inspection.schema,
                   description=upload.description, created_by=upload.created_by, created_at=utcnow())

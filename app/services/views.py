@@ -36,6 +36,11 @@ class DatasetView:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def scoring_only(self) -> bool:
+        """Uploaded for batch inference (purpose=scoring): no labels were read, so nothing trains on it."""
+        return (self.schema or {}).get("purpose") == "scoring"
+
 
 @dataclass(frozen=True)
 class JobView:

@@ -47,7 +47,6 @@ def test_a_point_under_decimal_comma_and_a_bad_option_are_refused(tmp_path):
     fields = _problem(_write(tmp_path, "x;label\n1,5;a\n1.5;b\n"), decimal=",")
     assert "line 3" in fields["file"] and "'.' is not allowed" in fields["file"]
     assert "use '.' or ','" in _problem(_write(tmp_path, EURO), decimal=";")["decimal"]
-    assert "training files only" in _problem(_write(tmp_path, EURO), decimal=",", purpose="scoring")["decimal"]
 
 
 def test_the_fast_path_reads_decimal_commas_like_the_exact_one(tmp_path):

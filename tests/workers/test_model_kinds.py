@@ -47,6 +47,7 @@ def test_word2vec_on_lee_background(sqlite_stack, model_name):
     assert m["vocabulary_size"] >= 1000
     assert m["wordsim353_spearman"] is not None and math.isfinite(m["wordsim353_spearman"])
     assert m["words_per_second"] > 0
+    assert m["analogy_evaluated"] > 0 and 0 <= m["analogy_accuracy"] <= 1
     assert {"word2vec.model", "vectors.txt", "metrics.json"} <= {a["name"] for a in v["artifacts"]}
 
 

@@ -16,6 +16,7 @@ from app.services.claims import ClaimedJob
 from app.services.views import VersionView
 from app.storage import ArtifactStore
 from workers.jobs import scoring
+from workers.jobs.scoring_parquet import parquet_chunks
 
 PREDICT_BATCH = 8192
 
@@ -107,13 +108,18 @@ def chunks_of(store: ArtifactStore, claimed: ClaimedJob, takes: Input | None,
         yield from scoring.memory_chunks(np.array(words, dtype=object), size)
         return
     path = store.verified(claimed.dataset_path, claimed.dataset_sha256) if claimed.dataset_path else None
-    if path is not None and claimed.dataset_kind == "tabular":
+    fmt = claimed.dataset_schema.get("format", "csv")
+    if path is not None and claimed.dataset_kind == "tabular" and fmt == "csv":
         yield from scoring.tabular_chunks(path, claimed.dataset_schema, p["features"], p.get("key_column"), size)
+    elif path is not None and claimed.dataset_kind == "tabular" and fmt == "parquet":
+        yield from parquet_chunks(path, p["features"], p.get("key_column"), size)
     elif path is not None and claimed.dataset_kind == "text":
         yield from scoring.text_chunks(path, claimed.dataset_schema, size)
-    else:  # built-ins and image archives: in memory
+    else:  # built-ins, image archives and JSON Lines tables: in memory
         data = load_dataset(claimed.dataset_kind, claimed.dataset_source, path, claimed.dataset_schema)
         x = np.array(data.texts, dtype=object).reshape(-1, 1) if hasattr(data, "texts") else data.X
+        if hasattr(data, "feature_names") and p.get("features") and path is not None:
+            x = x[:, [data.feature_names.index(f) for f in p["features"]]]
         yield from scoring.memory_chunks(x, size)
 
 

@@ -46,8 +46,11 @@ def tabular_chunks(path: Path, schema: Mapping[str, Any], features: Sequence[str
     if missing:
         raise ValueError(f"the file has no column(s) {', '.join(missing)}")
     layout = _Layout([header.index(f) for f in features], header.index(key_column) if key_column else None,
-                     len(header), list(features), schema.get("delimiter") or ",")
+                     len(header), list(features), schema.get("delimiter") or ",", schema.get("decimal") or ".")
     done = 0
+    if layout.decimal != ".":  # decimal commas: the csv module reads every row
+        yield from _python_chunks(path, schema, layout, chunk_rows, skip_chunks=0)
+        return
     try:
         for chunk in _arrow_chunks(path, schema, header_lines, layout, chunk_rows):
             done += 1
@@ -68,6 +71,7 @@ class _Layout:
     width: int
     features: list[str]
     delimiter: str
+    decimal: str = "."
 
 
 def _header(path: Path, schema: Mapping[str, Any]) -> tuple[int, list[str]]:
@@ -187,19 +191,17 @@ def _python_chunks(path: Path, schema: Mapping[str, Any], layout: _Layout, chunk
             batch.append(row)
             if len(batch) == chunk_rows:
                 if index >= skip_chunks:
-                    yield _tabular_chunk(index, row_id, batch, layout.positions, layout.key_at, layout.width,
-                                         layout.features)
+                    yield _tabular_chunk(index, row_id, batch, layout)
                 row_id, index, batch = row_id + len(batch), index + 1, []
         if batch and index >= skip_chunks:
-            yield _tabular_chunk(index, row_id, batch, layout.positions, layout.key_at, layout.width,
-                                 layout.features)
+            yield _tabular_chunk(index, row_id, batch, layout)
 
 
-def _tabular_chunk(index: int, first_id: int, rows: list[list[str]], positions: list[int], key_at: int | None,
-                   width: int, features: Sequence[str]) -> Chunk:
+def _tabular_chunk(index: int, first_id: int, rows: list[list[str]], layout: _Layout) -> Chunk:
+    positions, key_at, width = layout.positions, layout.key_at, layout.width
     chunk = Chunk(index, rows=len(rows), keys=[] if key_at is not None else None)
     try:  # fast path: every row well-formed and numeric, converted in C
-        if any(len(r) != width for r in rows):
+        if layout.decimal != "." or any(len(r) != width for r in rows):
             raise ValueError
         x = np.array([[r[p] for p in positions] for r in rows], dtype=np.float32)
         if not np.isfinite(x).all():
@@ -214,7 +216,7 @@ def _tabular_chunk(index: int, first_id: int, rows: list[list[str]], positions: 
     good: list[list[float]] = []
     for offset, row in enumerate(rows):
         row_id = first_id + offset + 1
-        problem = _row_problem(row, positions, width, features)
+        problem = _row_problem(row, positions, width, layout.features, layout.decimal)
         if isinstance(problem, str):
             chunk.errors.append((row_id, problem))
             continue
@@ -226,15 +228,18 @@ def _tabular_chunk(index: int, first_id: int, rows: list[list[str]], positions: 
     return chunk
 
 
-def _row_problem(row: list[str], positions: list[int], width: int, features: Sequence[str]) -> list[float] | str:
-    """The row's numbers, or why it cannot be scored."""
+def _row_problem(row: list[str], positions: list[int], width: int, features: Sequence[str],
+                 decimal: str = ".") -> list[float] | str:
+    """The row's numbers (decimal commas read when ``decimal`` is ','), or why it cannot be scored."""
     if len(row) != width:
         return f"has {len(row)} fields, the header has {width}"
     values = []
     for p, name in zip(positions, features, strict=True):
         text = row[p].strip()
         try:
-            value = float(text)
+            if decimal != "." and "." in text:
+                raise ValueError(text)
+            value = float(text.replace(",", ".") if decimal != "." else text)
         except ValueError:
             return f"column {name!r}: {text[:40]!r} is not a number" if text else f"column {name!r} is empty"
         if not math.isfinite(value) or abs(value) > FLOAT32_MAX:

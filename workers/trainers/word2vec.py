@@ -59,7 +59,8 @@ def _resume(ctx: TrainContext, model) -> int:
 
 
 def evaluate(wv) -> dict[str, Any]:
-    """wordsim353 Spearman/Pearson and analogy accuracy (NaN-free: missing becomes None)."""
+    """wordsim353 Spearman/Pearson and analogy accuracy (NaN-free: missing becomes None), and how many analogy
+    questions were evaluated (0 when every word is out of the vocabulary: the page then says so)."""
     from gensim.test.utils import datapath
 
     def finite(x) -> float | None:
@@ -74,10 +75,14 @@ def evaluate(wv) -> dict[str, Any]:
     except ValueError:  # every pair is out of vocabulary: no correlation to report
         out.update(wordsim353_spearman=None, wordsim353_pearson=None, wordsim353_oov_ratio=1.0)
     try:
-        analogy, _sections = wv.evaluate_word_analogies(datapath("questions-words.txt"))
-        out["analogy_accuracy"] = finite(analogy)
+        analogy, sections = wv.evaluate_word_analogies(datapath("questions-words.txt"))
+        total = next((s for s in sections if s.get("section") == "Total accuracy"), {})
+        evaluated = len(total.get("correct", [])) + len(total.get("incorrect", []))
     except (ValueError, ZeroDivisionError):
-        out["analogy_accuracy"] = None
+        analogy, evaluated = None, 0
+    # gensim scores 0.0 when every question is out of vocabulary: that is "not evaluated", not 0% right.
+    out["analogy_evaluated"] = evaluated
+    out["analogy_accuracy"] = finite(analogy) if evaluated else None
     return out
 
 

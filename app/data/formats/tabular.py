@@ -79,10 +79,7 @@ def inspect_scoring(path: Path, options: Mapping[str, str]) -> tuple[int, dict[s
     encoding = resolve_encoding(path, options.get("encoding", "utf-8"))
     label_column = options.get("label_column", "label")
     key_column = options.get("key_column")
-    if options.get("decimal", ".") != ".":
-        raise problem("decimal=',' is supported for training files only; export a file to score with "
-                      "decimal points", "decimal")
-    rows = 0
+    rows, sample = 0, []
     with open_lines(path, encoding) as lines:
         csv_file = read_header(lines, options.get("delimiter"))
         if key_column is not None:
@@ -92,16 +89,38 @@ def inspect_scoring(path: Path, options: Mapping[str, str]) -> tuple[int, dict[s
         while (row := csv_file._next_row(lines.number + 1)) is not None:
             if row and not (len(row) == 1 and not row[0].strip()):
                 rows += 1
+                if len(sample) < 100:
+                    sample.append(row)
     if rows == 0:
         raise problem("the file has a header but no data rows")
     header = csv_file.header
     names = [c for c in header if c not in (label_column, key_column)]
+    decimal = options.get("decimal") or _sampled_decimal(csv_file.delimiter, sample,
+                                                         [header.index(n) for n in names])
     return rows, {
         "format": "csv", "delimiter": csv_file.delimiter, "encoding": encoding, "purpose": "scoring",
+        "decimal": decimal, **({"decimal_detected": True} if decimal != options.get("decimal", ".") else {}),
         "columns": header, "rows": rows, "key_column": key_column,
         "label_column": label_column if label_column in header else None,
         "features": [{"name": name, "type": "number"} for name in names],
     }
+
+
+def _sampled_decimal(delimiter: str, sample: list[list[str]], features: list[int]) -> str:
+    """',' when a file not delimited by ',' writes its first rows' numbers with decimal commas, else '.'.
+
+    A file to score is not checked row by row at upload (its bad rows are reported by the batch job),
+    so the first 100 rows decide: some value must have a decimal comma and every value must read as a
+    number with one.
+    """
+    values = [row[i] for row in sample for i in features if i < len(row) and row[i].strip()]
+    if delimiter == "," or not any(DECIMAL_COMMA.match(v) for v in values):
+        return "."
+    try:
+        [_comma_float(v) for v in values]
+    except ValueError:
+        return "."
+    return ","
 
 
 def load_tabular(path: Path, schema: Mapping[str, Any]) -> TabularData:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from app.data.formats.jsonl import JSONL, text_records
 from app.data.formats.labels import LabelCounts, class_index, label_id
 from app.data.formats.textio import (
     CsvFile,
@@ -28,7 +29,7 @@ from app.domain.errors import Invalid
 
 FASTTEXT = "fasttext"
 PREFIX = "__label__"
-FORMATS = ("csv", FASTTEXT)
+FORMATS = ("csv", FASTTEXT, JSONL)
 Record = tuple[int, str, str]  # (line, text, label)
 
 
@@ -68,18 +69,25 @@ def load_text(path: Path, schema: Mapping[str, Any]) -> TextData:
 
 
 def detect_format(path: Path, encoding: str) -> str:
-    """fastText when the first non-blank line starts with __label__, else CSV."""
+    """fastText when the first non-blank line starts with __label__, JSON Lines with {, else CSV."""
     with open_lines(path, encoding) as lines:
-        return FASTTEXT if first_content_line(lines).lstrip().startswith(PREFIX) else "csv"
+        first = first_content_line(lines).lstrip()
+    return FASTTEXT if first.startswith(PREFIX) else JSONL if first.startswith("{") else "csv"
 
 
 def _params(options: Mapping[str, str], fmt: str) -> dict[str, Any]:
     """What parsing needs besides the encoding; CSV options do not apply to fastText lines."""
+    if fmt not in FORMATS:
+        raise problem(f"{fmt!r} is not a format of text files: use csv, fasttext or jsonl", "format")
     if fmt == FASTTEXT:
         return {"format": FASTTEXT}
-    params = {"format": "csv", "delimiter": options.get("delimiter"),
+    params = {"format": fmt, "delimiter": options.get("delimiter"),
               "text_column": options.get("text_column", "text"),
               "label_column": options.get("label_column", "label")}
+    if fmt == JSONL:
+        if "delimiter" in options:
+            raise problem("applies to CSV files only; this file is JSON Lines", "delimiter")
+        del params["delimiter"]
     if params["text_column"] == params["label_column"]:
         raise problem(f"the text and label columns must differ (both are {params['text_column']!r})",
                       "label_column")
@@ -90,6 +98,8 @@ def _label_subject(params: Mapping[str, Any]) -> str:
     """How messages name where labels come from."""
     if params["format"] == FASTTEXT:
         return "the file's labels"
+    if params["format"] == JSONL:
+        return f"the label key {params['label_column']!r}"
     return f"the label column {params['label_column']!r}"
 
 
@@ -97,6 +107,8 @@ def _open_records(lines: Lines, params: Mapping[str, Any]) -> tuple[Iterator[Rec
     """The records of either format, and what the CSV header told (delimiter, columns)."""
     if params["format"] == FASTTEXT:
         return _fasttext_records(lines), {}
+    if params["format"] == JSONL:
+        return text_records(lines, params["text_column"], params["label_column"]), {}
     csv_file = read_header(lines, params.get("delimiter"))
     text_at = column_index(csv_file, params["text_column"], "text_column")
     label_at = column_index(csv_file, params["label_column"], "label_column")

@@ -29,6 +29,7 @@ BINARY_STARTS = {
     b"\x1f\x8b": "gzip-compressed twice (or inside a zip): compress it once, with gzip, bzip2, xz or zip",
     b"\x93NUMPY": "a numpy .npy array: images come as an .npz archive with X and y",
     b"%PDF": "a PDF document, not text",
+    b"PAR1": "a Parquet table: Parquet is accepted for tabular datasets (kind=tabular)",
 }
 WIDE_ENCODINGS = ("utf-16", "utf-32")  # where NUL bytes are normal
 BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),

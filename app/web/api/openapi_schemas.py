@@ -123,7 +123,9 @@ UPLOAD_OPTION_MEANINGS: dict[str, tuple[S, str]] = {  # each option of app/data/
     "encoding": ({"type": "string"}, "the file's text encoding (default `utf-8`; `auto`, `latin-1`, `cp1252`, ...)"),
     "decimal": ({"enum": [".", ",", "point", "comma"]}, "the decimal separator of numbers (default `.`; `,` is "
                                                         "detected in files not delimited by `,`)"),
-    "format": ({"enum": ["csv", "fasttext"]}, "the text file's layout; detected when left out"),
+    "format": ({"enum": ["csv", "parquet", "jsonl", "fasttext"]},
+               "the file's format, detected from its content when left out: tabular `csv`, `parquet` or `jsonl` "
+               "(JSON Lines); text `csv`, `fasttext` or `jsonl`"),
     "purpose": ({"enum": ["training", "scoring"]}, "`training` (default: every row checked, labels required) or "
                                                    "`scoring` (a file for batch inference)"),
     "key_column": ({"type": "string"}, "with purpose=scoring: a column copied to each prediction to identify it"),

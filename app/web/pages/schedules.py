@@ -38,7 +38,10 @@ def _form_values(form) -> tuple[dict, dict]:
 
 def _page(template: str, status: int = 200, **context):
     with runtime().session() as session:
-        names = sorted({d.name for d in datasets.list_datasets(session)})
+        newest: dict[str, bool] = {}
+        for d in datasets.list_datasets(session):  # newest version first: a schedule trains on it
+            newest.setdefault(d.name, d.scoring_only)
+    names = sorted(name for name, scoring_only in newest.items() if not scoring_only)
     return render_template(template, kinds=KINDS, dataset_names=names, **context), status
 
 

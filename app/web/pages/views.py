@@ -38,11 +38,33 @@ def index():
 
 
 def _form_context(kind_name: str, values: dict, errors: dict) -> dict:
+    """The form offers only what the kind can train on: its data kinds, never a file uploaded for scoring;
+    a parameter that names a dataset (``ref="dataset:corpus"``) is a picker of that kind's datasets."""
     spec = KINDS.get(kind_name) or KINDS[default_kind()]
     with runtime().session() as session:
-        all_datasets = [d for d in datasets.list_datasets(session) if d.kind in spec.data_kinds]
-    return {"kinds": KINDS.values(), "spec": spec, "datasets": all_datasets, "values": values,
-            "errors": errors, "idempotency_key": values.get("idempotency_key") or str(uuid.uuid4())}
+        trainable = [d for d in datasets.list_datasets(session) if not d.scoring_only]
+    pickers = {p.name: _choices([d for d in trainable if d.kind == p.ref.partition(":")[2]],
+                                str(values.get(f"params.{p.name}", p.default) or ""))
+               for p in spec.params if p.ref.startswith("dataset:")}
+    offered = _choices([d for d in trainable if d.kind in spec.data_kinds], str(values.get("dataset") or ""))
+    return {"kinds": KINDS.values(), "spec": spec, "datasets": offered, "dataset_params": pickers,
+            "values": values, "errors": errors,
+            "idempotency_key": values.get("idempotency_key") or str(uuid.uuid4())}
+
+
+def _choices(rows: list, current: str) -> list[dict]:
+    """Options ``name:version`` (newest first); a bare ``name`` selects its newest version. A value that
+    matches none (a re-run of a dataset since replaced) is kept as an option, so the form shows it."""
+    out: list[dict] = []
+    seen: set[str] = set()
+    for d in rows:
+        ref = f"{d.name}:{d.version}"
+        out.append({"value": ref, "label": f"{d.name} v{d.version} ({d.rows:,} rows)",
+                    "selected": current == ref or (current == d.name and d.name not in seen)})
+        seen.add(d.name)
+    if current and not any(o["selected"] for o in out):
+        out.insert(0, {"value": current, "label": f"{current} (not offered)", "selected": True})
+    return out
 
 
 @bp.get("/jobs/new")
@@ -55,7 +77,7 @@ def new_job():
                   "queue": job.queue, **{f"params.{k}": v for k, v in job.params.items()}}
         return render_template("new_job.html", **_form_context(job.kind, values, {}))
     kind = request.args.get("kind", default_kind())
-    values = {"kind": kind, "dataset": request.args.get("dataset", "digits"),
+    values = {"kind": kind, "dataset": request.args.get("dataset", ""),
               "model_name": request.args.get("model_name", ""), "queue": "cpu"}
     return render_template("new_job.html", **_form_context(kind, values, {}))
 

@@ -13,10 +13,11 @@ window.TrainyardChart = (function () {
   // series: [{label, points: [[x, y], ...]}]
   function draw(container, title, series) {
     container.replaceChildren();
-    const W = 420, H = 220, L = 46, R = 10, T = 24, B = 30;
+    const W = 420, H = 230, L = 46, R = 10, B = 30;
     const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: "chart", role: "img",
                             "aria-label": title });
     el("text", { x: L, y: 15, class: "chart-title" }, svg).textContent = title;
+    const T = legend(svg, series.map((s, i) => ({ label: s.label, color: COLORS[i % COLORS.length] })), L, 30, W - R) + 10;
     const all = series.flatMap((s) => s.points);
     if (!all.length) { container.appendChild(svg); return svg; }
     const xs = all.map((p) => p[0]), ys = all.map((p) => p[1]).filter(Number.isFinite);
@@ -37,11 +38,22 @@ window.TrainyardChart = (function () {
       el("polyline", { points: pts.map((p) => `${sx(p[0])},${sy(p[1])}`).join(" "), fill: "none",
                        stroke: COLORS[i % COLORS.length], "stroke-width": 2, class: "series",
                        "data-label": s.label }, svg);
-      el("text", { x: L + 8 + i * 100, y: T + 12, fill: COLORS[i % COLORS.length], class: "legend" }, svg)
-        .textContent = s.label;
     });
     container.appendChild(svg);
     return svg;
+  }
+
+  // A colour key: a short line in each series' colour before its name, wrapping onto a new row when full.
+  function legend(svg, items, left, top, right) {
+    let x = left, y = top;
+    for (const { label, color } of items) {
+      const width = 22 + label.length * 6.2;
+      if (x > left && x + width > right) { x = left; y += 14; }
+      el("line", { x1: x, y1: y - 4, x2: x + 16, y2: y - 4, stroke: color, class: "legend-key" }, svg);
+      el("text", { x: x + 20, y: y, class: "legend", "data-color": color }, svg).textContent = label;
+      x += width + 10;
+    }
+    return items.length ? y : top - 14;
   }
 
   // history: {loss: [...], val_loss: [...], accuracy: [...], ...} -> two charts

@@ -2,7 +2,30 @@
 (function () {
   const root = document.getElementById("job");
   if (!root) return;
-  const fmt = (v) => (typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : String(v));
+  // The rules of app/web/pages/formatting.py (value, metric), for the values this page updates live.
+  const MISSING = "\u2014", NOT_EVALUATED = "not evaluated: all words out of vocabulary";
+  const COUNT = /(rows|_count|_size|scored|errors|documents|words|_evaluated|epochs|epochs_run|_total|_done|_per_second|_per_s|_epoch|classes)$/;
+  const whole = (v) => Math.round(v).toLocaleString("en-US");
+  function formatValue(v, key = "") {
+    if (v === null || v === undefined) return MISSING;
+    if (typeof v === "boolean") return v ? "yes" : "no";
+    if (Array.isArray(v)) return v.map((x) => formatValue(x)).join(", ") || MISSING;
+    if (typeof v === "object") return Object.entries(v).map(([k, x]) => k + " " + formatValue(x, k)).join(", ") || MISSING;
+    if (typeof v !== "number") return String(v);
+    if (!Number.isFinite(v)) return String(v);
+    const k = key.toLowerCase();
+    if (COUNT.test(k) || Number.isInteger(v) || Math.abs(v) >= 1000) return whole(v);
+    if (/(_seconds|_s)$/.test(k)) return v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    if (/(_mb|_mib|_gb)$/.test(k)) return v.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    return v.toFixed(4);
+  }
+  function formatMetric(v, key, metrics) {
+    const prefix = key.includes("_") ? key.slice(0, key.lastIndexOf("_")) : key;
+    if (key !== prefix + "_evaluated" && metrics[prefix + "_evaluated"] === 0) return NOT_EVALUATED;
+    if (v === null && metrics[prefix + "_oov_ratio"] === 1) return NOT_EVALUATED;
+    return formatValue(v, key);
+  }
+  window.TrainyardFormat = { formatValue, formatMetric };
   const history = {};
   let lastEvent = 0;
   const logLines = [];
@@ -46,10 +69,11 @@
     }
     const dl = document.getElementById("metrics");
     dl.replaceChildren();
-    for (const [k, v] of Object.entries(job.metrics || {})) {
+    const metrics = job.metrics || {};
+    for (const [k, v] of Object.entries(metrics)) {
       if (typeof v === "object" && v !== null) continue;
       const dt = document.createElement("dt"); dt.textContent = k;
-      const dd = document.createElement("dd"); dd.textContent = fmt(v);
+      const dd = document.createElement("dd"); dd.textContent = formatMetric(v, k, metrics);
       dl.append(dt, dd);
     }
     if (job.version && !document.getElementById("version-link")) {
@@ -69,13 +93,15 @@
     const p = e.payload;
     if (e.kind === "epoch") {
       return "epoch " + p.epoch + ": " + Object.entries(p).filter(([k]) => k !== "epoch")
-        .map(([k, v]) => k + " " + fmt(v)).join(" · ");
+        .map(([k, v]) => k + " " + formatValue(v, k)).join(" · ");
     }
     if (e.kind === "status") {
-      const extra = Object.entries(p).filter(([k]) => k !== "status").map(([k, v]) => k + " " + v).join(", ");
+      const extra = Object.entries(p).filter(([k]) => k !== "status").map(([k, v]) => k + " " + formatValue(v, k)).join(", ");
       return p.status + (extra ? " (" + extra + ")" : "");
     }
-    return e.kind + " " + (p.message || JSON.stringify(p));
+    if (p.message) return e.kind + " " + p.message;
+    const details = Object.entries(p).map(([k, v]) => k + " " + formatValue(v, k)).join(", ");
+    return e.kind + (details ? " (" + details + ")" : "");
   }
 
   async function pollEvents() {
@@ -85,13 +111,17 @@
     let epochs = false;
     for (const e of (await res.json()).items) {
       const li = document.createElement("li"); li.dataset.id = e.id;
-      li.textContent = e.at.slice(0, 19).replace("T", " ") + " " + describe(e);
+      const time = document.createElement("time"); time.textContent = e.at.slice(0, 19).replace("T", " ");
+      li.append(time, " " + describe(e));
       ol.append(li); lastEvent = Math.max(lastEvent, e.id);
       if (e.kind === "epoch") { addEpoch(e.payload); epochs = true; }
       if (e.kind === "log") logLines.push(e.at.slice(11, 19) + " " + (e.payload.message || ""));
     }
     if (epochs) drawCharts();
-    document.getElementById("log").textContent = logLines.slice(-50).join("\n");
+    const log = document.getElementById("log");
+    const atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+    log.textContent = logLines.slice(-1000).join("\n");
+    if (atEnd) log.scrollTop = log.scrollHeight;  // follow the tail unless the person scrolled up
   }
 
   async function poll() {
