@@ -32,6 +32,13 @@ FAST = {"heartbeat_interval_s": 0.3, "lease_s": 3.0, "reconcile_interval_s": 1, 
 SUMMARY_DIR = Path(os.environ.get("TRAINYARD_FAULT_SUMMARY", PROJECT_ROOT / "var" / "fault-summary"))
 # How long importing TensorFlow takes on an idle 2-core machine: the timeouts below were sized there.
 REFERENCE_STARTUP_S = 10.0
+HOLD_FINISH = Path(__file__).parent / "hold_finish"
+
+
+def hold_before_finish_env(folder: Path) -> dict[str, str]:
+    """A worker's environment that holds each training job between publishing and registering: it writes
+    ``<job>.held`` in ``folder`` and waits for ``<job>.go`` (hold_finish/sitecustomize.py, test-only)."""
+    return {"PYTHONPATH": f"{HOLD_FINISH}:{PROJECT_ROOT}", "TRAINYARD_TEST_HOLD_BEFORE_FINISH": str(folder)}
 
 
 @functools.cache

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.faults.cluster import budget, make_cluster
+from tests.faults.cluster import budget, hold_before_finish_env, make_cluster
 from tests.faults.proxy import Proxy
 from tests.support import create_database, postgres_available, unavailable, wait_until
 
@@ -30,7 +30,7 @@ def outage_cluster(tmp_path):
                      lease_s=60.0, heartbeat_interval_s=1.0)
     hold = tmp_path / "hold"
     hold.mkdir()
-    c.start_worker(extra_env={"TRAINYARD_FAULT_HOLD_BEFORE_FINISH": str(hold)})
+    c.start_worker(extra_env=hold_before_finish_env(hold))
     c.start_beat()
     try:
         yield c, proxy, hold
