@@ -32,6 +32,7 @@ def _exactly_once(c: Cluster, job_ids: list[str], test: str) -> None:
     assert [j["status"] for j in jobs] == ["succeeded"] * len(jobs), (test, [j["error"] for j in jobs])
     assert [c.versions_of(j) for j in job_ids] == [1] * len(job_ids), test
     assert c.duplicated(job_ids) == {}, test
+    assert c.manual_restarts == 0, test  # nothing needed a person: see Cluster.rescue
     store = c.settings.models_store
     assert not (store / "checkpoints").exists() or not any((store / "checkpoints").rglob("*.keras"))
 
@@ -187,6 +188,7 @@ def test_sigterm_hands_the_job_back_and_another_worker_resumes_it(cluster):
     c.wait_epoch(job, 4)
     c.faults += 1
     started = time.monotonic()
+    a.meant_to_stop = True
     a.popen.send_signal(signal.SIGTERM)
     a.popen.wait(60)
     assert time.monotonic() - started < 30  # it did not block until the job's end
