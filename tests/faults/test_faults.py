@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -96,23 +95,6 @@ def test_redis_down_for_ten_seconds_during_a_job(cluster):
         assert (done["metrics"]["resumed_from_epoch"] or 0) >= 3, done["metrics"]
     # The worker reconnected and consumes again.
     _exactly_once(c, [c.submit("redis-down", epochs=2)], "after Redis restart")
-    assert c.faults == 1
-
-
-def test_database_locked_for_five_seconds_during_a_job(cluster):
-    c = cluster
-    c.start_worker()
-    c.start_beat()
-    job = c.expect(c.submit("db-blink", epochs=40), attempts=2)  # the lock outlasts LEASE_S
-    c.wait_epoch(job, 3)
-    path = c.settings.database_url.removeprefix("sqlite:///")
-    lock = sqlite3.connect(path, timeout=30, isolation_level=None)
-    lock.execute("BEGIN EXCLUSIVE")  # no one else can write (or, in WAL, commit) for 5 s
-    c.faults += 1
-    time.sleep(5)
-    lock.execute("COMMIT")
-    lock.close()
-    _exactly_once(c, [job], "database locked 5 s")
     assert c.faults == 1
 
 
