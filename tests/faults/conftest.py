@@ -19,18 +19,19 @@ def cluster(tmp_path, request) -> Iterator[Cluster]:
 
 @pytest.fixture
 def pg_cluster(tmp_path, request) -> Iterator[Cluster]:
-    """A cluster on a fresh PostgreSQL database (skipped, or failed under CI, where there is none)."""
+    """A cluster on a fresh PostgreSQL database (skipped, or failed under CI, where there is none). Settings
+    to override come as an indirect parameter: ``@pytest.mark.parametrize("pg_cluster", [{...}], indirect=True)``."""
     if reason := postgres_available():
         unavailable(reason)
     url, drop = create_database("postgresql", tmp_path)
     try:
-        yield from _cluster(tmp_path, request, url)
+        yield from _cluster(tmp_path, request, url, **getattr(request, "param", {}))
     finally:
         drop()
 
 
-def _cluster(tmp_path, request, database_url: str | None = None) -> Iterator[Cluster]:
-    c = make_cluster(tmp_path, database_url)
+def _cluster(tmp_path, request, database_url: str | None = None, **overrides) -> Iterator[Cluster]:
+    c = make_cluster(tmp_path, database_url, **overrides)
     try:
         yield c
         if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
