@@ -208,9 +208,9 @@ class Cluster:
         Returns the new processes."""
         procs = [*self.workers, *([self.beat] if self.beat else [])]
         stuck = [p for p in procs if not p.meant_to_stop and not p.alive()]
-        if self.rescue_wedged and self.app is not None:
-            wedged = {w["name"].split("@")[0] for w in self.client.get("/api/v1/workers").get_json()["items"]
-                      if w.get("wedged") and w.get("alive")}
+        rows = self.client.get("/api/v1/workers") if self.rescue_wedged and self.app is not None else None
+        if rows is not None and rows.status_code == 200:  # not while the database is away
+            wedged = {w["name"].split("@")[0] for w in rows.get_json()["items"] if w.get("wedged") and w.get("alive")}
             stuck += [p for p in self.workers if p.name in wedged and p.alive() and not p.meant_to_stop]
         fresh = []
         for proc in stuck:
