@@ -5,7 +5,6 @@ database and one worker per test session, and tests use unique model names.
 """
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import shutil
@@ -184,28 +183,20 @@ def model_name() -> str:
 
 # The fault-injection summary line: hooks of the root conftest, so the xdist controller runs them.
 def pytest_sessionstart(session):
-    from tests.faults.conftest import SUMMARY_DIR
+    from tests.faults.summary import SUMMARY_DIR
 
     if not hasattr(session.config, "workerinput"):  # the controller (or a run without xdist)
         shutil.rmtree(SUMMARY_DIR, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    from tests.faults.conftest import SUMMARY_DIR
+    from tests.faults.summary import SUMMARY_DIR, read_rows, summary_lines
 
     if hasattr(config, "workerinput") or not SUMMARY_DIR.exists():
         return
-    rows = [json.loads(line) for f in SUMMARY_DIR.glob("*.jsonl") for line in f.read_text().splitlines()]
+    rows = read_rows(SUMMARY_DIR)
     if not rows:
         return
-    keys = ("faults", "jobs", "lost", "timed_out", "executions", "duplicated")
-    total = {k: sum(r.get(k, 0) for r in rows) for k in keys}
     terminalreporter.write_sep("=", "fault injection")
-    terminalreporter.write_line(
-        f"fault-injection summary: {len(rows)} scenarios, {total['faults']} faults injected, "
-        f"{total['jobs']} jobs ({total['executions']} attempts started), {total['lost']} lost "
-        f"({total['timed_out']} never ended), {total['duplicated']} duplicated executions")
-    for r in rows:
-        if r.get("lost") or r.get("duplicated"):
-            terminalreporter.write_line(f"  {r['test']}: {r['lost']} lost ({r.get('timed_out', 0)} never ended), "
-                                        f"{r['duplicated']} duplicated executions")
+    for line in summary_lines(rows):
+        terminalreporter.write_line(line)

@@ -96,6 +96,14 @@ def hand_back(session: Session, job_id: str, attempt: int, reason: str) -> bool:
                       event={"reason": reason, "attempt": attempt})
 
 
+def hand_back_running_on(session: Session, job_id: str, worker: str, reason: str) -> bool:
+    """Hand back ``job_id`` if it is still running on ``worker``, whose process for it is gone (its own
+    parent says so), whatever its attempt. False when it moved on (taken back, finished, never claimed)."""
+    attempt = session.scalar(select(Job.attempt).where(Job.id == job_id, Job.worker == worker,
+                                                       Job.status == JobStatus.RUNNING))
+    return attempt is not None and hand_back(session, job_id, attempt, reason)
+
+
 def request_handback(session: Session, worker: str) -> list[str]:
     """A worker is shutting down: ask each job it runs to checkpoint and come back to the queue."""
     ids = session.scalars(select(Job.id).where(Job.worker == worker, Job.status == JobStatus.RUNNING)).all()

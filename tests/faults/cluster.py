@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import os
 import signal
 import subprocess
@@ -25,14 +24,24 @@ from app.domain.status import FINISHED, JobStatus
 from app.migrate import upgrade
 from app.models import Job, JobEvent, ModelVersion
 from app.services.datasets import ensure_builtin_datasets
+from tests.faults.summary import SUMMARY_DIR, record_summary
 from tests.support import admin_token, die_with_parent, free_port, settings_env, unavailable, wait_until
 
 FAST = {"heartbeat_interval_s": 0.3, "lease_s": 3.0, "reconcile_interval_s": 1, "max_attempts": 3,
         "checkpoint_every_s": 0,  # a checkpoint after every epoch: scenarios kill after epoch N, resume from N
         "redispatch_after_s": 5}
-SUMMARY_DIR = Path(os.environ.get("TRAINYARD_FAULT_SUMMARY", PROJECT_ROOT / "var" / "fault-summary"))
+# A job that has not moved for this long (reference machine, see ``budget``) while the harness waits for
+# it makes the harness look for a worker or beat that a person would restart (``Cluster.rescue``).
+STALL_S = 90.0
 # How long importing TensorFlow takes on an idle 2-core machine: the timeouts below were sized there.
 REFERENCE_STARTUP_S = 10.0
+HOLD_FINISH = Path(__file__).parent / "hold_finish"
+
+
+def hold_before_finish_env(folder: Path) -> dict[str, str]:
+    """A worker's environment that holds each training job between publishing and registering: it writes
+    ``<job>.held`` in ``folder`` and waits for ``<job>.go`` (hold_finish/sitecustomize.py, test-only)."""
+    return {"PYTHONPATH": f"{HOLD_FINISH}:{PROJECT_ROOT}", "TRAINYARD_TEST_HOLD_BEFORE_FINISH": str(folder)}
 
 
 @functools.cache
@@ -72,6 +81,10 @@ class Executions:
 class Proc:
     popen: subprocess.Popen
     log: Path
+    name: str = ""
+    argv: list[str] = field(default_factory=list)  # how to start it again (Cluster.rescue)
+    env: dict[str, str] | None = None
+    meant_to_stop: bool = False  # stopped or killed on purpose: not a process the harness rescues
 
     def children(self) -> list[int]:
         """Pids whose parent is this process (read from /proc: no procps needed)."""
@@ -95,6 +108,7 @@ class Proc:
         return self.popen.poll() is None
 
     def stop(self) -> None:
+        self.meant_to_stop = True
         if self.alive():
             self.signal_group(signal.SIGCONT)
             self.signal_group(signal.SIGTERM)
@@ -117,7 +131,11 @@ class Cluster:
     app: Any = None
     token: str = ""
     faults: int = 0
+    manual_restarts: int = 0  # the harness restarted a stuck process itself (not a fault): the suite wants 0
+    rescue_wedged: bool = True  # a scenario that wedges a worker on purpose turns this off
+    summary_dir: Path = SUMMARY_DIR
     scenario: str = ""
+    _progress: tuple[Any, float] = (None, 0.0)
     # job id -> (the ending the scenario expects, how many attempts it allows): the summary's ledger
     expected: dict[str, tuple[str, int]] = field(default_factory=dict)
     repeats: dict[str, int] = field(default_factory=dict)  # epochs a job may train twice (timed checkpoints)
@@ -147,12 +165,9 @@ class Cluster:
 
     # --- processes ---------------------------------------------------------------------------------
     def _spawn(self, args: list[str], name: str, extra_env: dict[str, str] | None = None) -> Proc:
-        log = self.tmp / f"{name}.log"
         env = {**settings_env(self.settings), **(extra_env or {})}
-        popen = subprocess.Popen([sys.executable, "-m", "celery", "-A", "workers.celery_app", *args],
-                                 cwd=PROJECT_ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
-                                 start_new_session=True, preexec_fn=die_with_parent)
-        return Proc(popen, log)
+        return _start(self.tmp / f"{name}.log", [sys.executable, "-m", "celery", "-A", "workers.celery_app", *args],
+                      name, env)
 
     def start_worker(self, name: str | None = None, extra_env: dict[str, str] | None = None) -> Proc:
         name = name or f"w{len(self.workers) + 1}"
@@ -184,8 +199,44 @@ class Cluster:
     def kill_worker(self, worker: Proc) -> None:
         """kill -9 parent and child together."""
         self.faults += 1
+        worker.meant_to_stop = True
         worker.signal_group(signal.SIGKILL)
         worker.popen.wait(10)
+
+    # --- the harness's own recovery: what a person would do, counted -------------------------------
+    def rescue(self, why: str = "") -> list[Proc]:
+        """Restart what a person watching this cluster would restart to make progress: a worker or beat
+        that exited although the scenario did not stop it, and (``rescue_wedged``) a worker its own page
+        shows as wedged. Each is a manual restart, not a fault: counted, printed, and the suite asserts 0.
+        Returns the new processes."""
+        procs = [*self.workers, *([self.beat] if self.beat else [])]
+        stuck = [p for p in procs if not p.meant_to_stop and not p.alive()]
+        rows = self.client.get("/api/v1/workers") if self.rescue_wedged and self.app is not None else None
+        if rows is not None and rows.status_code == 200:  # not while the database is away
+            wedged = {w["name"].split("@")[0] for w in rows.get_json()["items"] if w.get("wedged") and w.get("alive")}
+            stuck += [p for p in self.workers if p.name in wedged and p.alive() and not p.meant_to_stop]
+        fresh = []
+        for proc in stuck:
+            self.manual_restarts += 1
+            print(f"fault harness: manual restart of {proc.name} ({'exited' if not proc.alive() else 'wedged'})"
+                  f"{': ' + why if why else ''}")
+            proc.stop()
+            new = _start(proc.log, proc.argv, proc.name, proc.env)
+            if proc is self.beat:
+                self.beat = new
+            else:
+                self.workers[self.workers.index(proc)] = new
+            fresh.append(new)
+        return fresh
+
+    def _watch(self, job: dict[str, Any]) -> None:
+        """Called while waiting on ``job``: after ``STALL_S`` without progress, look for a stuck process."""
+        mark, now = (job["status"], job["attempt"], job["epoch"]), time.monotonic()
+        if mark != self._progress[0]:
+            self._progress = (mark, now)
+        elif now - self._progress[1] > budget(STALL_S):
+            self._progress = (mark, now)
+            self.rescue(f"job {job['id']} made no progress for {budget(STALL_S):.0f} s")
 
     # --- jobs ---------------------------------------------------------------------------------------
     @property
@@ -230,13 +281,19 @@ class Cluster:
 
     def wait_epoch(self, job_id: str, epoch: int, timeout: float = 120) -> dict[str, Any]:
         """Wait for the job to report ``epoch``; ``timeout`` is for the reference machine (see ``budget``)."""
-        return wait_until(lambda: (j := self.job(job_id))["status"] == "running" and j["epoch"] >= epoch and j,
+        return wait_until(lambda: (j := self._watched(job_id))["status"] == "running" and j["epoch"] >= epoch and j,
                           timeout=budget(timeout), interval=0.1, what=f"job {job_id} to reach epoch {epoch}")
 
     def wait_done(self, job_id: str, timeout: float = 180) -> dict[str, Any]:
         """Wait for the job to end; ``timeout`` is for the reference machine (see ``budget``)."""
-        return wait_until(lambda: (j := self.job(job_id))["status"] in FINISHED and j,
+        return wait_until(lambda: (j := self._watched(job_id))["status"] in FINISHED and j,
                           timeout=budget(timeout), interval=0.2, what=f"job {job_id} to end")
+
+    def _watched(self, job_id: str) -> dict[str, Any]:
+        job = self.job(job_id)
+        if job["status"] not in FINISHED:
+            self._watch(job)
+        return job
 
     def versions_of(self, job_id: str) -> int:
         rt = self.app.extensions["trainyard"]
@@ -263,28 +320,31 @@ class Cluster:
     def record(self) -> None:
         """Add this scenario to the summary from the database, however the test ended (a job that has not
         ended, or ended otherwise than expected, is lost); called by ``close``, so a timeout counts too."""
-        if not self.expected and not self.faults:
+        if not self.expected and not self.faults and not self.manual_restarts:
             return
-        rt = self.app.extensions["trainyard"]
-        with rt.session() as s:
-            status = dict(s.execute(select(Job.id, Job.status).where(Job.id.in_(list(self.expected)))).all())
+        status = {}
+        if self.expected:
+            with self.app.extensions["trainyard"].session() as s:
+                status = dict(s.execute(select(Job.id, Job.status).where(Job.id.in_(list(self.expected)))).all())
         ended = {j: status.get(j) for j in self.expected}
         runs = {j: self.executions(j) for j in self.expected}
-        record_summary(SUMMARY_DIR, self.scenario, self.faults, len(self.expected),
+        record_summary(self.summary_dir, self.scenario, self.faults, len(self.expected),
                        lost=sum(1 for j, (want, _) in self.expected.items() if ended[j] != want),
                        timed_out=sum(1 for st in ended.values() if st not in FINISHED),
                        executions=sum(r.attempts for r in runs.values()),
                        duplicated=sum(r.duplicated(self.expected[j][1], self.repeats.get(j, 0))
-                                      for j, r in runs.items()))
+                                      for j, r in runs.items()),
+                       manual_restarts=self.manual_restarts)
 
     def close(self) -> None:
-        if self.app is not None:
+        if self.app is not None or self.manual_restarts:
             try:
                 self.record()
             except Exception as exc:  # the database itself may be the casualty: say so, count every job lost
                 print(f"fault summary: cannot read scenario {self.scenario!r}: {exc!r}")
-                record_summary(SUMMARY_DIR, self.scenario, self.faults, len(self.expected),
-                               lost=len(self.expected), timed_out=0, executions=0, duplicated=0)
+                record_summary(self.summary_dir, self.scenario, self.faults, len(self.expected),
+                               lost=len(self.expected), timed_out=0, executions=0, duplicated=0,
+                               manual_restarts=self.manual_restarts)
         for proc in [*self.workers, *([self.beat] if self.beat else []), *([self.redis] if self.redis else [])]:
             proc.stop()
         if self.serve is not None:
@@ -322,12 +382,8 @@ def make_cluster(tmp: Path, database_url: str | None = None, **overrides: Any) -
     return cluster
 
 
-def record_summary(folder: Path, test: str, faults: int, jobs: int, *, lost: int, timed_out: int, executions: int,
-                   duplicated: int) -> None:
-    """One scenario's line for the closing summary (tests/conftest.py adds them up)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{os.getpid()}.jsonl", "a") as fh:
-        fh.write(json.dumps({"test": test, "faults": faults, "jobs": jobs, "lost": lost, "timed_out": timed_out,
-                             "executions": executions, "duplicated": duplicated}) + "\n")
 
-
+def _start(log: Path, argv: list[str], name: str, env: dict[str, str] | None) -> Proc:
+    popen = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
+                             start_new_session=True, preexec_fn=die_with_parent)
+    return Proc(popen, log, name, argv, env)

@@ -1,45 +1,82 @@
 """PostgreSQL really unreachable (a proxy in front of it, cut) while a job trains and registers.
 
-During the outage every request is a 503 with Retry-After and one log line (health names the
-database; the dashboard shows a "database unavailable" page); the job, held between training and
-registration until the outage has begun, registers once the database is back and shows its final
-epoch although its last progress writes were lost. Prints how long each side took to recover.
+A blink (5 s cut while a job trains) costs the job nothing: it succeeds, resuming from its checkpoint
+if its lease lapsed meanwhile. During a longer outage every request is a 503 with Retry-After and one
+log line (health names the database; the dashboard shows a "database unavailable" page); the job, held
+between training and registration until the outage has begun, registers once the database is back and
+shows its final epoch although its last progress writes were lost. Prints how long each side took to recover.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 
 import pytest
 
-from tests.faults.cluster import budget, make_cluster
+from tests.faults.cluster import Cluster, budget, hold_before_finish_env, make_cluster
 from tests.faults.proxy import Proxy
+from tests.faults.test_faults import _exactly_once
 from tests.support import create_database, postgres_available, unavailable, wait_until
 
 pytestmark = pytest.mark.faults
 PG_LOCAL = ("127.0.0.1", 5432)
 
 
-@pytest.fixture
-def outage_cluster(tmp_path):
+@contextlib.contextmanager
+def _behind_proxy(tmp_path, **settings) -> Iterator[tuple[Cluster, Proxy]]:
+    """A cluster on a fresh PostgreSQL database that it reaches only through a proxy the test can cut."""
     if reason := postgres_available():
         unavailable(reason)
     url, drop = create_database("postgresql", tmp_path)
     proxy = Proxy(["127.0.0.1"], PG_LOCAL)
-    c = make_cluster(tmp_path, database_url=url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"),
-                     lease_s=60.0, heartbeat_interval_s=1.0)
-    hold = tmp_path / "hold"
-    hold.mkdir()
-    c.start_worker(extra_env={"TRAINYARD_FAULT_HOLD_BEFORE_FINISH": str(hold)})
-    c.start_beat()
+    c = make_cluster(tmp_path, database_url=url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"), **settings)
     try:
-        yield c, proxy, hold
+        yield c, proxy
         print(c.logs())  # shown only when the test failed
+        assert c.manual_restarts == 0
     finally:
         proxy.restore()  # a failed test may leave it cut; closing (which records the summary) drops the connections
         c.close()
         proxy.close()
         drop()
+
+
+@pytest.fixture
+def outage_cluster(tmp_path):
+    with _behind_proxy(tmp_path, lease_s=60.0, heartbeat_interval_s=1.0) as (c, proxy):
+        hold = tmp_path / "hold"
+        hold.mkdir()
+        c.start_worker(extra_env=hold_before_finish_env(hold))
+        c.start_beat()
+        yield c, proxy, hold
+
+
+def test_postgresql_unreachable_for_five_seconds_while_a_job_trains(tmp_path):
+    """The blink: a 5 s cut (longer than LEASE_S, 3 s here) mid-training; the job succeeds, trained once."""
+    with _behind_proxy(tmp_path) as (c, proxy):
+        c.start_worker()
+        c.start_beat()
+        job = c.expect(c.submit("db-blink", epochs=40), attempts=2)  # the cut outlasts LEASE_S
+        epoch = c.wait_epoch(job, 3)["epoch"]
+        reported = len(c.executions(job).epochs)
+        proxy.cut()
+        c.faults += 1
+        time.sleep(5)
+        proxy.restore()
+        back = time.monotonic()
+        wait_until(lambda: len(c.executions(job).epochs) > reported, timeout=budget(120), interval=0.1,
+                   what="training to report again")
+        resumed_s = time.monotonic() - back
+        _exactly_once(c, [job], "PostgreSQL unreachable 5 s")
+        done = c.job(job)
+        if done["attempt"] > 1:  # taken back while its heartbeat could not reach the database: resumed
+            assert (done["metrics"]["resumed_from_epoch"] or 0) >= epoch - 1, done["metrics"]
+        print(f"PostgreSQL cut 5 s at epoch {epoch}: the job reported again {resumed_s:.1f} s after it was "
+              f"back; ended with attempt {done['attempt']}, resumed from epoch "
+              f"{done['metrics'].get('resumed_from_epoch')}")
+        assert c.faults == 1
 
 
 def _during_outage(c, caplog) -> None:

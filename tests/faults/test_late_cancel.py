@@ -1,8 +1,9 @@
 """A cancel in a job's last moment, between training and registration, through a real worker.
 
-The worker is held (TRAINYARD_FAULT_HOLD_BEFORE_FINISH) after training and publishing, before
-``finish_training``: a cancel that arrives there wins (cancelled, no version); one that arrives
-after the version committed is a 409 naming the version and is not audited.
+The worker is held after training and publishing, before ``finish_training``, by a test-only
+wrapper on its PYTHONPATH (tests/faults/hold_finish/sitecustomize.py; the product has no hook):
+a cancel that arrives there wins (cancelled, no version); one that arrives after the version
+committed is a 409 naming the version and is not audited.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from app.domain.status import JobStatus
 from app.models import AuditEntry
-from tests.faults.cluster import Cluster, budget, make_cluster
+from tests.faults.cluster import Cluster, budget, hold_before_finish_env, make_cluster
 from tests.support import create_database, postgres_available, unavailable, wait_until
 
 pytestmark = pytest.mark.faults
@@ -30,7 +31,7 @@ def held(request, tmp_path_factory):
     c.scenario = f"late cancel ({request.param})"  # both tests of the module share the cluster
     hold = tmp_path / "hold"
     hold.mkdir()
-    c.start_worker(extra_env={"TRAINYARD_FAULT_HOLD_BEFORE_FINISH": str(hold)})
+    c.start_worker(extra_env=hold_before_finish_env(hold))
     try:
         yield c, hold
         print(c.logs())  # shown only when a test failed

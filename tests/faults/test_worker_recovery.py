@@ -71,6 +71,7 @@ def test_a_killed_child_comes_back_by_itself_while_tensorflow_imports_slowly(clu
 
 def test_a_worker_whose_child_never_gets_ready_shows_as_wedged(cluster):
     c = cluster
+    c.rescue_wedged = False  # wedged on purpose: not a worker the harness restarts
     c.start_worker("stuck", extra_env=_slow_worker_env(3600, WORKER_WEDGED_AFTER_S="3"))
     row = wait_until(lambda: (r := _worker_row(c, "stuck@")).get("wedged") and r, timeout=90,
                      what="the worker to show as wedged")
@@ -92,6 +93,7 @@ def test_a_warm_shutdown_while_the_child_imports_gives_the_job_back_unclaimed(cl
     job = c.submit("leaving", epochs=40)
     wait_until(lambda: f"trainyard.train[{job}] received" in w.log.read_text(errors="replace"), timeout=60,
                interval=0.1, what="the worker to receive the job")
+    w.meant_to_stop = True
     os.kill(w.popen.pid, signal.SIGTERM)  # a deploy: the parent is asked to stop while its child imports
     c.faults += 1
     w.popen.wait(120)  # it leaves once the import is done, without training 40 epochs first

@@ -164,3 +164,24 @@ def test_hand_backs_do_not_use_up_attempts_but_lost_workers_do(db_stack, model_n
     with rt.session() as s:
         view = job_reads.get_job(s, job.id)
     assert (view.status, view.attempt) == ("failed", 6) and "attempt 3 of 3" in view.error
+
+
+def test_a_job_whose_process_its_worker_gave_up_is_handed_back_only_from_that_worker(db_stack, model_name):
+    """The broker connection dropped and Celery terminated the job's process: the worker's parent hands the
+    job back (no attempt used); a parent that is not running it, or a job already moved on, is untouched."""
+    from app.services import lifecycle
+
+    rt = db_stack.runtime
+    job = _submit(rt, model_name)
+    with rt.session() as s:
+        assert not lifecycle.hand_back_running_on(s, job.id, "w1", "broker connection lost")  # not claimed
+        claims.claim_job(s, job.id, "w1")
+    with rt.session() as s:
+        assert not lifecycle.hand_back_running_on(s, job.id, "w2", "broker connection lost")  # not w2's
+        assert lifecycle.hand_back_running_on(s, job.id, "w1", "broker connection lost")
+    with rt.session() as s:
+        view = job_reads.get_job(s, job.id)
+        assert not lifecycle.hand_back_running_on(s, job.id, "w1", "broker connection lost")  # queued now
+        reasons = [e["payload"].get("reason") for e in events.job_events(s, job.id)]
+    assert (view.status, view.attempt, view.worker) == ("queued", 1, None)
+    assert reasons[-1] == "broker connection lost"

@@ -24,7 +24,6 @@ from app.services.usecases.finish import CancelledAtFinish, attempt_folder, fini
 from app.storage import Tampered
 from workers.jobs.batch import run_infer
 from workers.jobs.checkpoints import Checkpoints
-from workers.jobs.faults import hold_before_finish
 from workers.jobs.gate import measure_champion
 from workers.jobs.joblog import forget_logger, job_log, trainer_logger
 from workers.jobs.lease import Lease
@@ -157,7 +156,6 @@ def _train(rt: Runtime, order: Claim, lease: Lease, checkpoints: Checkpoints, sc
     # Each attempt publishes under its own folder: a fenced zombie can never overwrite the winner's files.
     folder = attempt_folder(job.id, job.attempt)
     stored = [rt.store.publish(path, f"{folder}/{path.name}") for path in result.files]
-    hold_before_finish(job.id)  # fault injection (tests only): a cancel arriving in a job's last moment
     version = finish_training(rt, job.id, job.attempt, job.model_name, stored, result.metrics,
                               {**result.framework, **lineage(job.kind)}, measured)
     if version is None:

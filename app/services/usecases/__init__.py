@@ -9,6 +9,7 @@ command, a Celery task, a beat loop or a test. Each takes a ``Deps`` (the runtim
 | finish training / a batch job | ``finish.finish_training`` / ``finish.finish_batch`` |
 | fail / refuse a tampered input | ``stop.fail`` / ``stop.fail_tampered`` |
 | stop at a cancel / hand back (and ask for it) | ``stop.cancelled`` / ``stop.hand_back`` (``stop.request_handback``) |
+| hand back a job whose process the worker gave up (broker connection lost) | ``stop.hand_back_cut_off`` |
 | cancel (a person asks) | ``cancel.cancel_job`` |
 | promote / roll back an alias | ``promote.promote`` / ``promote.rollback`` |
 | upload a dataset | ``upload.upload_dataset`` |

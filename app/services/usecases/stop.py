@@ -49,6 +49,14 @@ def hand_back(deps: Deps, job_id: str, attempt: int, queue: str, reason: str) ->
     return True
 
 
+def hand_back_cut_off(deps: Deps, job_id: str, worker: str, reason: str) -> bool:
+    """The worker's parent gave up the job's running process because its broker connection dropped (Celery
+    terminates a late-ack task it could no longer acknowledge). Return the job to the queue now, as a
+    hand-back (the job did nothing wrong), instead of after LEASE_S; the restored message or the
+    reconciler's ring (once the broker is back) brings it to a worker, which resumes from the checkpoint."""
+    return bool(with_db_retry(deps, lambda session: lifecycle.hand_back_running_on(session, job_id, worker, reason)))
+
+
 def request_handback(deps: Deps, worker: str) -> list[str]:
     """The worker is shutting down: ask each job it runs to checkpoint and come back (its attempt hands back)."""
     with deps.session() as session:
