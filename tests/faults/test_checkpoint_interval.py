@@ -43,17 +43,22 @@ def _timeline(c, job: str) -> tuple[list[tuple[int, float]], int]:
 
 
 def _watch_checkpoints(c, job: str, seconds: float) -> set[int]:
-    """The epochs attempt 1's checkpoint state named while we watched (its state file is replaced at each save)."""
+    """The epochs of the checkpoints attempt 1 saved while we watched (its state file is replaced at each save;
+    the one it named when we began was saved before)."""
     state = c.settings.models_store / "checkpoints" / job / "a1" / "state.json"
-    seen: set[int] = set()
+
+    def named() -> int | None:
+        try:
+            return json.loads(state.read_text())["epoch"]
+        except (OSError, ValueError, KeyError):
+            return None  # not written yet, or caught mid-replace
+
+    before, seen = named(), set()
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        try:
-            seen.add(json.loads(state.read_text())["epoch"])
-        except (OSError, ValueError, KeyError):
-            pass  # not written yet, or caught mid-replace
+        seen.add(named())
         time.sleep(0.05)
-    return seen
+    return seen - {before, None}
 
 
 def test_a_kill_between_timed_checkpoints_loses_at_most_one_interval(cluster):
