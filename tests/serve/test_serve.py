@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
+import socket
 import threading
 import time
 
@@ -137,3 +140,58 @@ def test_serve_down_is_a_503_from_the_web(sqlite_stack):
     c.environ_base["HTTP_AUTHORIZATION"] = sqlite_stack.auth()["Authorization"]
     r = c.post("/api/v1/models/anything/predict", json={"instances": [[1, 2, 3, 4]]})
     assert r.status_code == 503 and "serve process" in r.get_json()["message"], r.get_data(as_text=True)
+
+    with socket.socket() as mute:  # a serve process that takes the connection and never answers: too slow
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(8)
+        settings = dataclasses.replace(settings, serve_url=f"http://127.0.0.1:{mute.getsockname()[1]}",
+                                       serve_timeout_s=1)
+        slow = create_app(settings).test_client()
+        slow.environ_base["HTTP_AUTHORIZATION"] = sqlite_stack.auth()["Authorization"]
+        started = time.monotonic()
+        r = slow.post("/api/v1/models/anything/predict", json={"instances": [[1, 2, 3, 4]]})
+        assert r.status_code == 503 and "ReadTimeout" in r.get_json()["message"], r.get_data(as_text=True)
+        assert time.monotonic() - started < 10
+
+
+def _over(r, setting: str, limit: int, field: str) -> None:
+    body = r.json() if isinstance(r, requests.Response) else r.get_json()
+    assert r.status_code == 413, body
+    assert body["setting"] == setting and body["limit"] == limit and field in body["fields"], body
+    assert f"{limit:,}" in body["message"] and setting in body["message"], body
+
+
+def test_over_the_size_or_instance_limit_is_a_413_naming_the_limit(served):
+    stack, name = served
+    url = f"/api/v1/models/{name}/predict"
+    n, size = stack.settings.max_predict_instances, stack.settings.max_predict_bytes
+    _over(stack.client.post(url, json={"instances": IRIS[:1] * (n + 1)}), "MAX_PREDICT_INSTANCES", n, "instances")
+    _over(_direct(stack, name, IRIS[:1] * (n + 1)), "MAX_PREDICT_INSTANCES", n, "instances")
+    assert _direct(stack, name, IRIS[:1] * n).status_code == 200  # the limit itself is allowed
+
+    headers = {"X-Serve-Key": stack.settings.serve_key, "Content-Type": "application/json"}
+    big = b'{"instances": [' + b" " * size + b"]}"
+    serve_url = f"{stack.settings.serve_url}/predict/{name}"
+    _over(requests.post(serve_url, data=big, headers=headers, timeout=30), "MAX_PREDICT_BYTES", size, "body")
+    # without a Content-Length (chunked), the body is cut off while it is read: the same 413
+    chunked = requests.post(serve_url, data=iter([big[i:i + 65536] for i in range(0, len(big), 65536)]),
+                            headers=headers, timeout=30)
+    _over(chunked, "MAX_PREDICT_BYTES", size, "body")
+
+    small = dataclasses.replace(stack.settings, max_predict_bytes=2000)  # the web's own limit, set low
+    web = create_app(small).test_client()
+    web.environ_base["HTTP_AUTHORIZATION"] = stack.auth()["Authorization"]
+    _over(web.post(url, json={"instances": IRIS[:100]}), "MAX_PREDICT_BYTES", 2000, "body")
+    body = json.dumps({"instances": IRIS[:100]}).encode()
+    chunked = web.post(url, input_stream=io.BytesIO(body), content_type="application/json",
+                       environ_overrides={"wsgi.input_terminated": True})  # no Content-Length, as gunicorn passes it
+    _over(chunked, "MAX_PREDICT_BYTES", 2000, "body")
+    assert web.post(url, json={"instances": IRIS[:10]}).status_code == 200  # under it: forwarded and answered
+
+
+def test_a_malformed_instance_is_a_400_naming_it_at_serve_too(served):
+    stack, name = served
+    for rows, field in (([IRIS[0], [1, 2, "x", 4]], "instances[1][2]"), ([IRIS[0], IRIS[1][:3]], "instances[1]"),
+                        ([IRIS[0], {"sepal length (cm)": 1}], "instances[1]")):
+        r = _direct(stack, name, rows)
+        assert r.status_code == 400 and field in r.json()["fields"], r.text
