@@ -5,6 +5,8 @@ import dataclasses
 import io
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -13,7 +15,8 @@ import requests
 from sklearn.datasets import load_iris
 
 from app import create_app
-from tests.support import free_port, run_job, train_body, wait_until
+from app.config import PROJECT_ROOT
+from tests.support import free_port, run_job, settings_env, train_body, wait_until
 
 IRIS = load_iris().data.tolist()
 
@@ -82,37 +85,47 @@ def test_concurrent_callers_are_batched_and_each_gets_its_own_rows_in_order(serv
 
 def test_promote_and_roll_back_while_requests_run_none_fail(served):
     stack, name = served
-    seen: list[int] = []
+    answers: list[tuple[float, float, int]] = []  # (sent, answered, version) of every call
     failures: list[str] = []
     stop = threading.Event()
 
     def load() -> None:
         client = stack.client
         while not stop.is_set():
+            sent = time.monotonic()
             r = client.post(f"/api/v1/models/{name}/predict", json={"instances": IRIS[:2]})
             if r.status_code != 200:
                 failures.append(r.get_data(as_text=True))
             else:
-                seen.append(r.get_json()["version"])
+                answers.append((sent, time.monotonic(), r.get_json()["version"]))
 
     threads = [threading.Thread(target=load) for _ in range(4)]
     [t.start() for t in threads]
+    moves: list[tuple[float, int]] = []  # (when the move was asked for, the version it points at)
     try:
         c = stack.client
         for move in range(2):
-            moved_at = time.monotonic()
+            moves.append((time.monotonic(), 2))
             c.post(f"/api/v1/models/{name}/aliases/production", json={"version": 2, "reason": "swap"})
-            wait_until(lambda: seen and seen[-1] == 2, 5, 0.02, "v2 to answer")
-            swapped_in = time.monotonic() - moved_at
+            wait_until(lambda: answers and answers[-1][2] == 2, 5, 0.02, "v2 to answer")
+            swapped_in = time.monotonic() - moves[-1][0]
+            moves.append((time.monotonic(), 1))
             c.post(f"/api/v1/models/{name}/aliases/production/rollback", json={"reason": "back"})
-            wait_until(lambda: seen and seen[-1] == 1, 5, 0.02, "v1 to answer again")
+            wait_until(lambda: answers and answers[-1][2] == 1, 5, 0.02, "v1 to answer again")
             print(f"move {move}: v2 answered {swapped_in:.2f} s after the promote")
             assert swapped_in < 5
     finally:
         stop.set()
         [t.join(30) for t in threads]
     assert not failures, failures[:3]
-    assert set(seen) == {1, 2} and len(seen) > 20
+    assert {v for _, _, v in answers} == {1, 2} and len(answers) > 20
+    # The swap is atomic: once the new version has answered, a call made afterwards (and answered before the
+    # next move) never gets the old one.
+    for k, (asked, version) in enumerate(moves):
+        until = moves[k + 1][0] if k + 1 < len(moves) else float("inf")
+        first_new = min((done for sent, done, v in answers if v == version and sent >= asked), default=until)
+        stale = [a for a in answers if a[0] > first_new and a[1] < until and a[2] != version]
+        assert not stale, (k, version, stale[:3])
 
 
 def test_a_tampered_version_is_refused_and_audited(served):
@@ -195,3 +208,31 @@ def test_a_malformed_instance_is_a_400_naming_it_at_serve_too(served):
                         ([IRIS[0], {"sepal length (cm)": 1}], "instances[1]")):
         r = _direct(stack, name, rows)
         assert r.status_code == 400 and field in r.json()["fields"], r.text
+
+
+RSS_PROBE = """
+import json, sys
+from app import create_app
+
+name, token = sys.argv[1], sys.argv[2]
+c = create_app().test_client()
+c.environ_base["HTTP_AUTHORIZATION"] = token
+for _ in range(20):  # ordinary API calls first: what the web holds without serving
+    assert c.get(f"/api/v1/models/{name}/aliases").status_code == 200
+rss = lambda: int(next(line for line in open("/proc/self/status") if line.startswith("VmRSS")).split()[1])
+before = rss()
+for _ in range(1000):
+    r = c.post(f"/api/v1/models/{name}/predict", json={"instances": [[5.1, 3.5, 1.4, 0.2]]})
+    assert r.status_code == 200, r.get_data(as_text=True)
+loaded = [m for m in ("tensorflow", "keras") if m in sys.modules]
+print(json.dumps({"before": before, "after": rss(), "loaded": loaded}))
+"""
+
+
+def test_the_web_s_memory_stays_flat_over_1000_predictions(served):
+    stack, name = served
+    out = subprocess.run([sys.executable, "-c", RSS_PROBE, name, stack.auth()["Authorization"]], cwd=PROJECT_ROOT,
+                         env=settings_env(stack.settings), capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["loaded"] == [] and got["after"] <= got["before"] * 1.10, got
