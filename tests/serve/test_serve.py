@@ -145,6 +145,30 @@ def test_a_tampered_version_is_refused_and_audited(served):
     assert stack.client.post(f"/api/v1/models/{name}/predict", json={"instances": IRIS[:1]}).status_code == 200
 
 
+def test_while_a_serve_process_starts_the_web_answers_503_never_500(served, tmp_path):
+    stack, name = served
+    from tests.serve.process import start_serve, wait_ready
+
+    settings = dataclasses.replace(stack.settings, serve_url=f"http://127.0.0.1:{free_port()}", serve_timeout_s=1)
+    web = create_app(settings).test_client()
+    web.environ_base["HTTP_AUTHORIZATION"] = stack.auth()["Authorization"]
+    second = start_serve(settings, tmp_path / "serve-2.log")  # not listening, importing TensorFlow, warming
+    statuses = []
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and statuses[-3:] != [200] * 3:
+            r = web.post(f"/api/v1/models/{name}/predict", json={"instances": IRIS[:1]})
+            statuses.append(r.status_code)
+            if r.status_code == 503:
+                assert "serve process" in r.get_json()["message"], r.get_json()
+        wait_ready(settings, second)
+    finally:
+        second.stop()
+    assert statuses[0] == 503 and statuses[-3:] == [200] * 3, statuses
+    assert set(statuses) == {200, 503}, statuses
+    assert statuses.index(200) == len(statuses) - 3, statuses  # once it answers, it keeps answering
+
+
 def test_serve_down_is_a_503_from_the_web(sqlite_stack):
     settings = dataclasses.replace(sqlite_stack.settings, serve_url=f"http://127.0.0.1:{free_port()}",
                                    serve_timeout_s=2)
