@@ -71,8 +71,10 @@ class Settings:
     worker_wedged_after_s: float = 180.0
     # Requests other than uploads are capped at this size (JSON, forms); uploads at max_upload_bytes.
     max_request_bytes: int = 16 * 1024 * 1024
-    # Rows a single predict call may score.
+    # A predict call (web and serve alike): at most this many instances (or words), and a body of at most this
+    # many bytes; beyond either it is a 413 naming the limit.
     max_predict_instances: int = 1000
+    max_predict_bytes: int = 8 * 1024 * 1024
     # Sign-in throttling (app/services/login_throttle.py): failures free per account / client address within
     # the window, then each attempt waits 1, 2, 4, ... s after the last failure, up to the cap (429 + Retry-After).
     login_free_failures_per_account: int = 5
@@ -174,6 +176,7 @@ _NUMERIC: tuple[tuple[str, str, type], ...] = (
     ("BATCH_CHUNK_ROWS", "batch_chunk_rows", int),
     ("MAX_REQUEST_BYTES", "max_request_bytes", int),
     ("MAX_PREDICT_INSTANCES", "max_predict_instances", int),
+    ("MAX_PREDICT_BYTES", "max_predict_bytes", int),
     ("LOGIN_FREE_FAILURES_PER_ACCOUNT", "login_free_failures_per_account", int),
     ("LOGIN_FREE_FAILURES_PER_ADDRESS", "login_free_failures_per_address", int),
     ("LOGIN_MAX_DELAY_ACCOUNT_S", "login_max_delay_account_s", float),

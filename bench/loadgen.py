@@ -7,6 +7,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -53,12 +54,18 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
-def wrk(url: str, seconds: float, connections: int, threads: int = 2, headers: dict[str, str] | None = None) -> Load:
-    """Run ``wrk --latency`` (no Lua) against one URL and parse its summary."""
+def wrk(url: str, seconds: float, connections: int, threads: int = 2, headers: dict[str, str] | None = None,
+        post: bytes | None = None) -> Load:
+    """Run ``wrk --latency`` against one URL and parse its summary; ``post``: POST that body (a Lua script)."""
     extra = [arg for k, v in (headers or {}).items() for arg in ("-H", f"{k}: {v}")]
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-                          "--latency", "--timeout", "10s", *extra, url],
-                         capture_output=True, text=True, check=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        if post is not None:
+            script.write(f'wrk.method = "POST"\nwrk.body = [==[{post.decode()}]==]\n')  # JSON may hold "]]"
+            script.flush()
+            extra += ["-s", script.name]
+        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+                              "--latency", "--timeout", "10s", *extra, url],
+                             capture_output=True, text=True, check=True).stdout
     total = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out)
     if total is None:
         raise RuntimeError(f"cannot parse wrk output:\n{out}")

@@ -1,6 +1,6 @@
 """Run the Trainyard benchmarks against a throwaway live stack and print a markdown table.
 
-Usage: ``.venv/bin/python bench/run.py [--only a,b,c,d,e,f,g] [--quick] [--redis-db 14]``.
+Usage: ``.venv/bin/python bench/run.py [--only a,b,c,d,e,f,g,h] [--quick] [--redis-db 14]``.
 Everything started here (gunicorn, Celery workers, temp folder, Redis db) is
 stopped and removed on exit, also on errors and Ctrl-C.
 """
@@ -17,17 +17,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import batch, fit, latency, reads, serving, submit, throughput  # noqa: E402
+from bench import batch, fit, latency, reads, serve_load, serve_start, serving, submit, throughput  # noqa: E402
 from bench.report import Row, table  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 
-ALL = ("a", "b", "c", "d", "e", "f", "g")
+ALL = ("a", "b", "c", "d", "e", "f", "g", "h")
 
 
 def _parse() -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", default=",".join(ALL), help="comma-separated subset of a,b,c,d,e,f,g")
+    p.add_argument("--only", default=",".join(ALL), help="comma-separated subset of a,b,c,d,e,f,g,h")
     p.add_argument("--quick", action="store_true", help="small N and short runs (a smoke test)")
     p.add_argument("--redis-db", type=int, default=14, help="Redis database number to use (flushed)")
     args = p.parse_args()
@@ -56,6 +56,9 @@ def main() -> int:
         "e": lambda s: throughput.run(s, repeats=1 if q else 3),
         "f": lambda s: batch.run(s, rows=100_000 if q else 1_000_000),
         "g": lambda s: serving.run(s, n=100 if q else 500),
+        "h": lambda s: (serve_start.run(s, n=100 if q else 500, starts=1 if q else 2)
+                        + serve_load.run(s, seconds=3 if q else 10, rounds=1 if q else 2, rate=500,
+                                         moves=3 if q else 10)),
     }
     stack = Stack(redis_db=args.redis_db)
     rows: list[Row] = []

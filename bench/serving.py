@@ -1,7 +1,7 @@
 """(g) predict API single-row latency p50/p99 and throughput, next to the loaded model called directly.
 
-Platform: ``POST /api/v1/models/<name>/predict`` with one iris row against gunicorn (2 sync
-workers), N sequential calls after a warm-up (which loads the model into each web worker),
+Platform: ``POST /api/v1/models/<name>/predict`` with one iris row against gunicorn (2 gthread
+workers, forwarding to the serve process), N sequential calls after a warm-up,
 then throughput with 4 client threads. Baseline (the floor): ``model.predict_on_batch`` on one
 row, N times, in ``bench/bare_predict.py --single``.
 """
@@ -26,6 +26,8 @@ def run(stack: Stack, n: int) -> list[Row]:
     stack.wait_job(job["id"], interval=0.2)
     stack.http.post(f"{stack.base}/api/v1/models/bench-serve/aliases/production",
                     json={"version": 1, "reason": "bench"}, timeout=30).raise_for_status()
+    if "serve" not in stack.procs:
+        stack.start_serve()  # the web forwards predictions to the serve process
     url = f"{stack.base}/api/v1/models/bench-serve/predict"
     session = requests.Session()
     session.headers.update(stack.http.headers)  # the stack's admin token

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,29 +38,37 @@ class Stack:
     redis_db: int = 14
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="trainyard-bench-")))
     port: int = field(default_factory=free_port)
+    serve_port: int = field(default_factory=free_port)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     http: requests.Session = field(default_factory=requests.Session)
     # Authorization header of an admin's API token, made by prepare(); every request of the benchmarks sends it.
     auth: dict[str, str] = field(default_factory=dict)
+    serve_job: str = ""  # the job whose version the serving benchmarks (bench/serve_*.py) use, once trained
 
     @property
     def settings(self) -> Settings:
         """The settings every process of this stack shares."""
         return Settings(database_url=f"sqlite:///{self.tmp / 'bench.db'}",
                         redis_url=f"{os.environ.get('BENCH_REDIS_URL', 'redis://127.0.0.1:6379')}/{self.redis_db}",
-                        models_store=self.tmp / "store", secret_key="bench-secret-key-not-for-production")
+                        models_store=self.tmp / "store", secret_key="bench-secret-key-not-for-production",
+                        serve_url=self.serve_base)
 
     @property
     def base(self) -> str:
         """Base URL of the gunicorn server."""
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def serve_base(self) -> str:
+        """Base URL of the serve process (the web forwards predictions there)."""
+        return f"http://127.0.0.1:{self.serve_port}"
+
     def env(self) -> dict[str, str]:
         """Environment for child processes: the stack's settings, quiet TensorFlow."""
         s = self.settings
         env = dict(os.environ)
         env.update({"DATABASE_URL": s.database_url, "REDIS_URL": s.redis_url,
-                    "MODELS_STORE": str(s.models_store), "SECRET_KEY": s.secret_key,
+                    "MODELS_STORE": str(s.models_store), "SECRET_KEY": s.secret_key, "SERVE_URL": s.serve_url,
                     "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(PROJECT_ROOT)})
         return env
 
@@ -81,10 +90,10 @@ class Stack:
         self.http.headers.update(self.auth)
         rt.engine.dispose()
 
-    def start(self, name: str, args: list[str]) -> None:
+    def start(self, name: str, args: list[str], **env: str) -> None:
         """Start ``python -m <args>`` in its own process group, logging to ``<tmp>/<name>.log``."""
         log = open(self.tmp / f"{name}.log", "ab")
-        self.procs[name] = subprocess.Popen([PY, "-m", *args], cwd=PROJECT_ROOT, env=self.env(),
+        self.procs[name] = subprocess.Popen([PY, "-m", *args], cwd=PROJECT_ROOT, env={**self.env(), **env},
                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
 
@@ -111,6 +120,23 @@ class Stack:
                 return False
 
         wait_until(up, timeout=60, what="gunicorn to answer", interval=0.2)
+
+    def start_serve(self, **env: str) -> float:
+        """The serve process as the Procfile starts it (restarted if running); seconds from start to ready."""
+        self.stop("serve")
+        started = time.perf_counter()
+        self.start("serve", ["gunicorn", "--bind", f"127.0.0.1:{self.serve_port}", "--workers", "1", "--threads",
+                             "32", "--timeout", "120", "--access-logfile", "-", "app.serve:create_app()"], **env)
+
+        def ready() -> bool:
+            self._alive("serve")
+            try:
+                return requests.get(f"{self.serve_base}/health", timeout=5).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_until(ready, timeout=300, what="the serve process to be ready", interval=0.02)
+        return time.perf_counter() - started
 
     def start_celery(self, name: str, app: str, queues: str, node: str) -> None:
         """A Celery worker (prefork, concurrency 1); returns once it logs ``ready``."""

@@ -109,8 +109,10 @@ def test_every_numeric_parameter_is_bounded_in_its_declaration():
 
 def test_instances_per_predict_call_are_a_setting():
     parse_instances(KINDS["mlp"].input, {"features": [{"name": "a"}]}, [[1.0]] * 5, max_instances=5)
-    with pytest.raises(Invalid, match="at most 5 instances"):
+    with pytest.raises(Invalid, match="at most 5 instances") as refused:
         parse_instances(KINDS["mlp"].input, {"features": [{"name": "a"}]}, [[1.0]] * 6, max_instances=5)
+    assert refused.value.status_code == 413
+    assert refused.value.details == {"limit": 5, "setting": "MAX_PREDICT_INSTANCES"}
 
 
 def _calls(root: Path):

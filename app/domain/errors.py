@@ -59,3 +59,16 @@ class TamperedArtifact(Conflict):
     def __init__(self, message: str, path: str) -> None:
         super().__init__(message)
         self.path = path
+
+
+class OverLimit(Invalid):
+    """A request over a configured limit (its size, the instances in one call): a 413 naming the limit.
+
+    The answer carries ``limit`` (the number) and ``setting`` (the environment variable that sets it).
+    """
+
+    status_code = 413
+
+    def __init__(self, field: str, reason: str, limit: int, setting: str) -> None:
+        super().__init__({field: f"{reason} ({setting})"}, "over a limit")
+        self.details = {"limit": limit, "setting": setting}

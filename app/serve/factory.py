@@ -7,14 +7,16 @@ JSON shape, so the web passes them on unchanged.
 from __future__ import annotations
 
 import hmac
+import io
 import logging
 import threading
 import time
 
 from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from app.config import Settings
-from app.domain.errors import DomainError, Invalid, NotFound, TamperedArtifact, Unavailable
+from app.domain.errors import DomainError, Invalid, NotFound, OverLimit, TamperedArtifact, Unavailable
 from app.runtime import Runtime
 from app.serve.answer import answer
 from app.serve.state import Loaded, Serving
@@ -30,6 +32,7 @@ def create_serve_app(settings: Settings | None = None) -> Flask:
     rt = Runtime.build(settings)
     serving = Serving(rt)
     app = Flask("trainyard-serve")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_predict_bytes  # a chunked body is cut off while read
     app.extensions["serving"] = serving
     threading.Thread(target=_warm, args=(serving,), name="serve-warm", daemon=True).start()
     start_watching(serving)
@@ -49,6 +52,7 @@ def create_serve_app(settings: Settings | None = None) -> Flask:
             raise NotFound("no such route")  # only the web may call: say nothing more
         if not serving.ready.is_set():
             raise Unavailable("the serve process is still loading its models; try again in a few seconds")
+        _check_size(settings.max_predict_bytes)
         started = time.perf_counter()
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
@@ -61,6 +65,12 @@ def create_serve_app(settings: Settings | None = None) -> Flask:
         return jsonify({"model_name": name, "version": loaded.version, "answered_by": how, **out,
                         "elapsed_ms": round((time.perf_counter() - started) * 1000, 2)})
 
+    _register_errors(app, rt, settings)
+    return app
+
+
+def _register_errors(app: Flask, rt: Runtime, settings: Settings) -> None:
+    """Errors in the web's JSON shape, so the web passes them on unchanged."""
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
         if isinstance(exc, TamperedArtifact):
@@ -71,7 +81,28 @@ def create_serve_app(settings: Settings | None = None) -> Flask:
         headers = {"Retry-After": "2"} if exc.status_code == 503 else {}
         return jsonify(body), exc.status_code, headers
 
-    return app
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # an unknown route, a body cut off past the limit: JSON like the rest
+        if exc.code == 413:
+            return _domain(_too_large(settings.max_predict_bytes))
+        return jsonify({"error": (exc.name or "error").lower().replace(" ", "_"),
+                        "message": exc.description or ""}), exc.code or 500
+
+
+def _check_size(limit: int) -> None:
+    """A body over MAX_PREDICT_BYTES is a 413, as the web says it (app/web/factory.py), chunked or not."""
+    length = request.content_length
+    if length is None and request.environ.get("wsgi.input_terminated"):
+        # Chunked: Werkzeug would cut the body off at the limit without a word, so read one byte past it
+        data = request.input_stream.read(limit + 1)
+        request.environ["wsgi.input"], length = io.BytesIO(data), len(data)
+    if (length or 0) > limit:
+        raise _too_large(limit, length, request.content_length is None)
+
+
+def _too_large(limit: int, got: int | None = None, at_least: bool = False) -> OverLimit:
+    return OverLimit("body", f"a predict request may carry at most {limit:,} bytes"
+                     + (f", got {'at least ' if at_least else ''}{got:,}" if got else ""), limit, "MAX_PREDICT_BYTES")
 
 
 def _warm(serving: Serving) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from app.domain.errors import Invalid
+from app.domain.errors import Invalid, OverLimit
 from app.kinds.spec import Input
 
 MAX_INSTANCES = 1000
@@ -23,17 +23,22 @@ def parse_instances(takes: Input, schema: dict[str, Any], instances: Any,
     """Validate every instance and build the array the model takes; errors name the instance.
 
     ``takes`` is the kind's declared input; ``max_instances`` (the MAX_PREDICT_INSTANCES setting)
-    bounds one call's work and memory.
+    bounds one call's work and memory: more is a 413 naming the limit.
     """
     if not isinstance(instances, list) or not instances:
         raise BadInstances({"instances": "required: a non-empty list"})
-    if len(instances) > max_instances:
-        raise BadInstances({"instances": f"at most {max_instances} instances per call, got {len(instances)}"})
+    over_limit("instances", len(instances), max_instances)
     if takes is Input.TEXT:
         return _texts(instances)
     if takes is Input.IMAGES:
         return _images(instances, schema)
     return _rows(instances, schema)
+
+
+def over_limit(field: str, count: int, limit: int, what: str = "instances") -> None:
+    """A 413 when one call carries more than ``limit`` instances (or words) in ``field``."""
+    if count > limit:
+        raise OverLimit(field, f"at most {limit:,} {what} per call, got {count:,}", limit, "MAX_PREDICT_INSTANCES")
 
 
 def _texts(instances: list[Any]) -> np.ndarray:

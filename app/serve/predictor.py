@@ -91,7 +91,7 @@ def labelled(probs, class_names: list[str]) -> list[dict[str, Any]]:
 
 def words_answer(kv: Any, body: dict[str, Any], max_words: int) -> dict[str, Any]:
     """``{"most_similar": [words], "topn": n}`` and/or ``{"vectors": [words]}`` against loaded vectors."""
-    from app.serve.inputs import BadInstances
+    from app.serve.inputs import BadInstances, over_limit
 
     queries = {k: body.get(k) for k in ("most_similar", "vectors") if body.get(k) is not None}
     if not queries:
@@ -101,8 +101,9 @@ def words_answer(kv: Any, body: dict[str, Any], max_words: int) -> dict[str, Any
         raise BadInstances({"topn": "a whole number from 1 to 100"})
     out: dict[str, Any] = {}
     for field, words in queries.items():
-        if not isinstance(words, list) or not words or len(words) > max_words:
-            raise BadInstances({field: f"a list of 1-{max_words} words"})
+        if not isinstance(words, list) or not words:
+            raise BadInstances({field: "a non-empty list of words"})
+        over_limit(field, len(words), max_words, "words")
         for i, word in enumerate(words):
             if not isinstance(word, str) or not word:
                 raise BadInstances({f"{field}[{i}]": "must be a non-empty string"})

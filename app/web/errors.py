@@ -38,6 +38,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        if exc.code == 413:  # a body past its limit (a chunked one is only found while reading it): name the limit
+            limit = request.max_content_length
+            return _respond(413, "request_entity_too_large", f"the request body is larger than the limit of "
+                            f"{limit:,} bytes" if limit else "the request body is too large",
+                            details={"limit": limit})
         return _respond(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
 
 

@@ -4,12 +4,14 @@ Imports Flask; nothing here imports TensorFlow or opens a connection.
 """
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 
 from app.config import DEFAULT_SECRET_KEY, Settings
+from app.domain.errors import OverLimit
 from app.kinds import KINDS
 from app.runtime import Runtime
 from app.web import hostile, secret_key
@@ -56,6 +58,8 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 # Endpoints whose body is an upload: they get the upload limit instead of the request limit.
 UPLOAD_ENDPOINTS = ("api.upload_dataset", "web.upload_dataset")
+# The predict API has its own body limit (MAX_PREDICT_BYTES), as the serve process it forwards to does.
+PREDICT_ENDPOINT = "api.predict_endpoint"
 
 
 def _configure(app: Flask, settings: Settings) -> None:
@@ -76,9 +80,20 @@ def _configure(app: Flask, settings: Settings) -> None:
         app.logger.warning("SECRET_KEY is the development default; set SECRET_KEY in production")
 
     @app.before_request
-    def _upload_limit():
+    def _body_limits():  # before the hostile-input check reads any body
         if request.endpoint in UPLOAD_ENDPOINTS:
             request.max_content_length = settings.max_upload_bytes + 1024 * 1024
+        elif request.endpoint == PREDICT_ENDPOINT:
+            limit = request.max_content_length = settings.max_predict_bytes
+            length = request.content_length
+            if length is None and request.environ.get("wsgi.input_terminated"):
+                # Chunked: Werkzeug would cut the body off at the limit without a word, so read one byte past it
+                data = request.input_stream.read(limit + 1)
+                request.environ["wsgi.input"], length = io.BytesIO(data), len(data)
+            if (length or 0) > limit:
+                raise OverLimit("body", f"a predict request may carry at most {limit:,} bytes, got "
+                                        f"{'at least ' if request.content_length is None else ''}{length:,}",
+                                limit, "MAX_PREDICT_BYTES")
 
 
 def _check_schema_before_serving(app: Flask) -> None:

@@ -37,7 +37,8 @@ def test_predict_with_the_production_version(sqlite_stack, model_name):
             r = c.post(url, json={"instances": bad})
         assert r.status_code == 400, (bad, r.get_data(as_text=True))
         assert field in r.get_json()["fields"]
-    assert c.post(url, json={"instances": [[0, 0, 0, 0]] * 1001}).status_code == 400
+    too_many = c.post(url, json={"instances": [[0, 0, 0, 0]] * 1001})
+    assert too_many.status_code == 413 and too_many.get_json()["setting"] == "MAX_PREDICT_INSTANCES"
     assert c.post(f"{url}?alias=staging", json={"instances": rows}).status_code == 404
     assert c.post("/api/v1/models/nope/predict", json={"instances": rows}).status_code == 404
 

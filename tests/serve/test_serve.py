@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
+import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -10,7 +15,8 @@ import requests
 from sklearn.datasets import load_iris
 
 from app import create_app
-from tests.support import free_port, run_job, train_body, wait_until
+from app.config import PROJECT_ROOT
+from tests.support import free_port, run_job, settings_env, train_body, wait_until
 
 IRIS = load_iris().data.tolist()
 
@@ -79,37 +85,47 @@ def test_concurrent_callers_are_batched_and_each_gets_its_own_rows_in_order(serv
 
 def test_promote_and_roll_back_while_requests_run_none_fail(served):
     stack, name = served
-    seen: list[int] = []
+    answers: list[tuple[float, float, int]] = []  # (sent, answered, version) of every call
     failures: list[str] = []
     stop = threading.Event()
 
     def load() -> None:
         client = stack.client
         while not stop.is_set():
+            sent = time.monotonic()
             r = client.post(f"/api/v1/models/{name}/predict", json={"instances": IRIS[:2]})
             if r.status_code != 200:
                 failures.append(r.get_data(as_text=True))
             else:
-                seen.append(r.get_json()["version"])
+                answers.append((sent, time.monotonic(), r.get_json()["version"]))
 
     threads = [threading.Thread(target=load) for _ in range(4)]
     [t.start() for t in threads]
+    moves: list[tuple[float, int]] = []  # (when the move was asked for, the version it points at)
     try:
         c = stack.client
         for move in range(2):
-            moved_at = time.monotonic()
+            moves.append((time.monotonic(), 2))
             c.post(f"/api/v1/models/{name}/aliases/production", json={"version": 2, "reason": "swap"})
-            wait_until(lambda: seen and seen[-1] == 2, 5, 0.02, "v2 to answer")
-            swapped_in = time.monotonic() - moved_at
+            wait_until(lambda: answers and answers[-1][2] == 2, 5, 0.02, "v2 to answer")
+            swapped_in = time.monotonic() - moves[-1][0]
+            moves.append((time.monotonic(), 1))
             c.post(f"/api/v1/models/{name}/aliases/production/rollback", json={"reason": "back"})
-            wait_until(lambda: seen and seen[-1] == 1, 5, 0.02, "v1 to answer again")
+            wait_until(lambda: answers and answers[-1][2] == 1, 5, 0.02, "v1 to answer again")
             print(f"move {move}: v2 answered {swapped_in:.2f} s after the promote")
             assert swapped_in < 5
     finally:
         stop.set()
         [t.join(30) for t in threads]
     assert not failures, failures[:3]
-    assert set(seen) == {1, 2} and len(seen) > 20
+    assert {v for _, _, v in answers} == {1, 2} and len(answers) > 20
+    # The swap is atomic: once the new version has answered, a call made afterwards (and answered before the
+    # next move) never gets the old one.
+    for k, (asked, version) in enumerate(moves):
+        until = moves[k + 1][0] if k + 1 < len(moves) else float("inf")
+        first_new = min((done for sent, done, v in answers if v == version and sent >= asked), default=until)
+        stale = [a for a in answers if a[0] > first_new and a[1] < until and a[2] != version]
+        assert not stale, (k, version, stale[:3])
 
 
 def test_a_tampered_version_is_refused_and_audited(served):
@@ -129,6 +145,30 @@ def test_a_tampered_version_is_refused_and_audited(served):
     assert stack.client.post(f"/api/v1/models/{name}/predict", json={"instances": IRIS[:1]}).status_code == 200
 
 
+def test_while_a_serve_process_starts_the_web_answers_503_never_500(served, tmp_path):
+    stack, name = served
+    from tests.serve.process import start_serve, wait_ready
+
+    settings = dataclasses.replace(stack.settings, serve_url=f"http://127.0.0.1:{free_port()}", serve_timeout_s=1)
+    web = create_app(settings).test_client()
+    web.environ_base["HTTP_AUTHORIZATION"] = stack.auth()["Authorization"]
+    second = start_serve(settings, tmp_path / "serve-2.log")  # not listening, importing TensorFlow, warming
+    statuses = []
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and statuses[-3:] != [200] * 3:
+            r = web.post(f"/api/v1/models/{name}/predict", json={"instances": IRIS[:1]})
+            statuses.append(r.status_code)
+            if r.status_code == 503:
+                assert "serve process" in r.get_json()["message"], r.get_json()
+        wait_ready(settings, second)
+    finally:
+        second.stop()
+    assert statuses[0] == 503 and statuses[-3:] == [200] * 3, statuses
+    assert set(statuses) == {200, 503}, statuses
+    assert statuses.index(200) == len(statuses) - 3, statuses  # once it answers, it keeps answering
+
+
 def test_serve_down_is_a_503_from_the_web(sqlite_stack):
     settings = dataclasses.replace(sqlite_stack.settings, serve_url=f"http://127.0.0.1:{free_port()}",
                                    serve_timeout_s=2)
@@ -137,3 +177,86 @@ def test_serve_down_is_a_503_from_the_web(sqlite_stack):
     c.environ_base["HTTP_AUTHORIZATION"] = sqlite_stack.auth()["Authorization"]
     r = c.post("/api/v1/models/anything/predict", json={"instances": [[1, 2, 3, 4]]})
     assert r.status_code == 503 and "serve process" in r.get_json()["message"], r.get_data(as_text=True)
+
+    with socket.socket() as mute:  # a serve process that takes the connection and never answers: too slow
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(8)
+        settings = dataclasses.replace(settings, serve_url=f"http://127.0.0.1:{mute.getsockname()[1]}",
+                                       serve_timeout_s=1)
+        slow = create_app(settings).test_client()
+        slow.environ_base["HTTP_AUTHORIZATION"] = sqlite_stack.auth()["Authorization"]
+        started = time.monotonic()
+        r = slow.post("/api/v1/models/anything/predict", json={"instances": [[1, 2, 3, 4]]})
+        assert r.status_code == 503 and "ReadTimeout" in r.get_json()["message"], r.get_data(as_text=True)
+        assert time.monotonic() - started < 10
+
+
+def _over(r, setting: str, limit: int, field: str) -> None:
+    body = r.json() if isinstance(r, requests.Response) else r.get_json()
+    assert r.status_code == 413, body
+    assert body["setting"] == setting and body["limit"] == limit and field in body["fields"], body
+    assert f"{limit:,}" in body["message"] and setting in body["message"], body
+
+
+def test_over_the_size_or_instance_limit_is_a_413_naming_the_limit(served):
+    stack, name = served
+    url = f"/api/v1/models/{name}/predict"
+    n, size = stack.settings.max_predict_instances, stack.settings.max_predict_bytes
+    _over(stack.client.post(url, json={"instances": IRIS[:1] * (n + 1)}), "MAX_PREDICT_INSTANCES", n, "instances")
+    _over(_direct(stack, name, IRIS[:1] * (n + 1)), "MAX_PREDICT_INSTANCES", n, "instances")
+    assert _direct(stack, name, IRIS[:1] * n).status_code == 200  # the limit itself is allowed
+
+    headers = {"X-Serve-Key": stack.settings.serve_key, "Content-Type": "application/json"}
+    big = b'{"instances": [' + b" " * size + b"]}"
+    serve_url = f"{stack.settings.serve_url}/predict/{name}"
+    _over(requests.post(serve_url, data=big, headers=headers, timeout=30), "MAX_PREDICT_BYTES", size, "body")
+    # without a Content-Length (chunked), the body is cut off while it is read: the same 413
+    chunked = requests.post(serve_url, data=iter([big[i:i + 65536] for i in range(0, len(big), 65536)]),
+                            headers=headers, timeout=30)
+    _over(chunked, "MAX_PREDICT_BYTES", size, "body")
+
+    small = dataclasses.replace(stack.settings, max_predict_bytes=2000)  # the web's own limit, set low
+    web = create_app(small).test_client()
+    web.environ_base["HTTP_AUTHORIZATION"] = stack.auth()["Authorization"]
+    _over(web.post(url, json={"instances": IRIS[:100]}), "MAX_PREDICT_BYTES", 2000, "body")
+    body = json.dumps({"instances": IRIS[:100]}).encode()
+    chunked = web.post(url, input_stream=io.BytesIO(body), content_type="application/json",
+                       environ_overrides={"wsgi.input_terminated": True})  # no Content-Length, as gunicorn passes it
+    _over(chunked, "MAX_PREDICT_BYTES", 2000, "body")
+    assert web.post(url, json={"instances": IRIS[:10]}).status_code == 200  # under it: forwarded and answered
+
+
+def test_a_malformed_instance_is_a_400_naming_it_at_serve_too(served):
+    stack, name = served
+    for rows, field in (([IRIS[0], [1, 2, "x", 4]], "instances[1][2]"), ([IRIS[0], IRIS[1][:3]], "instances[1]"),
+                        ([IRIS[0], {"sepal length (cm)": 1}], "instances[1]")):
+        r = _direct(stack, name, rows)
+        assert r.status_code == 400 and field in r.json()["fields"], r.text
+
+
+RSS_PROBE = """
+import json, sys
+from app import create_app
+
+name, token = sys.argv[1], sys.argv[2]
+c = create_app().test_client()
+c.environ_base["HTTP_AUTHORIZATION"] = token
+for _ in range(20):  # ordinary API calls first: what the web holds without serving
+    assert c.get(f"/api/v1/models/{name}/aliases").status_code == 200
+rss = lambda: int(next(line for line in open("/proc/self/status") if line.startswith("VmRSS")).split()[1])
+before = rss()
+for _ in range(1000):
+    r = c.post(f"/api/v1/models/{name}/predict", json={"instances": [[5.1, 3.5, 1.4, 0.2]]})
+    assert r.status_code == 200, r.get_data(as_text=True)
+loaded = [m for m in ("tensorflow", "keras") if m in sys.modules]
+print(json.dumps({"before": before, "after": rss(), "loaded": loaded}))
+"""
+
+
+def test_the_web_s_memory_stays_flat_over_1000_predictions(served):
+    stack, name = served
+    out = subprocess.run([sys.executable, "-c", RSS_PROBE, name, stack.auth()["Authorization"]], cwd=PROJECT_ROOT,
+                         env=settings_env(stack.settings), capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["loaded"] == [] and got["after"] <= got["before"] * 1.10, got

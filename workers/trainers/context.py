@@ -137,6 +137,9 @@ class TrainContext:
         self.metrics.setdefault("model_bytes", path.stat().st_size)
         if name.endswith(".keras"):
             self.uses("tensorflow", "keras", "numpy")
+        if any(getattr(t, "dtype", None) == "string" for t in getattr(model, "inputs", None) or []):
+            # Keras's predict refuses a list or NumPy array of strings: the wrapper that takes them goes along
+            self.add_artifact("predict.py", (Path(__file__).parent / "predict_texts.py").read_text(encoding="utf-8"))
         return self.add_artifact(path)
 
     def add_artifact(self, source: Path | str, content: str | bytes | None = None) -> Path:
