@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # Run the whole test suite against real Redis, real Celery workers, SQLite and PostgreSQL.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k api).
+# --long (first argument; the nightly run): the API fuzzing of tests/api runs many more, randomised examples;
+# the seed is printed, and TRAINYARD_FUZZ_SEED=<seed> replays a run (scripts/test.sh --long tests/api: fuzzing only).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+extra=()
+if [ "${1:-}" = "--long" ]; then
+  shift
+  export TRAINYARD_FUZZ=long
+  seed="${TRAINYARD_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
+  say "long fuzzing, seed $seed (replay: TRAINYARD_FUZZ_SEED=$seed scripts/test.sh --long ...)"
+  extra+=("--hypothesis-seed=$seed")
+fi
 prepare_environment
 # The example kind package (docs/kinds.md): its own tests run with the suite, and tests/kinds trains it on a
 # real worker, as a team's kind would be installed on the hosts.
@@ -47,5 +57,5 @@ fi
 # The import contracts in pyproject.toml ([tool.importlinter]): which layer may import which.
 "$VENV/bin/lint-imports"
 status=0
-"$VENV/bin/pytest" -n "${PYTEST_WORKERS:-2}" "$@" || status=$?
+"$VENV/bin/pytest" -n "${PYTEST_WORKERS:-2}" ${extra[@]+"${extra[@]}"} "$@" || status=$?
 exit "$status"
