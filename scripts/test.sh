@@ -56,6 +56,26 @@ fi
 "$VENV/bin/ruff" check app workers tests bench trainyard trainyard_client examples migrations/env.py
 # The import contracts in pyproject.toml ([tool.importlinter]): which layer may import which.
 "$VENV/bin/lint-imports"
+# Coverage, on CI (COVERAGE=0 turns it off; COVERAGE=1 turns it on elsewhere): every Python process of the run
+# measures itself (pyproject.toml [tool.coverage.run]): pytest, the Celery workers and their pool children, beat,
+# serve. Each writes its own file under var/coverage; they are combined and reported after the tests.
+coverage_dir=""
+if { [ -n "${CI:-}" ] && [ "${COVERAGE:-1}" != 0 ]; } || [ "${COVERAGE:-0}" = 1 ]; then
+  coverage_dir="$VAR/coverage"
+  rm -rf "$coverage_dir" && mkdir -p "$coverage_dir"
+  export COVERAGE_PROCESS_START="$ROOT/pyproject.toml" COVERAGE_FILE="$coverage_dir/.coverage"
+fi
 status=0
 "$VENV/bin/pytest" -n "${PYTEST_WORKERS:-2}" ${extra[@]+"${extra[@]}"} "$@" || status=$?
+if [ -n "$coverage_dir" ]; then
+  unset COVERAGE_PROCESS_START
+  cov() { "$VENV/bin/coverage" "$@" --rcfile="$ROOT/pyproject.toml"; }
+  if cov combine -q "$coverage_dir"; then
+    cov report --sort=cover || true
+    say "coverage: total $(cov report --format=total)%, workers/ $(cov report --include='workers/*' --format=total)%," \
+        "app/ $(cov report --include='app/*' --format=total)% (all processes; data in var/coverage)"
+  else
+    say "coverage: no data to combine"
+  fi
+fi
 exit "$status"
