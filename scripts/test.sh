@@ -69,7 +69,7 @@ status=0
 "$VENV/bin/pytest" -n "${PYTEST_WORKERS:-2}" ${extra[@]+"${extra[@]}"} "$@" || status=$?
 if [ -n "$coverage_dir" ]; then
   unset COVERAGE_PROCESS_START
-  cov() { "$VENV/bin/coverage" "$@" --rcfile="$ROOT/pyproject.toml"; }
+  cov() { "$VENV/bin/coverage" "$1" --rcfile="$ROOT/pyproject.toml" "${@:2}"; }
   if cov combine -q "$coverage_dir"; then
     cov report --sort=cover || true
     say "coverage: total $(cov report --format=total)%, workers/ $(cov report --include='workers/*' --format=total)%," \
