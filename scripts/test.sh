@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # Run the whole test suite against real Redis, real Celery workers, SQLite and PostgreSQL.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k api).
+# --long (first argument; the nightly run): the API fuzzing of tests/api runs many more, randomised examples;
+# the seed is printed, and TRAINYARD_FUZZ_SEED=<seed> replays a run (scripts/test.sh --long tests/api: fuzzing only).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+extra=()
+if [ "${1:-}" = "--long" ]; then
+  shift
+  export TRAINYARD_FUZZ=long
+  seed="${TRAINYARD_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
+  say "long fuzzing, seed $seed (replay: TRAINYARD_FUZZ_SEED=$seed scripts/test.sh --long ...)"
+  extra+=("--hypothesis-seed=$seed")
+fi
 prepare_environment
 # The example kind package (docs/kinds.md): its own tests run with the suite, and tests/kinds trains it on a
 # real worker, as a team's kind would be installed on the hosts.
@@ -46,6 +56,26 @@ fi
 "$VENV/bin/ruff" check app workers tests bench trainyard trainyard_client examples migrations/env.py
 # The import contracts in pyproject.toml ([tool.importlinter]): which layer may import which.
 "$VENV/bin/lint-imports"
+# Coverage, on CI (COVERAGE=0 turns it off; COVERAGE=1 turns it on elsewhere): every Python process of the run
+# measures itself (pyproject.toml [tool.coverage.run]): pytest, the Celery workers and their pool children, beat,
+# serve. Each writes its own file under var/coverage; they are combined and reported after the tests.
+coverage_dir=""
+if { [ -n "${CI:-}" ] && [ "${COVERAGE:-1}" != 0 ]; } || [ "${COVERAGE:-0}" = 1 ]; then
+  coverage_dir="$VAR/coverage"
+  rm -rf "$coverage_dir" && mkdir -p "$coverage_dir"
+  export COVERAGE_PROCESS_START="$ROOT/pyproject.toml" COVERAGE_FILE="$coverage_dir/.coverage"
+fi
 status=0
-"$VENV/bin/pytest" -n "${PYTEST_WORKERS:-2}" "$@" || status=$?
+"$VENV/bin/pytest" -n "${PYTEST_WORKERS:-2}" ${extra[@]+"${extra[@]}"} "$@" || status=$?
+if [ -n "$coverage_dir" ]; then
+  unset COVERAGE_PROCESS_START
+  cov() { "$VENV/bin/coverage" "$1" --rcfile="$ROOT/pyproject.toml" "${@:2}"; }
+  if cov combine -q "$coverage_dir"; then
+    cov report --sort=cover || true
+    say "coverage: total $(cov report --format=total)%, workers/ $(cov report --include='workers/*' --format=total)%," \
+        "app/ $(cov report --include='app/*' --format=total)% (all processes; data in var/coverage)"
+  else
+    say "coverage: no data to combine"
+  fi
+fi
 exit "$status"

@@ -16,6 +16,7 @@ from app.kinds import KINDS
 from app.runtime import Runtime
 from app.web import hostile, secret_key
 from app.web.errors import register_error_handlers
+from app.web.ids import DatabaseInt
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     _check_secret_key(settings)
     app = Flask(__name__, static_folder="static")
+    app.url_map.converters["int"] = DatabaseInt  # before any route: <int:id> segments stop at MAX_ID
     _configure(app, settings)
     hostile.install(app, skip_body=UPLOAD_ENDPOINTS)  # first of the request hooks: before the guard
     app.extensions["trainyard"] = Runtime.build(settings)

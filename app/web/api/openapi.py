@@ -2,7 +2,8 @@
 
 Kept honest by tests/api/test_openapi.py: schemathesis calls every operation with generated
 requests and fails on a 5xx or on a response that does not match what is written here, and a
-test checks every /api/v1 route of the app is described.
+test checks every /api/v1 route of the app is described. The links between operations (which
+response feeds which request) are in app/web/api/openapi_links.py.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import jsonify
 
 from app.kinds import Input, kinds_taking
 from app.web.api import bp
+from app.web.api.openapi_links import add_links
 from app.web.api.openapi_schemas import NULLABLE_STR, STRINGS, S, ref, schemas, upload_options
 
 
@@ -52,6 +54,8 @@ VERSION = _path("version", {"type": "integer", "minimum": 0})
 JOB_ID = _path("job_id")
 SCHEDULE_ID = _path("schedule_id", {"type": "integer", "minimum": 0})
 ALIAS = _path("alias")
+# A file as stored, in its own media type (a JSON artifact is JSON): OpenAPI 3.1 describes raw bytes by no schema.
+FILE: S = {"description": "The file", "content": {"*/*": {}}}
 JSON_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
 
 
@@ -112,8 +116,7 @@ def document() -> S:
         "/jobs/{job_id}": {"get": _op("One job", {"200": _json(ref("Job"))}, params=[JOB_ID])},
         "/jobs/{job_id}/outputs/{filename}": {"get": _op(
             "Download a batch job's output (predictions.csv, predictions.parquet, errors.csv, summary.json)",
-            {"200": {"description": "The file", "content": {"*/*": {"schema": {"type": "string",
-                                                                               "format": "binary"}}}},
+            {"200": FILE,
              "304": {"description": "Not modified (If-None-Match matched the sha256)"}},
             params=[JOB_ID, _path("filename")])},
         "/workers": {"get": _op("Workers (alive first): host, queues, GPUs, current job, last heartbeat, "
@@ -161,8 +164,7 @@ def document() -> S:
                                                          params=[NAME, VERSION])},
         "/models/{name}/versions/{version}/artifacts/{filename}": {"get": _op(
             "Download an artifact (ETag and Digest carry its sha256)",
-            {"200": {"description": "The file", "content": {"*/*": {"schema": {"type": "string",
-                                                                               "format": "binary"}}}},
+            {"200": FILE,
              "304": {"description": "Not modified (If-None-Match matched the sha256)"}},
             params=[NAME, VERSION, _path("filename")])},
         "/models/{name}/versions/{version}/archive": {"post": _op(
@@ -198,7 +200,7 @@ def document() -> S:
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
                        "schemas": schemas()},
-        "paths": paths,
+        "paths": add_links(paths),
     }
 
 
