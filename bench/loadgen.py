@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import http.client
 import itertools
+import os
 import re
 import shutil
 import statistics
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 
 # (method, path, body) for request number i
 RequestFn = Callable[[int], tuple[str, str, bytes | None]]
+# one unit of work (one or more requests) number i on an open keep-alive connection; True if all went well
+FlowFn = Callable[[http.client.HTTPConnection, int], bool]
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
@@ -42,8 +45,13 @@ class Load:
 
 
 def have_wrk() -> bool:
-    """True if the ``wrk`` binary is on PATH."""
-    return shutil.which("wrk") is not None
+    """True if a ``wrk`` binary is found: ``$BENCH_WRK`` if set, else ``wrk`` on PATH."""
+    return shutil.which(_wrk_bin()) is not None
+
+
+def _wrk_bin() -> str:
+    """The wrk to run: ``$BENCH_WRK`` (a path, e.g. an unpacked .deb with a wrapper) or ``wrk``."""
+    return os.environ.get("BENCH_WRK") or "wrk"
 
 
 def _ms(text: str) -> float:
@@ -56,14 +64,16 @@ def _ms(text: str) -> float:
 
 def wrk(url: str, seconds: float, connections: int, threads: int = 2, headers: dict[str, str] | None = None,
         post: bytes | None = None) -> Load:
-    """Run ``wrk --latency`` against one URL and parse its summary; ``post``: POST that body (a Lua script)."""
+    """Run ``wrk --latency`` against one URL and parse its summary; with ``post``, every request is a POST of
+    that JSON body (a three-line Lua script in a temp file), otherwise a GET without Lua."""
     extra = [arg for k, v in (headers or {}).items() for arg in ("-H", f"{k}: {v}")]
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         if post is not None:
-            script.write(f'wrk.method = "POST"\nwrk.body = [==[{post.decode()}]==]\n')  # JSON may hold "]]"
+            script.write(f'wrk.method = "POST"\nwrk.body = [==[{post.decode()}]==]\n'
+                         'wrk.headers["Content-Type"] = "application/json"\n')
             script.flush()
             extra += ["-s", script.name]
-        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+        out = subprocess.run([_wrk_bin(), f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
                               "--latency", "--timeout", "10s", *extra, url],
                              capture_output=True, text=True, check=True).stdout
     total = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out)
@@ -72,7 +82,7 @@ def wrk(url: str, seconds: float, connections: int, threads: int = 2, headers: d
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     n_err = (int(errors.group(1)) if errors else 0) + (sum(map(int, sock.groups())) if sock else 0)
-    pcts = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    pcts = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))  # "2.91s " has a trailing space
     return Load(int(total.group(1)), n_err, _ms(total.group(2) + total.group(3)) / 1e3,
                 _ms(pcts["50"]), _ms(pcts["99"]))
 
@@ -81,6 +91,26 @@ def hammer(host: str, port: int, make: RequestFn, threads: int, *, total: int | 
            seconds: float | None = None, ok: tuple[int, ...] = (200,),
            headers: dict[str, str] | None = None) -> Load:
     """``threads`` keep-alive clients send ``make(i)`` until ``total`` requests or ``seconds`` pass."""
+    def one(conn: http.client.HTTPConnection, i: int) -> bool:
+        method, path, body = make(i)
+        return send(conn, method, path, body, headers)[0] in ok
+
+    return hammer_flow(host, port, one, threads, total=total, seconds=seconds)
+
+
+def send(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None,
+         headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """One request on a keep-alive connection: (status, body); JSON content type when there is a body."""
+    sent = {**(headers or {}), **({"Content-Type": "application/json"} if body is not None else {})}
+    conn.request(method, path, body=body, headers=sent)
+    resp = conn.getresponse()
+    return resp.status, resp.read()
+
+
+def hammer_flow(host: str, port: int, flow: FlowFn, threads: int, *, total: int | None = None,
+                seconds: float | None = None) -> Load:
+    """Like ``hammer``, but each unit of work is ``flow(conn, i)`` (one or more requests, True if all went
+    well); latency and rate are per unit: e.g. MLflow's runs/create then runs/log-batch as one write."""
     counter = itertools.count()
     latencies: list[float] = []
     errors = [0]
@@ -88,7 +118,7 @@ def hammer(host: str, port: int, make: RequestFn, threads: int, *, total: int | 
     deadline = time.perf_counter() + seconds if seconds else float("inf")
 
     def client() -> None:
-        """One connection, requests back to back; reconnects after errors."""
+        """One connection, units back to back; reconnects after errors."""
         conn = http.client.HTTPConnection(host, port, timeout=30)
         mine: list[float] = []
         bad = 0
@@ -96,15 +126,10 @@ def hammer(host: str, port: int, make: RequestFn, threads: int, *, total: int | 
             i = next(counter)
             if (total is not None and i >= total) or time.perf_counter() > deadline:
                 break
-            method, path, body = make(i)
-            sent = {**(headers or {}), **({"Content-Type": "application/json"} if body is not None else {})}
             t0 = time.perf_counter()
             try:
-                conn.request(method, path, body=body, headers=sent)
-                resp = conn.getresponse()
-                resp.read()
-                bad += resp.status not in ok
-            except (OSError, http.client.HTTPException):
+                bad += not flow(conn, i)
+            except (OSError, http.client.HTTPException, ValueError, KeyError):
                 bad += 1
                 conn.close()
             mine.append((time.perf_counter() - t0) * 1e3)

@@ -1,6 +1,8 @@
 """Run the Trainyard benchmarks against a throwaway live stack and print a markdown table.
 
-Usage: ``.venv/bin/python bench/run.py [--only a,b,c,d,e,f,g,h] [--quick] [--redis-db 14]``.
+Usage: ``.venv/bin/python bench/run.py [--only a,b,c,d,e,f,g,h] [--peers] [--quick] [--redis-db 14]``.
+``--peers`` adds (p), the comparison with an MLflow tracking server (bench/peers.py; it builds its own
+virtualenv under bench/out/ on first use); ``--only p`` runs that comparison alone.
 Everything started here (gunicorn, Celery workers, temp folder, Redis db) is
 stopped and removed on exit, also on errors and Ctrl-C.
 """
@@ -17,22 +19,30 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import batch, fit, latency, reads, serve_load, serve_start, serving, submit, throughput  # noqa: E402
+from bench import batch, fit, latency, peers, reads, serve_load, serve_start, serving, submit, throughput  # noqa: E402
 from bench.report import Row, table  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 
 ALL = ("a", "b", "c", "d", "e", "f", "g", "h")
+OPT_IN = ("p",)  # not run unless asked for: --peers or --only p
 
 
 def _parse() -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", default=",".join(ALL), help="comma-separated subset of a,b,c,d,e,f,g,h")
+    p.add_argument("--only", default=",".join(ALL), help="comma-separated subset of a,b,c,d,e,f,g,h,p")
+    p.add_argument("--peers", action="store_true",
+                   help="also run (p): the same loads against an MLflow 3 tracking server (opt-in)")
+    p.add_argument("--peer-rounds", type=int, help="(p): alternating rounds per load (default 7, quick 3)")
+    p.add_argument("--peer-seconds", type=float, help="(p): seconds per round and side (default 10, quick 3)")
+    p.add_argument("--peer-jobs", type=int, help="(p): jobs and runs (default 100,000, quick 10,000)")
     p.add_argument("--quick", action="store_true", help="small N and short runs (a smoke test)")
     p.add_argument("--redis-db", type=int, default=14, help="Redis database number to use (flushed)")
     args = p.parse_args()
     args.only = [x.strip() for x in args.only.split(",") if x.strip()]
-    unknown = set(args.only) - set(ALL)
+    if args.peers and "p" not in args.only:
+        args.only.append("p")
+    unknown = set(args.only) - set(ALL + OPT_IN)
     if unknown:
         p.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     return args
@@ -59,6 +69,9 @@ def main() -> int:
         "h": lambda s: (serve_start.run(s, n=100 if q else 500, starts=1 if q else 2)
                         + serve_load.run(s, seconds=3 if q else 10, rounds=1 if q else 2, rate=500,
                                          moves=3 if q else 10)),
+        "p": lambda s: peers.run(s, rounds_n=args.peer_rounds or (3 if q else 7),
+                                 seconds=args.peer_seconds or (3 if q else 10),
+                                 n_jobs=args.peer_jobs or (10_000 if q else 100_000)),
     }
     stack = Stack(redis_db=args.redis_db)
     rows: list[Row] = []
@@ -66,7 +79,7 @@ def main() -> int:
         print(f"stack in {stack.tmp}, Redis db {args.redis_db}, port {stack.port}", file=sys.stderr)
         stack.prepare()
         stack.start_web()
-        for name in ALL:
+        for name in ALL + OPT_IN:
             if name in args.only:
                 t0 = time.monotonic()
                 print(f"running ({name}) ...", file=sys.stderr, flush=True)
