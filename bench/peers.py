@@ -7,7 +7,7 @@ number of jobs, a model version with the same alias, and a viewer's token on eve
 auth). Loads, each the same on both sides:
 
 * single read: GET one job / GET ``runs/get`` of one run, 32 connections;
-* alias read: GET ``/models/<name>/aliases`` / GET ``registered-models/alias``, 32 connections;
+* alias read: GET ``/models/<name>/aliases/<alias>`` / GET ``registered-models/alias``, 32 connections;
 * list 50 newest: GET ``/jobs?limit=50`` / POST ``runs/search`` (max_results 50, start_time DESC), 32;
 * sequential: the single read from one connection (latency p50/p99);
 * writes: POST a job (worker stopped, as in (d)) / ``runs/create`` then ``runs/log-batch`` with the same 8
@@ -65,7 +65,7 @@ def trainyard(stack: Stack, viewer: dict[str, str], job_ids: list[str]) -> Side:
 
     job = f"/api/v1/jobs/{job_ids[0]}"
     return Side("Trainyard", stack.port, viewer, "/bench/constant", {
-        "single": (job, None), "seq": (job, None), "alias": (f"/api/v1/models/{MODEL}/aliases", None),
+        "single": (job, None), "seq": (job, None), "alias": (f"/api/v1/models/{MODEL}/aliases/{ALIAS}", None),
         "list": ("/api/v1/jobs?limit=50", None)}, write)
 
 

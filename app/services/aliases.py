@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Conflict, Invalid, NotFound
@@ -126,6 +126,22 @@ def aliases_of(session: Session, name: str) -> dict[str, int]:
                            .join(ModelVersion, ModelVersion.id == ModelAlias.version_id)
                            .where(ModelAlias.model_id == model.id).order_by(ModelAlias.alias))
     return {a: v for a, v in rows}
+
+
+# Built once, run as a Core statement: what a client that follows an alias polls (MLflow's get-by-alias).
+_ALIAS_TARGET = (select(ModelVersion.version)
+                 .join(ModelAlias, ModelAlias.version_id == ModelVersion.id)
+                 .join(RegisteredModel, RegisteredModel.id == ModelAlias.model_id)
+                 .where(RegisteredModel.name == bindparam("name"), ModelAlias.alias == bindparam("alias")))
+
+
+def alias_target(session: Session, name: str, alias: str) -> int:
+    """The version number ``alias`` of model ``name`` points at now (one indexed query)."""
+    found = session.connection().execute(_ALIAS_TARGET, {"name": name, "alias": alias}).scalar()
+    if found is None:
+        _model(session, name)  # a 404 that names the model when there is no such model
+        raise NotFound(f"{name} has no alias {alias!r}")
+    return found
 
 
 def every_alias(session: Session) -> dict[tuple[str, str], int]:

@@ -23,7 +23,8 @@ OWNED = "owned"  # the other member's dataset and model share this name, so one 
 # manage users, tokens, webhooks and schedules, and read the audit log.
 READS = """api.openapi api.queues api.list_kinds api.list_datasets api.dataset_versions api.get_dataset
     api.preview_dataset api.get_job api.list_jobs api.job_events api.list_models api.list_versions api.get_version
-    api.download_artifact api.get_aliases api.predict_endpoint api.whoami api.download_output api.list_workers
+    api.download_artifact api.get_aliases api.get_alias api.predict_endpoint api.whoami api.download_output
+    api.list_workers
     api.list_schedules api.get_schedule api.preview_schedule metrics.metrics web.index web.job_detail
     web.workers_page web.models web.model_detail web.compare web.version_detail web.download_artifact
     web.dataset_list web.dataset_detail web.schedule_list web.schedule_detail auth.account auth.create_token"""

@@ -166,3 +166,22 @@ def test_archive_and_promote_of_one_version_at_once_never_leave_an_alias_on_an_a
             holder = aliases.resolve_alias(s, name, "production")
             assert not (holder.version == 2 and holder.archived_at is not None), outcomes
         assert sorted(outcomes) in (["archive refused", "promoted"], ["archived", "promote refused"]), outcomes
+
+
+def test_one_alias_is_read_by_its_name_and_follows_every_move(db_stack, model_name):
+    rt, viewer = db_stack.runtime, db_stack.client_as("viewer")
+    make_versions(rt, model_name, 2)
+    url = f"/api/v1/models/{model_name}/aliases/production"
+    missing = viewer.get(url)
+    assert missing.status_code == 404 and "no alias 'production'" in missing.get_json()["message"]
+    assert "no-such-model" in viewer.get("/api/v1/models/no-such-model/aliases/production").get_json()["message"]
+    for version in (2, 1):
+        with rt.session() as s:
+            aliases.promote(s, model_name, "production", version, reason="move")
+        got = viewer.get(url)
+        assert got.status_code == 200, got.get_json()
+        assert got.get_json() == {"model_name": model_name, "alias": "production", "version": version,
+                                  "version_url": f"/api/v1/models/{model_name}/versions/{version}"}
+    with rt.session() as s:
+        aliases.rollback(s, model_name, "production", reason="back")
+    assert viewer.get(url).get_json()["version"] == 2

@@ -171,7 +171,9 @@ def document() -> S:
             "Archive a version (admin)", {"200": _json(ref("Version"))}, params=[NAME, VERSION])},
         "/models/{name}/aliases": {"get": _op("Aliases and their history", {"200": _json(ref("Aliases"))},
                                               params=[NAME])},
-        "/models/{name}/aliases/{alias}": {"post": _op(
+        "/models/{name}/aliases/{alias}": {"get": _op(
+            "The version one alias points at now", {"200": _json(ref("AliasTarget"))}, params=[NAME, ALIAS]),
+                                           "post": _op(
             "Point an alias at a version (admin)", {"200": _json(obj)}, params=[NAME, ALIAS],
             body={"required": True, "content": {"application/json": {"schema": ref("AliasMove")}}})},
         "/models/{name}/aliases/{alias}/rollback": {"post": _op(

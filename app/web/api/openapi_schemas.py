@@ -79,6 +79,9 @@ def schemas() -> S:
         "Aliases": {"type": "object", "required": ["aliases", "history"],
                     "properties": {"aliases": {"type": "object", "additionalProperties": {"type": "integer"}},
                                    "history": {"type": "array", "items": obj}}},
+        "AliasTarget": {"type": "object", "required": ["model_name", "alias", "version", "version_url"],
+                        "properties": {"model_name": {"type": "string"}, "alias": {"type": "string"},
+                                       "version": {"type": "integer"}, "version_url": {"type": "string"}}},
         "AliasMove": {"type": "object", "properties": {
             "version": {"type": "integer"}, "reason": {"type": "string"},
             "expected_version": {"type": ["integer", "null"]}}},

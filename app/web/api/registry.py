@@ -68,6 +68,14 @@ def get_aliases(name: str):
     return jsonify({"aliases": aliases.aliases_of(session, name), "history": aliases.history(session, name)})
 
 
+@bp.get("/models/<name>/aliases/<alias>")
+def get_alias(name: str, alias: str):
+    """The version one alias points at now: what a client following ``production`` polls."""
+    version = aliases.alias_target(request_session(), name, alias)
+    return jsonify({"model_name": name, "alias": alias, "version": version,
+                    "version_url": url_for("api.get_version", name=name, version=version)})
+
+
 @bp.post("/models/<name>/aliases/<alias>")
 def promote(name: str, alias: str):
     """Point an alias at a version: {"version": n, "reason": "...", "expected_version": m (optional)}."""

@@ -36,6 +36,7 @@ POLICY: dict[str, str] = {
     "api.download_artifact": VIEWER,
     "api.archive_version": ADMIN,
     "api.get_aliases": VIEWER,
+    "api.get_alias": VIEWER,
     "api.promote": ADMIN,
     "api.rollback": ADMIN,
     "api.predict_endpoint": VIEWER,
