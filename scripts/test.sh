@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite against real Redis, real Celery workers, SQLite and PostgreSQL.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k api).
-# --long (first argument; the nightly run): the API fuzzing of tests/api runs many more, randomised examples;
+# --long (first argument; the nightly run): the API fuzzing of tests/api runs many more, randomised examples,
+# and the fault soak 200 jobs instead of 100;
 # the seed is printed, and TRAINYARD_FUZZ_SEED=<seed> replays a run (scripts/test.sh --long tests/api: fuzzing only).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -9,6 +10,7 @@ extra=()
 if [ "${1:-}" = "--long" ]; then
   shift
   export TRAINYARD_FUZZ=long
+  export TRAINYARD_SOAK_JOBS="${TRAINYARD_SOAK_JOBS:-200}"  # the soak: twice the CI run's 100 jobs
   seed="${TRAINYARD_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
   say "long fuzzing, seed $seed (replay: TRAINYARD_FUZZ_SEED=$seed scripts/test.sh --long ...)"
   extra+=("--hypothesis-seed=$seed")
@@ -66,7 +68,10 @@ if { [ -n "${CI:-}" ] && [ "${COVERAGE:-1}" != 0 ]; } || [ "${COVERAGE:-0}" = 1 
   export COVERAGE_PROCESS_START="$ROOT/pyproject.toml" COVERAGE_FILE="$coverage_dir/.coverage"
 fi
 status=0
-"$VENV/bin/pytest" -n "${PYTEST_WORKERS:-2}" ${extra[@]+"${extra[@]}"} "$@" || status=$?
+# worksteal: a worker that runs out of tests takes pending ones from the other, so the slow fault scenarios at
+# the end of the suite are shared instead of queued behind one worker. --durations: where the time went.
+"$VENV/bin/pytest" -n "${PYTEST_WORKERS:-2}" --dist worksteal --durations=25 ${extra[@]+"${extra[@]}"} "$@" \
+  || status=$?
 if [ -n "$coverage_dir" ]; then
   unset COVERAGE_PROCESS_START
   cov() { "$VENV/bin/coverage" "$1" --rcfile="$ROOT/pyproject.toml" "${@:2}"; }
