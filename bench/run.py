@@ -1,6 +1,6 @@
 """Run the Trainyard benchmarks against a throwaway live stack and print a markdown table.
 
-Usage: ``.venv/bin/python bench/run.py [--only a,b,c,d,e,f,g,h] [--peers] [--quick] [--redis-db 14]``.
+Usage: ``.venv/bin/python bench/run.py [--only a,b,c,d,e,f,g,h,i] [--peers] [--quick] [--redis-db 14]``.
 ``--peers`` adds (p), the comparison with an MLflow tracking server (bench/peers.py; it builds its own
 virtualenv under bench/out/ on first use); ``--only p`` runs that comparison alone.
 Everything started here (gunicorn, Celery workers, temp folder, Redis db) is
@@ -19,18 +19,30 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import batch, fit, latency, peers, reads, serve_load, serve_start, serving, submit, throughput  # noqa: E402
+from bench import (  # noqa: E402
+    batch,
+    fit,
+    latency,
+    peers,
+    reads,
+    serve_load,
+    serve_start,
+    serving,
+    submit,
+    throughput,
+    worker_model,
+)
 from bench.report import Row, table  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 
-ALL = ("a", "b", "c", "d", "e", "f", "g", "h")
+ALL = ("a", "b", "c", "d", "e", "f", "g", "h", "i")
 OPT_IN = ("p",)  # not run unless asked for: --peers or --only p
 
 
 def _parse() -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", default=",".join(ALL), help="comma-separated subset of a,b,c,d,e,f,g,h,p")
+    p.add_argument("--only", default=",".join(ALL), help="comma-separated subset of a,b,c,d,e,f,g,h,i,p")
     p.add_argument("--peers", action="store_true",
                    help="also run (p): the same loads against an MLflow 3 tracking server (opt-in)")
     p.add_argument("--peer-rounds", type=int, help="(p): alternating rounds per load (default 7, quick 3)")
@@ -69,6 +81,7 @@ def main() -> int:
         "h": lambda s: (serve_start.run(s, n=100 if q else 500, starts=1 if q else 2)
                         + serve_load.run(s, seconds=3 if q else 10, rounds=1 if q else 2, rate=500,
                                          moves=3 if q else 10)),
+        "i": lambda s: worker_model.run(s, seconds=3 if q else 10, rounds=1 if q else 2),
         "p": lambda s: peers.run(s, rounds_n=args.peer_rounds or (3 if q else 7),
                                  seconds=args.peer_seconds or (3 if q else 10),
                                  n_jobs=args.peer_jobs or (10_000 if q else 100_000)),

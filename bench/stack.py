@@ -107,10 +107,11 @@ class Stack:
         if self.procs[name].poll() is not None:
             raise RuntimeError(f"{name} exited early:\n{self.log(name)[-3000:]}")
 
-    def start_web(self) -> None:
-        """Gunicorn as in the Procfile (2 workers, gunicorn.conf.py, access log), serving ``bench.wsgi:app``."""
+    def start_web(self, *options: str) -> None:
+        """Gunicorn as in the Procfile (2 workers, gunicorn.conf.py, access log), serving ``bench.wsgi:app``;
+        ``options`` (e.g. ``--worker-class sync``) override those settings, as on gunicorn's command line."""
         self.start("web", ["gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
-                           "--access-logfile", "-", "--graceful-timeout", "10", "bench.wsgi:app"])
+                           "--access-logfile", "-", "--graceful-timeout", "10", *options, "bench.wsgi:app"])
 
         def up() -> bool:
             self._alive("web")
