@@ -5,6 +5,8 @@ Threaded workers (gthread), because a 1 GiB upload streams for a while and is ch
 minute: with sync workers each upload held a whole worker, two uploads left nobody to answer, and a
 request past 30 s got the worker killed (an HTML 500). A gthread worker's main thread keeps beating while
 requests run in its threads, so ``timeout`` only catches a wedged worker, not a long request.
+Measured against sync (2 and 4 workers) and gthread 4x2 and 2x8 on reads (``bench/run.py --only i``,
+bench/RESULTS.md): none served GET job faster beyond noise on 2 cores, and 2x4 had the lowest p99.
 """
 import os
 
