@@ -60,11 +60,11 @@ def platform_latencies(stack: Stack, n: int) -> list[float]:
 
 
 def run(stack: Stack, n: int) -> list[Row]:
-    """Both loops, then p50 and p99 rows (target: p50 within 3x of raw Celery)."""
+    """Both loops, then p50 and p99 rows (target, issue 16: p50 within 2x of raw Celery)."""
     raw = raw_latencies(stack, n)
     plat = platform_latencies(stack, n)
     p50, raw50 = pct(plat, 50) * 1e3, pct(raw, 50) * 1e3
     p99, raw99 = pct(plat, 99) * 1e3, pct(raw, 99) * 1e3
     name = "raw Celery"
-    return [Row("a", f"submit→running p50 ms (N={n})", p50, raw50, name, "≤ 3x", p50 <= 3 * raw50),
+    return [Row("a", f"submit→running p50 ms (N={n})", p50, raw50, name, "≤ 2x", p50 <= 2 * raw50),
             Row("a", f"submit→running p99 ms (N={n})", p99, raw99, name)]
