@@ -2,7 +2,7 @@
 # Run the whole test suite against real Redis, real Celery workers, SQLite and PostgreSQL.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k api).
 # --long (first argument; the nightly run): the API fuzzing of tests/api runs many more, randomised examples,
-# and the fault soak 200 jobs with 40 random kills instead of 100 with 12;
+# and the fault soak 200 jobs with 40 random kills instead of 60 with 8;
 # the seed is printed, and TRAINYARD_FUZZ_SEED=<seed> replays a run (scripts/test.sh --long tests/api: fuzzing only).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -10,8 +10,8 @@ extra=()
 if [ "${1:-}" = "--long" ]; then
   shift
   export TRAINYARD_FUZZ=long
-  export TRAINYARD_SOAK_JOBS="${TRAINYARD_SOAK_JOBS:-200}"  # the soak: twice the CI run's 100 jobs,
-  export TRAINYARD_SOAK_FAULTS="${TRAINYARD_SOAK_FAULTS:-40}"  # and 40 random kills instead of 12
+  export TRAINYARD_SOAK_JOBS="${TRAINYARD_SOAK_JOBS:-200}"  # the soak: 200 jobs instead of CI's 60,
+  export TRAINYARD_SOAK_FAULTS="${TRAINYARD_SOAK_FAULTS:-40}"  # and 40 random kills instead of 8
   seed="${TRAINYARD_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
   say "long fuzzing, seed $seed (replay: TRAINYARD_FUZZ_SEED=$seed scripts/test.sh --long ...)"
   extra+=("--hypothesis-seed=$seed")

@@ -17,15 +17,14 @@ import pytest
 
 from app import create_app
 from app.config import Settings
-from app.migrate import upgrade
 from app.runtime import Runtime
 from app.services import accounts, tokens
 from app.services.datasets import ensure_builtin_datasets
 from tests.support import (
     RedisDatabases,
     WorkerProcess,
-    create_database,
     free_port,
+    migrated_database,
     postgres_available,
     start_worker,
     unavailable,
@@ -129,11 +128,10 @@ def csrf_from(html: str) -> str:
 
 def _make_stack(backend: str, redis_url: str, tmp: Path) -> tuple[Stack, callable]:
     _skip_if_unavailable(backend)
-    url, drop = create_database(backend, tmp)
+    url, drop = migrated_database(backend, tmp)
     settings = Settings(database_url=url, redis_url=redis_url, models_store=tmp / "store",
                         secret_key=secrets.token_urlsafe(48), testing=True, redispatch_after_s=3600,
                         reconcile_interval_s=3600, serve_url=f"http://127.0.0.1:{free_port()}")
-    upgrade(url)
     app = create_app(settings)
     rt = app.extensions["trainyard"]
     with rt.session() as session:
