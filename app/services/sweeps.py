@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.domain.errors import Conflict, NotFound
 from app.domain.status import FINISHED
 from app.models import Artifact, Dataset, Job, ModelVersion, RegisteredModel, Sweep, SweepTrial, utcnow
-from app.services import audit, lifecycle
+from app.services import lifecycle
 from app.services.sweep_decisions import ACTIVE, summary, trial_model_name
 from app.services.sweep_definition import validate
 from app.services.views import _iso
@@ -39,7 +39,6 @@ def create(session: Session, raw: Mapping[str, Any], actor: str | None) -> dict[
     s = Sweep(**values, status="running", decisions=0, created_by=actor, created_at=utcnow())
     session.add(s)
     session.flush()
-    audit.record(session, actor, "sweep.create", f"sweep:{s.id}", detail={"model_name": s.model_name})
     return describe(session, s)
 
 
@@ -98,7 +97,6 @@ def move(session: Session, sweep_id: int, action: str, actor: str | None) -> dic
                                     .where(SweepTrial.sweep_id == s.id, Job.status.not_in(FINISHED)))
         for job_id in list(open_jobs):
             lifecycle.request_cancel(session, job_id, actor)
-    audit.record(session, actor, f"sweep.{action}", f"sweep:{s.id}")
     return describe(session, s)
 
 
@@ -145,7 +143,5 @@ def register_best(session: Session, sweep_id: int, actor: str | None, now: datet
                           .values(best_version_id=version.id).execution_options(synchronize_session=False))
     if won.rowcount != 1:
         raise Conflict(f"sweep {s.id} registered its best trial already")
-    audit.record(session, actor, "sweep.register_best", f"sweep:{s.id}",
-                 detail={"model_name": s.model_name, "version": version.version, "trial": trial.number})
     return {"model_name": s.model_name, "version": version.version, "lineage": lineage,
             "parent": {"model_name": trial_model_name(s), "version": source.version}}

@@ -5,7 +5,7 @@ The rules live in app/services/sweeps.py (what a person does) and app/services/s
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -25,16 +25,25 @@ def create_sweep(deps: Deps, body: Mapping[str, Any], actor: str | None) -> dict
         return sweeps.create(session, body, actor)
 
 
-def move_sweep(deps: Deps, sweep_id: int, action: str, actor: str | None) -> dict[str, Any]:
+MayAct = Callable[[str | None], None]  # given the sweep's creator; raises Forbidden when the caller may not act
+
+
+def move_sweep(deps: Deps, sweep_id: int, action: str, actor: str | None,
+               may_act: MayAct | None = None) -> dict[str, Any]:
     """``pause``, ``resume`` or ``cancel``; a cancel asks every unfinished trial to stop within a batch."""
     with deps.session() as session:
+        if may_act is not None:
+            may_act(sweeps.get_sweep(session, sweep_id)["created_by"])
         return sweeps.move(session, sweep_id, action, actor)
 
 
-def register_best(deps: Deps, sweep_id: int, actor: str | None) -> dict[str, Any]:
+def register_best(deps: Deps, sweep_id: int, actor: str | None, may_act: MayAct | None = None) -> dict[str, Any]:
     """Register the best completed trial as a version of the sweep's model, with its lineage."""
     with deps.session() as session:
-        model_name = sweeps.get_sweep(session, sweep_id)["model_name"]
+        sweep = sweeps.get_sweep(session, sweep_id)
+    if may_act is not None:
+        may_act(sweep["created_by"])
+    model_name = sweep["model_name"]
     for _ in range(3):
         try:
             with deps.session() as session:
