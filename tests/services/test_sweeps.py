@@ -196,3 +196,33 @@ def test_the_best_trial_is_registered_with_its_lineage(db_stack, model_name):
     assert version.artifacts and version.metrics == {"val_accuracy": 0.7}
     with pytest.raises(Conflict):
         register_best(rt, sweep["id"], "alice")
+
+
+@pytest.mark.parametrize("strategy", ["random", "hyperband"])
+def test_random_and_hyperband_run_to_their_budget(db_stack, model_name, strategy):
+    rt = db_stack.runtime
+    body = sweep_body(model_name, strategy=strategy, budget={"trials": 5, "parallel": 2, "epochs": 9},
+                      space={"hidden_units": {"min": 4, "max": 64}, "dropout": {"min": 0.0, "max": 0.5}})
+    sweep = create_sweep(rt, body, "alice")
+    for _ in range(20):
+        advance_sweeps(rt)
+        open_trials = [t for t in get(rt, sweep["id"])["trials"] if t["job_status"] in ("queued", "running")]
+        for t in open_trials:  # each trial reports 3 epochs, beat judges, then it stops or goes on to the end
+            value = 0.9 if t["number"] % 2 == 0 else 0.2
+            attempt = run_epochs(rt, t["job_id"], [(e, value) for e in range(1, 4)])
+            advance_sweeps(rt)
+            if report.heartbeat(rt, t["job_id"], attempt).cancel:
+                assert stop.cancelled(rt, t["job_id"], attempt)
+                continue
+            run_epochs(rt, t["job_id"], [(e, value) for e in range(4, 10)], attempt=attempt)
+            finish(rt, t["job_id"], attempt, value)
+    done = get(rt, sweep["id"])
+    assert done["status"] == "finished" and len(done["trials"]) == 5
+    assert all(4 <= t["params"]["hidden_units"] <= 64 and isinstance(t["params"]["hidden_units"], int)
+               for t in done["trials"])
+    assert done["best_value"] == pytest.approx(0.9)
+    if strategy == "random":
+        assert done["stopped_early"] == 0
+    else:  # the weak trials meet the strong ones at a rung
+        assert done["stopped_early"] >= 1
+        assert all(t["stopped_rung"] is not None for t in done["trials"] if t["status"] == "pruned")
