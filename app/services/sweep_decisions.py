@@ -19,7 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Invalid
-from app.domain.status import FINISHED, JobStatus
+from app.domain.status import FINISHED, JobStatus, SweepStatus, TrialStatus
 from app.models import Dataset, Job, JobEvent, Sweep, SweepTrial
 from app.services import lifecycle
 from app.services.queues import dispatchable, mark_dispatched
@@ -27,8 +27,9 @@ from app.services.submission import submit_train_job
 from app.services.sweep_definition import RESOURCE
 from app.services.sweep_search import Point, Setup, judge, suggest
 
-ACTIVE = ("running", "paused")
-ENDED_AS = {JobStatus.SUCCEEDED: "completed", JobStatus.FAILED: "failed", JobStatus.CANCELLED: "cancelled"}
+ACTIVE = (SweepStatus.RUNNING, SweepStatus.PAUSED)
+ENDED_AS = {JobStatus.SUCCEEDED: TrialStatus.COMPLETED, JobStatus.FAILED: TrialStatus.FAILED,
+            JobStatus.CANCELLED: TrialStatus.CANCELLED}
 
 
 @dataclass
@@ -75,9 +76,9 @@ def _sync(session: Session, s: Sweep, trials: list[SweepTrial], now: datetime) -
         job = jobs[job_id]
         if job.status in FINISHED:
             t.finished_at = job.finished_at or now
-            if t.status == "running":
+            if t.status == TrialStatus.RUNNING:
                 t.status = ENDED_AS[JobStatus(job.status)]
-                if t.status == "completed":
+                if t.status == TrialStatus.COMPLETED:
                     found = t.values.get(str(t.epochs_run), (job.metrics or {}).get(s.metric))
                     t.value = float(found) if isinstance(found, int | float) else None
 
@@ -92,14 +93,14 @@ def _judge(session: Session, s: Sweep, trials: list[SweepTrial], out: Advanced, 
     points = _points(trials)
     by_number = {p.number: p for p in points}
     for t in trials:
-        if t.status != "running" or t.epochs_run <= t.judged_epoch or t.epochs_run >= s.epochs:
+        if t.status != TrialStatus.RUNNING or t.epochs_run <= t.judged_epoch or t.epochs_run >= s.epochs:
             continue
         stop, rung, state = judge(setup_of(s), points, t.number)
         t.judged_epoch, t.pruner_state = t.epochs_run, state
         by_number[t.number].pruner_state = state
         if stop:
-            t.status, t.stopped_rung, t.stopped_epoch = "pruned", rung, t.epochs_run
-            by_number[t.number].status = "pruned"
+            t.status, t.stopped_rung, t.stopped_epoch = TrialStatus.PRUNED, rung, t.epochs_run
+            by_number[t.number].status = TrialStatus.PRUNED
             out.stopped.append(t.number)
             _stop_job(session, t.job_id, actor)
 
@@ -128,7 +129,7 @@ def _start(session: Session, s: Sweep, trials: list[SweepTrial], out: Advanced, 
         except Invalid as exc:  # e.g. no live worker has the kind now: try again at the next tick
             s.detail = f"waiting to start trial {number}: {exc.message}"
             return True
-        trial = SweepTrial(sweep_id=s.id, number=number, params=params, job_id=job.id, status="running",
+        trial = SweepTrial(sweep_id=s.id, number=number, params=params, job_id=job.id, status=TrialStatus.RUNNING,
                            values={}, pruner_state={}, created_at=now)
         session.add(trial)
         session.flush()
@@ -156,15 +157,15 @@ def advance(session: Session, sweep_id: int, now: datetime) -> Advanced | None:
     if s.status in ACTIVE:
         _judge(session, s, trials, out, actor)
     more = True
-    if s.status == "running":
+    if s.status == SweepStatus.RUNNING:
         if s.wall_time_s and now >= s.created_at + timedelta(seconds=s.wall_time_s):
             more, s.detail = False, "wall time spent"
             for t in trials:
                 _stop_job(session, t.job_id, actor)
         else:
             more = _start(session, s, trials, out, now)
-    if s.status == "running" and not more and all(t.finished_at is not None for t in trials):
-        s.status, s.finished_at, out.ended = "finished", now, "finished"
+    if s.status == SweepStatus.RUNNING and not more and all(t.finished_at is not None for t in trials):
+        s.status, s.finished_at, out.ended = SweepStatus.FINISHED, now, SweepStatus.FINISHED
     mark_dispatched(session, [job_id for job_id, _ in out.to_ring])
     session.flush()
     return out
@@ -180,6 +181,6 @@ def summary(s: Sweep, trials: list[SweepTrial]) -> dict[str, Any]:
         curve.append({"trial": t.number, "value": t.value, "best": best.value})
     return {"best_trial": best.number if best else None, "best_value": best.value if best else None,
             "best_so_far": curve, "epochs_spent": sum(t.epochs_run for t in trials),
-            "epochs_saved": sum(s.epochs - t.epochs_run for t in trials if t.status == "pruned"),
-            "stopped_early": sum(1 for t in trials if t.status == "pruned"),
+            "epochs_saved": sum(s.epochs - t.epochs_run for t in trials if t.status == TrialStatus.PRUNED),
+            "stopped_early": sum(1 for t in trials if t.status == TrialStatus.PRUNED),
             "trials_started": len(trials)}

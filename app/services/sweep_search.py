@@ -22,12 +22,14 @@ import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
+from app.domain.status import TrialStatus
 from app.services.sweep_definition import ADAPTIVE, grid_points
 
 optuna.logging.set_verbosity(logging.WARNING)
 
-STATES = {"running": TrialState.RUNNING, "completed": TrialState.COMPLETE, "pruned": TrialState.PRUNED,
-          "failed": TrialState.FAIL, "cancelled": TrialState.FAIL}
+STATES = {TrialStatus.RUNNING: TrialState.RUNNING, TrialStatus.COMPLETED: TrialState.COMPLETE,
+          TrialStatus.PRUNED: TrialState.PRUNED, TrialStatus.FAILED: TrialState.FAIL,
+          TrialStatus.CANCELLED: TrialState.FAIL}
 
 
 @dataclass(frozen=True)

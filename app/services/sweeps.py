@@ -15,15 +15,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Conflict, NotFound
-from app.domain.status import FINISHED
+from app.domain.status import FINISHED, SweepStatus, TrialStatus
 from app.models import Artifact, Dataset, Job, ModelVersion, RegisteredModel, Sweep, SweepTrial, utcnow
 from app.services import lifecycle
 from app.services.sweep_decisions import ACTIVE, summary, trial_model_name
 from app.services.sweep_definition import validate
 from app.services.views import _iso
 
-MOVES = {"pause": (("running",), "paused"), "resume": (("paused",), "running"),
-         "cancel": (ACTIVE, "cancelled")}
+MOVES = {"pause": ((SweepStatus.RUNNING,), SweepStatus.PAUSED), "resume": ((SweepStatus.PAUSED,), SweepStatus.RUNNING),
+         "cancel": (ACTIVE, SweepStatus.CANCELLED)}
 
 
 def _get(session: Session, sweep_id: int) -> Sweep:
@@ -36,7 +36,7 @@ def _get(session: Session, sweep_id: int) -> Sweep:
 def create(session: Session, raw: Mapping[str, Any], actor: str | None) -> dict[str, Any]:
     """Validate and insert a sweep; beat starts its first trials at its next tick."""
     values = validate(session, raw)
-    s = Sweep(**values, status="running", decisions=0, created_by=actor, created_at=utcnow())
+    s = Sweep(**values, status=SweepStatus.RUNNING, decisions=0, created_by=actor, created_at=utcnow())
     session.add(s)
     session.flush()
     return describe(session, s)
@@ -87,12 +87,12 @@ def move(session: Session, sweep_id: int, action: str, actor: str | None) -> dic
     sources, target = MOVES[action]
     moved = session.execute(update(Sweep).where(Sweep.id == s.id, Sweep.status.in_(sources))
                             .values(status=target, decisions=Sweep.decisions + 1,
-                                    finished_at=utcnow() if target == "cancelled" else None)
+                                    finished_at=utcnow() if target == SweepStatus.CANCELLED else None)
                             .execution_options(synchronize_session=False))
     session.refresh(s)
     if moved.rowcount != 1:
         raise Conflict(f"sweep {s.id} is {s.status}; only a {' or '.join(sources)} sweep can {action}")
-    if target == "cancelled":
+    if target == SweepStatus.CANCELLED:
         open_jobs = session.scalars(select(Job.id).join(SweepTrial, SweepTrial.job_id == Job.id)
                                     .where(SweepTrial.sweep_id == s.id, Job.status.not_in(FINISHED)))
         for job_id in list(open_jobs):
@@ -102,7 +102,7 @@ def move(session: Session, sweep_id: int, action: str, actor: str | None) -> dic
 
 def best_trial(session: Session, s: Sweep) -> SweepTrial:
     trials = list(session.scalars(select(SweepTrial).where(SweepTrial.sweep_id == s.id,
-                                                           SweepTrial.status == "completed",
+                                                           SweepTrial.status == TrialStatus.COMPLETED,
                                                            SweepTrial.value.is_not(None))))
     if not trials:
         raise Conflict(f"sweep {s.id} has no completed trial yet")

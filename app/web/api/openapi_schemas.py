@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.domain.status import JobStatus
+from app.domain.status import JobStatus, SweepStatus
 from app.kinds import KINDS, Input, kinds_taking
 
 S = dict[str, Any]
@@ -116,7 +116,7 @@ def schemas() -> S:
                                  "queue": {"type": "string"}, "space": obj, "metric": {"type": "string"},
                                  "direction": {"enum": ["maximize", "minimize"]},
                                  "strategy": {"enum": ["grid", "random", "asha", "hyperband"]},
-                                 "status": {"enum": ["running", "paused", "finished", "cancelled"]},
+                                 "status": {"enum": [str(s) for s in SweepStatus]},
                                  "detail": NULLABLE_STR, "budget": obj, "seed": {"type": "integer"},
                                  "trials_model_name": {"type": "string"},
                                  "registered_version": {"type": ["integer", "null"]},
