@@ -226,3 +226,22 @@ def test_random_and_hyperband_run_to_their_budget(db_stack, model_name, strategy
     else:  # the weak trials meet the strong ones at a rung
         assert done["stopped_early"] >= 1
         assert all(t["stopped_rung"] is not None for t in done["trials"] if t["status"] == "pruned")
+
+
+def test_the_wall_time_budget_stops_the_running_trials_and_ends_the_sweep(db_stack, model_name):
+    from datetime import timedelta
+
+    from app.models import utcnow
+
+    rt = db_stack.runtime
+    body = sweep_body(model_name, budget={"trials": 3, "parallel": 1, "epochs": 4, "wall_time_s": 60})
+    sweep = create_sweep(rt, body, "alice")
+    advance_sweeps(rt)
+    first = get(rt, sweep["id"])["trials"][0]
+    attempt = run_epochs(rt, first["job_id"], [(1, 0.5)])
+    advance_sweeps(rt, now=utcnow() + timedelta(seconds=61))
+    assert report.heartbeat(rt, first["job_id"], attempt).cancel  # asked to stop at its next batch
+    assert stop.cancelled(rt, first["job_id"], attempt)
+    advance_sweeps(rt, now=utcnow() + timedelta(seconds=62))
+    done = get(rt, sweep["id"])
+    assert done["status"] == "finished" and done["detail"] == "wall time spent" and len(done["trials"]) == 1
