@@ -41,6 +41,8 @@ class Settings:
     batch_chunk_rows: int = 50_000
     # How often beat looks for due schedules (and settles finished scheduled runs).
     schedule_tick_s: float = 5
+    # How often beat makes each sweep's decisions (start trials, stop weak ones at a rung).
+    sweep_tick_s: float = 2
     max_upload_bytes: int = 1024**3
     # Leases: a running job's worker beats every heartbeat_interval_s; a job whose last beat is
     # older than lease_s is taken back by the reconciler (up to max_attempts claims in all).
@@ -172,6 +174,7 @@ _NUMERIC: tuple[tuple[str, str, type], ...] = (
     ("WORKER_CHILD_UP_TIMEOUT_S", "worker_child_up_timeout_s", float),
     ("WORKER_WEDGED_AFTER_S", "worker_wedged_after_s", float),
     ("SCHEDULE_TICK_S", "schedule_tick_s", float),
+    ("SWEEP_TICK_S", "sweep_tick_s", float),
     ("TRUSTED_PROXIES", "trusted_proxies", int),
     ("BATCH_CHUNK_ROWS", "batch_chunk_rows", int),
     ("MAX_REQUEST_BYTES", "max_request_bytes", int),

@@ -15,6 +15,7 @@ from typing import Any
 
 from trainyard_client.client import ApiError, ChecksumMismatch, TrainyardClient, safe_name
 from trainyard_client.output import FINISHED, Bar, finish, show
+from trainyard_client.sweeps import add_sweep_commands, cmd_sweep
 
 
 def config_path() -> Path:
@@ -239,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", help="artifact names (default: all)")
     p.add_argument("--out", default=".")
     p.set_defaults(fn=cmd_download)
+
+    add_sweep_commands(sub, lambda args: cmd_sweep(args, _client(args)))
 
     kinds = sub.add_parser("kinds", help="model kinds: scaffold your own").add_subparsers(dest="kinds_command",
                                                                                         required=True)

@@ -46,6 +46,21 @@ class TrainyardClient:
             raise ApiError(r.status_code, body.get("message") or r.reason, body.get("fields"))
         return r.json()
 
+    # -- sweeps -----------------------------------------------------------------------------
+    def create_sweep(self, body: dict[str, Any]) -> dict:
+        """Create a sweep from its description (the YAML of `trainyard sweep create`); returns the sweep."""
+        return self._request("POST", "/sweeps", json=body)
+
+    def sweep(self, sweep_id: int) -> dict:
+        return self._request("GET", f"/sweeps/{int(sweep_id)}")
+
+    def sweeps(self) -> list[dict]:
+        return self._request("GET", "/sweeps")["items"]
+
+    def sweep_action(self, sweep_id: int, action: str) -> dict:
+        """``pause``, ``resume``, ``cancel`` or ``register`` (the best trial, as a version with its lineage)."""
+        return self._request("POST", f"/sweeps/{int(sweep_id)}/{quote(action)}")
+
     # -- jobs -------------------------------------------------------------------------------
     def submit(self, kind: str, dataset: str, model_name: str, params: dict[str, Any] | None = None, *,
                queue: str | None = None, gpus: int | None = None, idempotency_key: str | None = None) -> dict:

@@ -144,13 +144,14 @@ def _fail_at_the_hard_time_limit(sender=None, task_id=None, exception=None, **_k
 
 @beat_init.connect
 def _start_loops(sender=None, **_kwargs) -> None:
-    """Beat runs the reconciler, the schedule firer and the webhook sender in threads of their own,
+    """Beat runs the reconciler, the schedule firer, the sweeps' decider and the webhook sender in threads of their own,
     so none of them ever waits behind a busy worker."""
-    from workers.beat.reconciler import reconciler, schedule_firer
+    from workers.beat.reconciler import reconciler, schedule_firer, sweep_decider
     from workers.beat.webhook_loop import webhook_sender
 
     reconciler(celery_app).start()
     schedule_firer(celery_app).start()
+    sweep_decider(celery_app).start()
     webhook_sender(celery_app).start()
 
 

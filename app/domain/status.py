@@ -52,3 +52,22 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
+
+
+class SweepStatus(StrEnum):
+    """A sweep's state (app/services/sweeps.py): it shares words with JobStatus, not their meaning."""
+
+    RUNNING = "running"  # beat starts trials up to the parallel budget
+    PAUSED = "paused"  # no new trial; running ones go on
+    FINISHED = "finished"  # its budget is spent
+    CANCELLED = "cancelled"
+
+
+class TrialStatus(StrEnum):
+    """A sweep trial's state: its job's ending, or ``pruned`` when beat stopped it at a rung."""
+
+    RUNNING = "running"  # its job is waiting, queued or running
+    COMPLETED = "completed"
+    PRUNED = "pruned"
+    FAILED = "failed"
+    CANCELLED = "cancelled"

@@ -1,6 +1,6 @@
 """cnn: Conv2D + MaxPooling blocks, then Dense, for small images."""
 from app.domain.params import Param
-from app.kinds.common import DROPOUT, L2, TRAINING
+from app.kinds.common import DROPOUT, KERAS_EPOCH_METRICS, L2, TRAINING
 from app.kinds.spec import Input, KindSpec
 
 SPEC = KindSpec(
@@ -19,4 +19,5 @@ SPEC = KindSpec(
         L2,
         *TRAINING,
     ),
+    epoch_metrics=KERAS_EPOCH_METRICS,
 )

@@ -17,6 +17,9 @@ TFLITE = Param("tflite", bool, False,
                "Also export a TensorFlow Lite model with dynamic-range quantization, with its size and "
                "test accuracy.")
 
+# What a Keras trainer reports at each epoch's end (the validation pair needs a validation split).
+KERAS_EPOCH_METRICS = ("val_accuracy", "val_loss", "accuracy", "loss")
+
 TRAINING = (EPOCHS, BATCH_SIZE, LEARNING_RATE, VALIDATION_SPLIT, PATIENCE, SEED, TFLITE)
 
 # Text models: vocabulary and sequence length are fitted on the training split and saved in the model.

@@ -5,7 +5,7 @@ Runs as two linked jobs: stage 1 (kind word2vec) is trained from ``corpus`` unle
 embedding version is committed and records it as its parent version.
 """
 from app.domain.params import Param
-from app.kinds.common import DROPOUT, L2, MAX_TOKENS, SEQUENCE_LENGTH, TRAINING
+from app.kinds.common import DROPOUT, KERAS_EPOCH_METRICS, L2, MAX_TOKENS, SEQUENCE_LENGTH, TRAINING
 from app.kinds.rnn import RECURRENT
 from app.kinds.spec import Input, KindSpec, Stage
 
@@ -39,4 +39,5 @@ SPEC = KindSpec(
         Param("w2v_epochs", int, 10, "Stage 1: passes over the corpus.", min=1, max=500),
         *RECURRENT, MAX_TOKENS, SEQUENCE_LENGTH, DROPOUT, L2, *TRAINING,
     ),
+    epoch_metrics=KERAS_EPOCH_METRICS,
 )

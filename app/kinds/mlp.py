@@ -1,6 +1,6 @@
 """mlp: dense layers with a softmax, for tabular data."""
 from app.domain.params import Param
-from app.kinds.common import DROPOUT, L2, TRAINING
+from app.kinds.common import DROPOUT, KERAS_EPOCH_METRICS, L2, TRAINING
 from app.kinds.spec import Input, KindSpec
 
 SPEC = KindSpec(
@@ -16,4 +16,5 @@ SPEC = KindSpec(
         L2,
         *TRAINING,
     ),
+    epoch_metrics=KERAS_EPOCH_METRICS,
 )

@@ -1,6 +1,6 @@
 """rnn: Embedding + LSTM or GRU layers (optionally bidirectional), for text classification."""
 from app.domain.params import Param
-from app.kinds.common import DROPOUT, EMBEDDING_DIM, L2, MAX_TOKENS, SEQUENCE_LENGTH, TRAINING
+from app.kinds.common import DROPOUT, EMBEDDING_DIM, KERAS_EPOCH_METRICS, L2, MAX_TOKENS, SEQUENCE_LENGTH, TRAINING
 from app.kinds.spec import Input, KindSpec
 
 RECURRENT = (
@@ -17,4 +17,5 @@ SPEC = KindSpec(
     input=Input.TEXT,
     trainer="workers.trainers.rnn:train",
     params=(*RECURRENT, EMBEDDING_DIM, MAX_TOKENS, SEQUENCE_LENGTH, DROPOUT, L2, *TRAINING),
+    epoch_metrics=KERAS_EPOCH_METRICS,
 )

@@ -62,6 +62,8 @@ class KindSpec:
     params: tuple[Param, ...] = field(default_factory=tuple)
     input: Input | None = None  # what prediction and batch scoring take (None: neither)
     stages: tuple[Stage, ...] = ()  # jobs that run before this kind's own trainer
+    # The metrics its trainer reports at each epoch's end (what a sweep may optimise and stop early on).
+    epoch_metrics: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not TRAINER_PATH.match(self.trainer):
@@ -77,7 +79,7 @@ class KindSpec:
         return {"name": self.name, "title": self.title, "data_kinds": list(self.data_kinds),
                 "input": self.input.value if self.input else None,
                 "stages": [s.kind for s in self.stages] + [self.name],
-                "params": [p.to_json() for p in self.params]}
+                "params": [p.to_json() for p in self.params], "epoch_metrics": list(self.epoch_metrics)}
 
     def validate(self, raw: Any, prefix: str = "params") -> tuple[dict[str, Any], dict[str, str]]:
         """Return (clean params with defaults filled, field errors). Unknown names are errors."""

@@ -8,7 +8,8 @@ from app.models.ops import Webhook, WebhookDelivery, WorkerRow
 from app.models.output import JobOutput
 from app.models.registry import Artifact, ModelVersion, RegisteredModel
 from app.models.schedule import Schedule, ScheduleRun
+from app.models.sweep import Sweep, SweepTrial
 
 __all__ = ["AliasHistory", "ApiToken", "Artifact", "AuditEntry", "Base", "Dataset", "Job", "JobEvent", "JobOutput",
-           "ModelAlias", "ModelVersion", "RegisteredModel", "Schedule", "ScheduleRun", "User", "Webhook",
-           "WebhookDelivery", "WorkerRow", "utcnow"]
+           "ModelAlias", "ModelVersion", "RegisteredModel", "Schedule", "ScheduleRun", "Sweep", "SweepTrial", "User",
+           "Webhook", "WebhookDelivery", "WorkerRow", "utcnow"]

@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.services import accounts, claims, registry, schedules, submission, tokens
+from app.services import accounts, claims, registry, schedules, submission, sweeps, tokens
 from tests.support import train_body, upload
 
 LONG = os.environ.get("TRAINYARD_FUZZ") == "long"
@@ -92,9 +92,14 @@ def seed(stack) -> dict[str, Any]:
             schedule_ids.append(schedules.create(s, {"name": name, "model_name": OWNED, "kind": "mlp",
                                                      "dataset": "iris", "params": {"epochs": 1},
                                                      "cron": "*/5 * * * *"})["id"])
+    with rt.session() as s:  # a sweep of the owner's: no beat here, so it never starts a trial
+        sweep_id = sweeps.create(s, {"kind": "mlp", "dataset": "iris", "model_name": OWNED, "strategy": "grid",
+                                     "space": {"hidden_units": [4, 8]}, "budget": {"trials": 2, "epochs": 1}},
+                                 OWNER)["id"]
     hook = admin.post("/api/v1/webhooks", json={"url": "https://hooks.example.com/trainyard"})
     assert hook.status_code == 201, hook.get_data(as_text=True)
-    return {"job_id": queued.get_json()["id"], "name": OWNED, "version": 1, "filename": "metrics.json",
+    return {"sweep_id": sweep_id,
+            "job_id": queued.get_json()["id"], "name": OWNED, "version": 1, "filename": "metrics.json",
             "alias": "staging", "schedule_id": schedule_ids[0], "hook_id": hook.get_json()["id"],
             "token_id": token.id}
 
@@ -121,6 +126,9 @@ def role_check(role: str, seeded: dict[str, Any]):
         if (role != "admin" and label == "POST /jobs/{job_id}/cancel"
                 and (case.path_parameters or {}).get("job_id") == seeded["job_id"]):
             raise AssertionError(f"a {role} cancelled another member's job ({response.status_code})")
+        if (role != "admin" and label.startswith("POST /sweeps/{sweep_id}/")
+                and (case.path_parameters or {}).get("sweep_id") == seeded["sweep_id"]):
+            raise AssertionError(f"a {role} got {response.status_code} on another member's sweep: {label}")
 
     return refused_to_role
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import url_for
 
-from app.services import accounts, claims, registry, schedules, submission, tokens
+from app.services import accounts, claims, registry, schedules, submission, sweeps, tokens
 from app.storage import StoredFile
 from tests.support import train_body, upload
 
@@ -25,13 +25,15 @@ READS = """api.openapi api.queues api.list_kinds api.list_datasets api.dataset_v
     api.preview_dataset api.get_job api.list_jobs api.job_events api.list_models api.list_versions api.get_version
     api.download_artifact api.get_aliases api.get_alias api.predict_endpoint api.whoami api.download_output
     api.list_workers
-    api.list_schedules api.get_schedule api.preview_schedule metrics.metrics web.index web.job_detail
+    api.list_schedules api.get_schedule api.preview_schedule api.list_sweeps api.get_sweep web.sweep_list
+    web.sweep_detail metrics.metrics web.index web.job_detail
     web.workers_page web.models web.model_detail web.compare web.version_detail web.download_artifact
     web.dataset_list web.dataset_detail web.schedule_list web.schedule_detail auth.account auth.create_token"""
 MEMBER_WRITES = """api.upload_dataset api.submit_job web.new_job web.submit_job web.upload_dataset
-    web.new_batch_job web.submit_batch_job"""
+    web.new_batch_job web.submit_batch_job api.create_sweep web.new_sweep web.create_sweep"""
 # Refused to everyone but an admin when the object belongs to someone else (owner or admin).
-NOT_YOURS = "api.cancel_job web.cancel_job auth.revoke_token"
+NOT_YOURS = """api.cancel_job web.cancel_job auth.revoke_token api.pause_sweep api.resume_sweep api.cancel_sweep
+    api.register_sweep_best web.sweep_action web.register_sweep_best"""
 ADMIN_ONLY = """api.archive_version api.promote api.rollback web.promote web.rollback api.create_webhook
     api.list_webhooks api.delete_webhook api.webhook_deliveries web.webhooks_page api.create_schedule
     api.update_schedule api.pause_schedule api.resume_schedule api.delete_schedule web.create_schedule
@@ -72,9 +74,13 @@ def _objects(stack) -> dict[str, object]:
     with rt.session() as s:
         schedule = schedules.create(s, {"name": "owned", "model_name": OWNED, "kind": "mlp", "dataset": "iris",
                                         "params": {"epochs": 1}, "cron": "*/5 * * * *"})
+    with rt.session() as s:
+        sweep = sweeps.create(s, {"kind": "mlp", "dataset": "iris", "model_name": OWNED, "strategy": "grid",
+                                  "space": {"hidden_units": [4, 8]}, "budget": {"trials": 2, "epochs": 1}}, "owner")
     hook = stack.client.post("/api/v1/webhooks", json={"url": "https://hooks.example.com/trainyard"})
     assert hook.status_code == 201, hook.get_data(as_text=True)
-    return {"job_id": job_id, "name": OWNED, "version": 1, "filename": "metrics.json", "alias": "production",
+    return {"sweep_id": sweep["id"], "action": "pause",
+            "job_id": job_id, "name": OWNED, "version": 1, "filename": "metrics.json", "alias": "production",
             "schedule_id": schedule["id"], "hook_id": hook.get_json()["id"], "token_id": view.id,
             "username": "owner"}
 

@@ -14,7 +14,8 @@ __all__ = ["SUMMARY_DIR", "cluster", "pg_cluster"]
 
 @pytest.fixture
 def cluster(tmp_path, request) -> Iterator[Cluster]:
-    yield from _cluster(tmp_path, request)
+    """A cluster on SQLite; settings to override come as an indirect parameter, as for ``pg_cluster``."""
+    yield from _cluster(tmp_path, request, **getattr(request, "param", {}))
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
-"""The beat process's own loops: the reconciler and the schedule firer, each in a thread.
+"""The beat process's own loops: the reconciler, the schedule firer and the sweeps' decider, each in a thread.
 
 Every RECONCILE_INTERVAL_S the reconciler takes back lost jobs and re-rings lost
 messages; every SCHEDULE_TICK_S the firer starts due scheduled retrains and settles
-finished ones. Every decision either makes is a conditional UPDATE or a unique row,
+finished ones; every SWEEP_TICK_S the sweeps' decider starts trials and stops
+weak ones at their rung. Every decision either makes is a conditional UPDATE or a unique row,
 so a second beat started by mistake does no harm.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from app.services.usecases.reconcile import reconcile
 from app.services.usecases.report import one_line
 from app.services.usecases.schedule import fire_due_schedules
+from app.services.usecases.sweep import advance_sweeps
 from workers.context import runtime_for
 
 log = logging.getLogger(__name__)
@@ -61,3 +63,9 @@ def schedule_firer(celery: Celery) -> Loop:
     return Loop(celery, "schedules", lambda rt: [f"{f.schedule_id}@{f.due_at:%H:%M}: {f.status}"
                                                   for f in fire_due_schedules(rt)],
                 lambda s: s.schedule_tick_s)
+
+
+def sweep_decider(celery: Celery) -> Loop:
+    return Loop(celery, "sweeps", lambda rt: [f"sweep {a.sweep_id}: started {a.started}, stopped {a.stopped}"
+                                               f"{', ' + a.ended if a.ended else ''}" for a in advance_sweeps(rt)],
+                lambda s: s.sweep_tick_s)

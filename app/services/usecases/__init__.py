@@ -16,6 +16,9 @@ command, a Celery task, a beat loop or a test. Each takes a ``Deps`` (the runtim
 | create a schedule / fire due schedules | ``schedule.create_schedule`` / ``schedule.fire_due_schedules`` |
 | reconcile | ``reconcile.reconcile`` (and ``doorbell.redispatch_stale``) |
 | deliver webhooks | ``deliver.deliver_webhooks`` |
+| create a sweep / pause, resume, cancel it | ``sweep.create_sweep`` / ``sweep.move_sweep`` |
+| register a sweep's best trial | ``sweep.register_best`` |
+| a sweep's decisions (start trials, stop weak ones at a rung) | ``sweep.advance_sweeps`` |
 
 The services one level up (``app.services.<topic>``) are the steps: they take a session, never
 commit, and are composed here. ``retry.with_db_retry`` is the one retry policy for a database blip.

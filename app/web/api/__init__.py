@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from app.web.api import jobs, meta, openapi, predict, registry, schedules, webhooks, workers  # noqa: E402,F401
+from app.web.api import jobs, meta, openapi, predict, registry, schedules, sweeps, webhooks, workers  # noqa: E402,F401

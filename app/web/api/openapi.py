@@ -53,6 +53,7 @@ NAME = _path("name")
 VERSION = _path("version", {"type": "integer", "minimum": 0})
 JOB_ID = _path("job_id")
 SCHEDULE_ID = _path("schedule_id", {"type": "integer", "minimum": 0})
+SWEEP_ID = _path("sweep_id", {"type": "integer", "minimum": 0})
 ALIAS = _path("alias")
 # A file as stored, in its own media type (a JSON artifact is JSON): OpenAPI 3.1 describes raw bytes by no schema.
 FILE: S = {"description": "The file", "content": {"*/*": {}}}
@@ -151,6 +152,20 @@ def document() -> S:
                                                        params=[SCHEDULE_ID])},
         "/schedules/{schedule_id}/resume": {"post": _op("Resume from the next due time (admin)",
                                                         {"200": _json(ref("Schedule"))}, params=[SCHEDULE_ID])},
+        "/sweeps": {
+            "get": _op("Sweeps, newest first (without their trials)", {"200": _json(_items(ref("Sweep")))}),
+            "post": _op("Create a sweep; beat starts its trials (422 names each bad field)",
+                        {"201": _json(ref("Sweep"), "Created")},
+                        body={"required": True, "content": {"application/json": {"schema": ref("SweepInput")}}})},
+        "/sweeps/{sweep_id}": {"get": _op("One sweep with its trials, best-so-far curve and epochs saved",
+                                          {"200": _json(ref("Sweep"))}, params=[SWEEP_ID])},
+        **{f"/sweeps/{{sweep_id}}/{action}": {"post": _op(
+            f"{what} (members: their own sweeps; admins: any)", {"200": _json(ref("Sweep"))}, params=[SWEEP_ID])}
+           for action, what in (("pause", "Pause: start no new trial"), ("resume", "Resume"),
+                                ("cancel", "Cancel: every unfinished trial stops at its next batch"))},
+        "/sweeps/{sweep_id}/register": {"post": _op(
+            "Register the best completed trial as a version of the sweep's model, with its lineage",
+            {"201": _json(obj, "Registered")}, params=[SWEEP_ID])},
         "/jobs/{job_id}/events": {"get": _op("A job's timeline after event id ?after=", {"200": _json(_items(obj))},
                                              params=[JOB_ID, _query("after", {"type": "integer"})])},
         "/jobs/{job_id}/cancel": {"post": _op(

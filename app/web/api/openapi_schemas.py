@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.domain.status import JobStatus
+from app.domain.status import JobStatus, SweepStatus
 from app.kinds import KINDS, Input, kinds_taking
 
 S = dict[str, Any]
@@ -109,11 +109,38 @@ def schemas() -> S:
                            "kind": {"type": "string"}, "dataset": {"type": "string"}, "params": obj,
                            "cron": {"type": "string"}, "timezone": {"type": "string"},
                            "enabled": {"type": "boolean"}}},
+        "Sweep": {"type": "object", "required": ["id", "model_name", "kind", "status", "strategy", "metric", "budget",
+                                                 "url"],
+                  "properties": {"id": {"type": "integer"}, "model_name": {"type": "string"},
+                                 "kind": {"type": "string"}, "dataset": {"type": "string"},
+                                 "queue": {"type": "string"}, "space": obj, "metric": {"type": "string"},
+                                 "direction": {"enum": ["maximize", "minimize"]},
+                                 "strategy": {"enum": ["grid", "random", "asha", "hyperband"]},
+                                 "status": {"enum": [str(s) for s in SweepStatus]},
+                                 "detail": NULLABLE_STR, "budget": obj, "seed": {"type": "integer"},
+                                 "trials_model_name": {"type": "string"},
+                                 "registered_version": {"type": ["integer", "null"]},
+                                 "best_trial": {"type": ["integer", "null"]},
+                                 "best_value": {"type": ["number", "null"]},
+                                 "best_so_far": {"type": "array", "items": obj},
+                                 "epochs_spent": {"type": "integer"}, "epochs_saved": {"type": "integer"},
+                                 "stopped_early": {"type": "integer"}, "trials_started": {"type": "integer"},
+                                 "trials": {"type": "array", "items": obj}, "created_by": NULLABLE_STR,
+                                 "url": {"type": "string"}}},
+        "SweepInput": {
+            "type": "object",
+            "description": "kind, dataset, model_name, queue?, space (per parameter: a value, a list of values, or "
+                           "{min, max, scale: linear|log}), metric (one the kind reports at each epoch), direction "
+                           "(maximize|minimize), strategy (grid|random|asha|hyperband), seed, budget {trials, "
+                           "parallel, epochs, wall_time_s?, min_epochs?, reduction_factor?}",
+            "properties": {"kind": {"type": "string"}, "dataset": {"type": "string"},
+                           "model_name": {"type": "string"}, "space": obj, "metric": {"type": "string"},
+                           "direction": {"type": "string"}, "strategy": {"type": "string"}, "budget": obj}},
         "Kind": {"type": "object", "required": ["name", "title", "data_kinds", "input", "stages", "params"],
                  "properties": {"name": {"type": "string"}, "title": {"type": "string"},
                                 "input": {"enum": [*map(str, Input), None]},
                                 "data_kinds": STRINGS, "stages": STRINGS,
-                                "params": {"type": "array", "items": obj},
+                                "params": {"type": "array", "items": obj}, "epoch_metrics": STRINGS,
                                 "package": {"type": "string"}, "version": {"type": "string"}}},
     }
 

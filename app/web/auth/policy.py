@@ -58,6 +58,13 @@ POLICY: dict[str, str] = {
     "api.pause_schedule": ADMIN,
     "api.resume_schedule": ADMIN,
     "api.delete_schedule": ADMIN,
+    "api.list_sweeps": VIEWER,
+    "api.get_sweep": VIEWER,
+    "api.create_sweep": MEMBER,
+    "api.pause_sweep": MEMBER,  # members: their own sweeps only (checked in the use-case)
+    "api.resume_sweep": MEMBER,
+    "api.cancel_sweep": MEMBER,
+    "api.register_sweep_best": MEMBER,
     # the dashboard
     "web.index": VIEWER,
     "web.new_job": MEMBER,
@@ -85,6 +92,12 @@ POLICY: dict[str, str] = {
     "web.pause_schedule": ADMIN,
     "web.resume_schedule": ADMIN,
     "web.delete_schedule": ADMIN,
+    "web.sweep_list": VIEWER,
+    "web.sweep_detail": VIEWER,
+    "web.new_sweep": MEMBER,
+    "web.create_sweep": MEMBER,
+    "web.sweep_action": MEMBER,  # members: their own sweeps only (checked in the use-case)
+    "web.register_sweep_best": MEMBER,
     # accounts: everyone manages their own tokens; admins manage users and read the audit log
     "auth.account": VIEWER,
     "auth.create_token": VIEWER,
@@ -104,6 +117,10 @@ AUDITED: dict[str, str] = {
     "web.pause_schedule": "schedule.pause", "web.resume_schedule": "schedule.resume",
     "api.delete_schedule": "schedule.delete", "web.delete_schedule": "schedule.delete",
     "api.cancel_job": "job.cancel", "web.cancel_job": "job.cancel",
+    "api.create_sweep": "sweep.create", "web.create_sweep": "sweep.create",
+    "api.pause_sweep": "sweep.pause", "api.resume_sweep": "sweep.resume", "api.cancel_sweep": "sweep.cancel",
+    "web.sweep_action": "sweep.action", "api.register_sweep_best": "sweep.register_best",
+    "web.register_sweep_best": "sweep.register_best",
     "api.upload_dataset": "dataset.upload", "web.upload_dataset": "dataset.upload",
     "api.archive_version": "version.archive",
     "api.create_webhook": "webhook.create", "api.delete_webhook": "webhook.delete",

@@ -9,4 +9,4 @@ from flask import Blueprint
 # Static files are the app's own (app/web/static, served at /static).
 bp = Blueprint("web", __name__, template_folder="templates")
 
-from app.web.pages import batch, formatting, schedules, views  # noqa: E402,F401
+from app.web.pages import batch, formatting, schedules, sweeps, views  # noqa: E402,F401
