@@ -68,15 +68,18 @@ def postgres_available() -> str | None:
         return f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc.__class__.__name__}"
 
 
-def create_database(backend: str, folder: Path) -> tuple[str, Callable[[], None]]:
-    """A fresh, empty database of ``backend``; returns (url, drop)."""
+def create_database(backend: str, folder: Path, template: str | None = None) -> tuple[str, Callable[[], None]]:
+    """A fresh database of ``backend``, empty or a copy of ``template`` (a file, or a database name);
+    returns (url, drop)."""
     if backend == "sqlite":
         path = folder / f"ty-{uuid.uuid4().hex[:8]}.db"
+        if template:
+            shutil.copyfile(template, path)
         return f"sqlite:///{path}", lambda: None
     name = f"ty_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
     def drop() -> None:
@@ -115,22 +118,7 @@ def migrated_database(backend: str, folder: Path) -> tuple[str, Callable[[], Non
             upgrade(url)
             _TEMPLATES[backend] = make_url(url).database
             atexit.register(drop)
-    if backend == "sqlite":
-        path = folder / f"ty-{uuid.uuid4().hex[:8]}.db"
-        shutil.copyfile(_TEMPLATES[backend], path)
-        return f"sqlite:///{path}", lambda: None
-    name = f"ty_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATES[backend]}"'))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
+    return create_database(backend, folder, template=_TEMPLATES[backend])
 
 
 class RedisDatabases:
