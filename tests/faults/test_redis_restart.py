@@ -12,13 +12,15 @@ which path it took and how long after the fault training went on.
 """
 from __future__ import annotations
 
+import shutil
 import time
 
 import pytest
 
-from app.domain.status import FINISHED
+from app.domain.status import FINISHED, JobStatus
 from tests.faults.cluster import Cluster, budget
-from tests.faults.test_faults import _exactly_once
+from tests.faults.test_faults import CRASH_KIND, _exactly_once
+from tests.kinds.packages import pip_install, visible, worker_env
 from tests.support import wait_until
 
 pytestmark = pytest.mark.faults
@@ -96,3 +98,36 @@ def test_flushall_mid_job_loses_nothing_and_trains_no_epoch_twice(pg_cluster):
     print(f"FLUSHALL at epoch {epoch}: training went on {after_s:.1f} s later (attempt {attempt}); the job "
           f"ended with attempt {done['attempt']}")
     assert c.faults == 1
+
+
+def test_a_cleanup_that_fails_while_celery_terminates_the_job_does_not_fail_the_job(cluster, tmp_path):
+    """A Redis restart makes Celery terminate the running task's child (SIGTERM: billiard raises SystemExit
+    in it). A library whose cleanup fails while that unwinds (TensorFlow's device scope, seen in CI:
+    "Exiting device scope without proper scope nesting") turned the stop into a plain error, and the runner
+    recorded it as the job's failure. The job is of a test-only kind (tests/faults/kinds/trainyard-crash,
+    ``scoped``) whose trainer sits in such a scope until stopped: it must be handed back, not failed."""
+    c = cluster
+    source = shutil.copytree(CRASH_KIND, tmp_path / "trainyard-crash")  # pip builds in the tree: not in ours
+    target = pip_install(source, tmp_path / "site")
+    c.start_worker("scoped", extra_env=worker_env(target))
+    c.start_beat()
+    wait_until(lambda: "scoped" in next((w.get("kinds") or {} for w in c.client.get("/api/v1/workers").get_json()
+                                         ["items"] if w["name"].startswith("scoped@")), {}),
+               timeout=budget(120), what="the worker to advertise the scoped kind")
+    with visible(target):  # the web knows the kind too, or the submit is refused
+        job = c.expect(c.submit("scoped", kind="scoped", dataset="iris", epochs=5), JobStatus.CANCELLED, attempts=2)
+    wait_until(lambda: (j := c.job(job))["status"] == "running" and j["progress"] > 0, timeout=budget(120),
+               interval=0.1, what="the first attempt to train inside its scope")
+    c.stop_redis()
+    c.start_redis()
+
+    def second_attempt():
+        j = c.job(job)
+        assert j["status"] != "failed", j["error"]  # the terminate's unwinding was recorded as the job's error
+        return j["attempt"] == 2 and j["status"] == "running" and j
+    wait_until(second_attempt, timeout=budget(120), interval=0.1, what="a second attempt to run the job")
+    assert any(e.get("reason") == "broker connection lost" for e in c.events(job))  # the parent handed it back
+    assert c.client.post(f"/api/v1/jobs/{job}/cancel").status_code == 202
+    done = c.wait_done(job)
+    assert (done["status"], done["attempt"], done["error"]) == ("cancelled", 2, None), done
+    assert f"job {job} failed" not in c.logs()  # the runner recorded no failure (Celery still logs the error)

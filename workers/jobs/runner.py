@@ -14,6 +14,8 @@ import time
 import traceback
 from pathlib import Path
 
+from billiard.common import terminate_handler_fired
+
 from app.data.load import load_dataset
 from app.domain.status import FINISHED, JobStatus
 from app.runtime import Runtime
@@ -78,6 +80,8 @@ def run_job(rt: Runtime, job_id: str, worker: str) -> str:
             else:
                 outcome = _train(rt, order, lease, checkpoints, scratch)
     except Exception as exc:
+        if _terminated(exc):
+            raise  # record nothing: the worker's parent hands the job back (workers.jobs.tasks.JobTask)
         outcome = _ended(rt, job, exc)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -88,6 +92,23 @@ def run_job(rt: Runtime, job_id: str, worker: str) -> str:
         if outcome in (JobStatus.FAILED, JobStatus.CANCELLED) or (outcome == "fenced" and not _holds_version(rt, job)):
             rt.store.remove_tree(attempt_folder(job_id, job.attempt))
     return str(outcome)
+
+
+def _terminated(exc: BaseException) -> bool:
+    """Is this child being terminated? Celery terminates a running task's child with SIGTERM (a broker
+    connection lost under late ack); billiard's handler raises SystemExit wherever the child was. If a
+    library's cleanup fails while that unwinds (TensorFlow's device scope: "Exiting device scope without
+    proper scope nesting"), a plain error arrives here instead, and recording it would fail a job the
+    parent is handing back. billiard's flag says so whatever the error; the SystemExit in the chain says
+    so outside billiard's pool."""
+    if terminate_handler_fired():
+        return True
+    seen = exc.__context__ or exc.__cause__
+    while seen is not None:
+        if isinstance(seen, SystemExit | KeyboardInterrupt):
+            return True
+        seen = seen.__context__ or seen.__cause__
+    return False
 
 
 def _holds_version(rt: Runtime, job: ClaimedJob) -> bool:
