@@ -34,8 +34,15 @@ def _exactly_once(c: Cluster, job_ids: list[str], test: str) -> None:
     assert c.manual_restarts == 0, test  # nothing needed a person: see Cluster.rescue
     store = c.settings.models_store / "checkpoints"
     # The runner clears a job's checkpoints just after its ending commits, which is what wait_done saw.
-    wait_until(lambda: not store.exists() or not any(store.rglob("*.keras")), timeout=budget(10), interval=0.1,
+    wait_until(lambda: _no_checkpoint_in(store), timeout=budget(10), interval=0.1,
                what="the finished jobs' checkpoints to be removed")
+
+
+def _no_checkpoint_in(store: Path) -> bool:
+    try:
+        return not store.exists() or not any(store.rglob("*.keras"))
+    except FileNotFoundError:  # the runner removed a folder while this walked it: look again
+        return False
 
 
 def test_kill_9_of_the_child_mid_epoch_resumes_from_the_checkpoint(cluster):
