@@ -29,7 +29,7 @@ packages = ["{package}"]
 '''
 
 SPEC = '''"""The {name} kind's declaration: read by the web, the API and the workers, so it imports no framework."""
-from trainyard.kinds import TRAINING_PARAMS, Input, KindSpec, Param
+from trainyard.kinds import KERAS_EPOCH_METRICS, TRAINING_PARAMS, Input, KindSpec, Param
 
 SPEC = KindSpec(
     name="{name}",
@@ -41,6 +41,7 @@ SPEC = KindSpec(
         Param("units", int, 32, "Units of the hidden layer.", min=1, max=4096),
         *TRAINING_PARAMS,  # epochs, batch_size, learning_rate, validation_split, patience, seed
     ),
+    epoch_metrics=KERAS_EPOCH_METRICS,  # what ctx.fit reports each epoch: the metrics a sweep may optimise
 )
 '''
 
@@ -92,7 +93,8 @@ A Trainyard model kind: `{name}` ({title}).
     pip install -e .                 # on the web host and every worker host, then restart them
     python -m pytest tests           # trains it locally, without the platform
 
-See Trainyard's docs/kinds.md ("Write your own kind") for the contract.
+See Trainyard's docs/kinds.md ("Write your own kind") for the contract. Its parameters can be swept
+(`trainyard sweep create`, README "Sweeps") on any metric in `epoch_metrics`.
 '''
 
 

@@ -70,6 +70,7 @@ def test_a_scaffolded_kind_is_refused_until_a_worker_has_it_then_trains(cluster,
     with visible(target):
         listed = {k["name"]: k for k in c.client.get("/api/v1/kinds").get_json()["items"]}
         assert listed["scaffolded"]["package"] == "trainyard-scaffolded"
+        assert "val_accuracy" in listed["scaffolded"]["epoch_metrics"]  # what a sweep of it may optimise
         r = c.client.post("/api/v1/jobs", json=body)
         assert r.status_code == 422, r.get_data(as_text=True)
         assert "'scaffolded'" in r.get_json()["fields"]["kind"]
