@@ -77,6 +77,6 @@ def check_answers(sides: tuple[Side, ...]) -> None:
             if load == "list" and len(data.get("items", data.get("runs", []))) != 50:
                 raise RuntimeError(f"{side.name} list answered {resp.text[:300]}")
             if load == "alias":
-                version = data["aliases"].get(ALIAS) if "aliases" in data else data["model_version"]["version"]
+                version = data["version"] if "version" in data else data["model_version"]["version"]
                 if str(version) != "1":
                     raise RuntimeError(f"{side.name} alias answered {resp.text[:300]}")
