@@ -38,6 +38,21 @@ def _exactly_once(c: Cluster, job_ids: list[str], test: str) -> None:
                what="the finished jobs' checkpoints to be removed")
 
 
+def worker_with_test_kinds(c: Cluster, tmp_path: Path, worker: str, kind: str) -> Path:
+    """Install the test-only kinds (tests/faults/kinds/trainyard-crash) with pip, as an operator installs a
+    kind, start worker ``worker`` with them and wait until it advertises ``kind``; returns the install folder
+    (``visible(target)`` shows the kinds to the web too)."""
+    import shutil
+
+    source = shutil.copytree(CRASH_KIND, tmp_path / "trainyard-crash")  # pip builds in the tree: not in ours
+    target = pip_install(source, tmp_path / "site")
+    c.start_worker(worker, extra_env=worker_env(target))
+    wait_until(lambda: kind in next((w.get("kinds") or {} for w in c.client.get("/api/v1/workers").get_json()
+                                     ["items"] if w["name"].startswith(f"{worker}@")), {}),
+               timeout=budget(120), what=f"the worker to advertise the {kind} kind")
+    return target
+
+
 def _no_checkpoint_in(store: Path) -> bool:
     try:
         return not store.exists() or not any(store.rglob("*.keras"))
@@ -213,15 +228,8 @@ def test_a_job_that_kills_its_worker_every_time_fails_after_max_attempts(cluster
     """The job is of a test-only kind (tests/faults/kinds/trainyard-crash) whose trainer kill -9s its own
     process, installed with pip as an operator installs a kind: no hook in the product's code."""
     c = cluster
-    import shutil
-
-    source = shutil.copytree(CRASH_KIND, tmp_path / "trainyard-crash")  # pip builds in the tree: not in ours
-    target = pip_install(source, tmp_path / "site")
-    c.start_worker("crashy", extra_env=worker_env(target))
+    target = worker_with_test_kinds(c, tmp_path, "crashy", "crash")
     c.start_beat()
-    wait_until(lambda: "crash" in next((w.get("kinds") or {} for w in c.client.get("/api/v1/workers").get_json()
-                                        ["items"] if w["name"].startswith("crashy@")), {}),
-               timeout=budget(120), what="the worker to advertise the crash kind")
     with visible(target):  # the web knows the kind too, or the submit is refused
         job = c.expect(c.submit("crasher", kind="crash", dataset="iris", epochs=5), JobStatus.FAILED,
                        attempts=c.settings.max_attempts)

@@ -12,15 +12,14 @@ which path it took and how long after the fault training went on.
 """
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
 
 from app.domain.status import FINISHED, JobStatus
 from tests.faults.cluster import Cluster, budget
-from tests.faults.test_faults import CRASH_KIND, _exactly_once
-from tests.kinds.packages import pip_install, visible, worker_env
+from tests.faults.test_faults import _exactly_once, worker_with_test_kinds
+from tests.kinds.packages import visible
 from tests.support import wait_until
 
 pytestmark = pytest.mark.faults
@@ -107,13 +106,8 @@ def test_a_cleanup_that_fails_while_celery_terminates_the_job_does_not_fail_the_
     recorded it as the job's failure. The job is of a test-only kind (tests/faults/kinds/trainyard-crash,
     ``scoped``) whose trainer sits in such a scope until stopped: it must be handed back, not failed."""
     c = cluster
-    source = shutil.copytree(CRASH_KIND, tmp_path / "trainyard-crash")  # pip builds in the tree: not in ours
-    target = pip_install(source, tmp_path / "site")
-    c.start_worker("scoped", extra_env=worker_env(target))
+    target = worker_with_test_kinds(c, tmp_path, "scoped", "scoped")
     c.start_beat()
-    wait_until(lambda: "scoped" in next((w.get("kinds") or {} for w in c.client.get("/api/v1/workers").get_json()
-                                         ["items"] if w["name"].startswith("scoped@")), {}),
-               timeout=budget(120), what="the worker to advertise the scoped kind")
     with visible(target):  # the web knows the kind too, or the submit is refused
         job = c.expect(c.submit("scoped", kind="scoped", dataset="iris", epochs=5), JobStatus.CANCELLED, attempts=2)
     wait_until(lambda: (j := c.job(job))["status"] == "running" and j["progress"] > 0, timeout=budget(120),
