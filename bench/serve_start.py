@@ -2,11 +2,12 @@
 
 Three versions of one mlp/iris model, ``production`` on v1 and ``staging`` on v2 (and an rnn on text for
 the batching comparison in serve_load.py), served by
-``gunicorn --workers 1 --threads 32 'app.serve:create_app()'`` as the Procfile runs it; the web (gunicorn,
+``granian --interface wsgi --factory --workers 1 --blocking-threads 32 app.serve:create_app``
+as the Procfile runs it; the web (gunicorn,
 2 gthread workers) forwards ``POST /api/v1/models/<name>/predict`` to it.
 
 * start -> ready: from starting serve to ``GET /health`` answering 200, then the first prediction after
-  ready against the 10th (each a new connection, as every call is: gunicorn.conf.py turns keep-alive off);
+  ready against the 10th (each a new connection);
 * single-row p50 through serve alone and through web + serve, next to ``predict_on_batch`` on the same
   model.keras in a fresh process (``bench/bare_predict.py``) in the same run: the overhead, target <= 3 ms;
 * the web's workers' RSS (summed) after 1,000 predictions against before the first one (web restarted).

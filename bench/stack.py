@@ -126,8 +126,9 @@ class Stack:
         """The serve process as the Procfile starts it (restarted if running); seconds from start to ready."""
         self.stop("serve")
         started = time.perf_counter()
-        self.start("serve", ["gunicorn", "--bind", f"127.0.0.1:{self.serve_port}", "--workers", "1", "--threads",
-                             "32", "--timeout", "120", "--access-logfile", "-", "app.serve:create_app()"], **env)
+        self.start("serve", ["granian", "--interface", "wsgi", "--factory", "--host", "127.0.0.1", "--port",
+                             str(self.serve_port), "--workers", "1", "--blocking-threads", "32",
+                             "--workers-kill-timeout", "3", "--access-log", "app.serve:create_app"], **env)
 
         def ready() -> bool:
             self._alive("serve")

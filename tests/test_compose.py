@@ -35,7 +35,9 @@ def test_compose_file_is_valid():
     command = {name: " ".join(s["command"]) if isinstance(s.get("command"), list) else s.get("command") or ""
                for name, s in services.items()}
     assert "workers.celery_app worker" in command["worker"] and "workers.celery_app beat" in command["beat"]
-    assert "app:create_app()" in command["web"] and "app.serve:create_app()" in command["serve"]
+    assert "app:create_app()" in command["web"]
+    assert command["serve"].startswith("granian --interface wsgi --factory") and \
+        command["serve"].endswith("app.serve:create_app")
     for name in ("web", "serve", "worker", "beat"):  # the processes share one database, broker and store
         env = services[name]["environment"]
         assert env["DATABASE_URL"] == services["web"]["environment"]["DATABASE_URL"], name
@@ -65,20 +67,23 @@ def test_compose_and_procfile_run_the_same_processes():
     procfile = (PROJECT_ROOT / "Procfile").read_text()
     compose = (PROJECT_ROOT / "docker-compose.yml").read_text()
     for fragment in ("workers.celery_app worker", "workers.celery_app beat", "app:create_app()",
-                     "app.serve:create_app()"):
+                     "--factory", "app.serve:create_app"):
         assert fragment in procfile
     for fragment in ('"workers.celery_app", "worker"', '"workers.celery_app", "beat"', "app:create_app()",
-                     "app.serve:create_app()"):
+                     '"--factory"', '"app.serve:create_app"'):
         assert fragment in compose
 
 
-def test_the_web_stops_within_the_time_honcho_gives_it():
+def test_the_web_and_serve_stop_within_the_time_honcho_gives_them():
     """On Ctrl-C honcho sends SIGTERM and SIGKILLs what is still up KILL_WAIT s later: gunicorn's graceful
-    stop must be shorter, or every stop of scripts/run.sh ends in a kill."""
+    stop (web) and Granian's wait for its workers (serve) must be shorter, or every stop of scripts/run.sh
+    ends in a kill."""
     import re
 
     from honcho.manager import KILL_WAIT
 
-    web = next(line for line in (PROJECT_ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
-    graceful = re.search(r"--graceful-timeout (\d+)", web)
-    assert graceful and int(graceful.group(1)) < KILL_WAIT, web
+    lines = (PROJECT_ROOT / "Procfile").read_text().splitlines()
+    for process, option in (("web", "--graceful-timeout"), ("serve", "--workers-kill-timeout")):
+        line = next(line for line in lines if line.startswith(f"{process}:"))
+        wait = re.search(rf"{option} (\d+)", line)
+        assert wait and int(wait.group(1)) < KILL_WAIT, line

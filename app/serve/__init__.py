@@ -3,7 +3,8 @@
 It imports TensorFlow once at start, loads the version behind every alias before it says ready,
 micro-batches concurrent requests per version and swaps a version when its alias moves. The web
 forwards ``POST /api/v1/models/<name>/predict`` here (app/web/api/predict.py), so the web never
-loads TensorFlow. ``gunicorn --workers 1 --threads 32 'app.serve:create_app()'``.
+loads TensorFlow. Run by Granian (docs/architecture.md):
+``granian --interface wsgi --factory --workers 1 --blocking-threads 32 app.serve:create_app``.
 """
 from __future__ import annotations
 

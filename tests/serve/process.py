@@ -1,4 +1,4 @@
-"""The serve process as the Procfile starts it (gunicorn, one worker, threads), for tests and benchmarks."""
+"""The serve process as the Procfile starts it (Granian, one worker, threads), for tests and benchmarks."""
 from __future__ import annotations
 
 import subprocess
@@ -12,10 +12,10 @@ from tests.support import WorkerProcess, die_with_parent, settings_env, wait_unt
 
 
 def start_serve(settings: Settings, log_path: Path, threads: int = 16, **env: str) -> WorkerProcess:
-    """Start ``gunicorn 'app.serve:create_app()'`` on ``settings.serve_url``'s port (not yet ready)."""
+    """Start ``granian --factory app.serve:create_app`` on ``settings.serve_url``'s port (not yet ready)."""
     port = settings.serve_url.rsplit(":", 1)[1].strip("/")
-    cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-           "--threads", str(threads), "--timeout", "120", "app.serve:create_app()"]
+    cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--host", "127.0.0.1", "--port", port,
+           "--workers", "1", "--blocking-threads", str(threads), "--workers-kill-timeout", "3", "app.serve:create_app"]
     fh = open(log_path, "wb")
     proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env={**settings_env(settings), **env}, stdout=fh,
                             stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)

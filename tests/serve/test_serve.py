@@ -1,4 +1,4 @@
-"""The serve process, for real: gunicorn, TensorFlow, Redis announcements, the web forwarding to it."""
+"""The serve process, for real: Granian, TensorFlow, Redis announcements, the web forwarding to it."""
 from __future__ import annotations
 
 import dataclasses
