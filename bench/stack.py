@@ -20,6 +20,7 @@ from app.config import PROJECT_ROOT, Settings
 from app.migrate import upgrade
 from app.runtime import Runtime
 from app.services.datasets import ensure_builtin_datasets
+from tests.serve.process import serve_args
 from tests.support import admin_token, free_port, wait_until
 
 PY = sys.executable
@@ -126,9 +127,7 @@ class Stack:
         """The serve process as the Procfile starts it (restarted if running); seconds from start to ready."""
         self.stop("serve")
         started = time.perf_counter()
-        self.start("serve", ["granian", "--interface", "wsgi", "--factory", "--host", "127.0.0.1", "--port",
-                             str(self.serve_port), "--workers", "1", "--blocking-threads", "32",
-                             "--workers-kill-timeout", "3", "--access-log", "app.serve:create_app"], **env)
+        self.start("serve", serve_args(self.serve_port, 32, "--access-log"), **env)
 
         def ready() -> bool:
             self._alive("serve")

@@ -69,6 +69,9 @@ def test_compose_and_procfile_run_the_same_processes():
     for fragment in ("workers.celery_app worker", "workers.celery_app beat", "app:create_app()",
                      "--factory", "app.serve:create_app"):
         assert fragment in procfile
+    from tests.serve.process import serve_args  # the tests and benchmarks run serve as the Procfile does
+
+    assert " ".join(serve_args("${SERVE_PORT:-5001}", "${SERVE_THREADS:-32}", "--access-log")) in procfile
     for fragment in ('"workers.celery_app", "worker"', '"workers.celery_app", "beat"', "app:create_app()",
                      '"--factory"', '"app.serve:create_app"'):
         assert fragment in compose

@@ -11,11 +11,17 @@ from app.config import PROJECT_ROOT, Settings
 from tests.support import WorkerProcess, die_with_parent, settings_env, wait_until
 
 
+def serve_args(port: int | str, threads: int = 32, *more: str) -> list[str]:
+    """``python -m`` arguments of the serve process as the Procfile runs it (on 127.0.0.1:``port``)."""
+    return ["granian", "--interface", "wsgi", "--factory", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", "1", "--blocking-threads", str(threads), "--workers-kill-timeout", "3", *more,
+            "app.serve:create_app"]
+
+
 def start_serve(settings: Settings, log_path: Path, threads: int = 16, **env: str) -> WorkerProcess:
-    """Start ``granian --factory app.serve:create_app`` on ``settings.serve_url``'s port (not yet ready)."""
+    """Start the serve process on ``settings.serve_url``'s port (not yet ready)."""
     port = settings.serve_url.rsplit(":", 1)[1].strip("/")
-    cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--host", "127.0.0.1", "--port", port,
-           "--workers", "1", "--blocking-threads", str(threads), "--workers-kill-timeout", "3", "app.serve:create_app"]
+    cmd = [sys.executable, "-m", *serve_args(port, threads)]
     fh = open(log_path, "wb")
     proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env={**settings_env(settings), **env}, stdout=fh,
                             stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
