@@ -17,4 +17,4 @@ RUN pip install --no-cache-dir --no-deps -e . && \
 RUN useradd --create-home trainyard && mkdir -p /data/models_store && chown -R trainyard /data /srv/trainyard
 USER trainyard
 EXPOSE 5000
-CMD ["gunicorn", "--bind", "0.0.0.0:5000", "--workers", "2", "app:create_app()"]
+CMD ["granian", "--interface", "wsgi", "--factory", "--host", "0.0.0.0", "--port", "5000", "--workers", "2", "--blocking-threads", "4", "--respawn-failed-workers", "--workers-kill-timeout", "3", "--access-log", "app:create_app"]

@@ -36,7 +36,7 @@ def make_engine(database_url: str) -> Engine:
             cur.close()
 
         return engine
-    # A database host that drops packets must fail a request in seconds (a 503), not hang it past gunicorn's timeout.
+    # A database host that drops packets must fail a request in seconds (a 503), not hold a request thread for minutes.
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 5})
 
 

@@ -2,7 +2,7 @@
 
 MLflow runs in its stronger configuration (gunicorn, 2 sync workers, SQLite; bench/mlflow_peer.py) from a
 virtualenv of its own, with as many runs as the bench's jobs table holds (topped up to ``n_jobs`` first)
-and a registered model with an alias. Trainyard is the stack's gunicorn (Procfile settings) with the same
+and a registered model with an alias. Trainyard is the stack's web (Procfile settings: Granian) with the same
 number of jobs, a model version with the same alias, and a viewer's token on every read (MLflow has no
 auth). Loads, each the same on both sides:
 

@@ -1,7 +1,7 @@
 """CPU time per API read, in one process: a constant route, the token check alone, GET job, list 50 newest.
 
 ``python bench/read_cpu.py [--jobs N] [--rounds R]``: the real app on a temp SQLite database with N seeded
-jobs and a viewer token, driven by Flask's test client (no sockets, no gunicorn), alternating the four
+jobs and a viewer token, driven by Flask's test client (no sockets, no HTTP server), alternating the four
 routes in R rounds of 500 requests (list: 50) and printing the median CPU microseconds per request. CPU
 time of this process (``time.process_time``), not wall time: on a shared, loaded machine it moves far less
 than wall time does, so two commits can be compared by running this on each. The ratios that matter:

@@ -1,7 +1,7 @@
 """(c) GET /api/v1/jobs/<id> throughput and p99 at 32 connections over 100,000 jobs, vs a constant route.
 
-Both endpoints are served by the same gunicorn (production settings from the
-Procfile: 2 sync workers, access log on) and the same Flask app in the same run,
+Both endpoints are served by the same web process (the Procfile's: Granian, 2 workers x 4
+threads, access log on) and the same Flask app in the same run,
 hit by the same load generator with the same connections and duration, alternating
 twice. ``/bench/constant`` (bench/wsgi.py) does no I/O, so its rate is the server's
 floor; the ratio is what the job lookup (session, indexed join, serialisation) costs.

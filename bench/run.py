@@ -3,7 +3,7 @@
 Usage: ``.venv/bin/python bench/run.py [--only a,b,c,d,e,f,g,h,i] [--peers] [--quick] [--redis-db 14]``.
 ``--peers`` adds (p), the comparison with an MLflow tracking server (bench/peers.py; it builds its own
 virtualenv under bench/out/ on first use); ``--only p`` runs that comparison alone.
-Everything started here (gunicorn, Celery workers, temp folder, Redis db) is
+Everything started here (web, serve, Celery workers, temp folder, Redis db) is
 stopped and removed on exit, also on errors and Ctrl-C.
 """
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Three versions of one mlp/iris model, ``production`` on v1 and ``staging`` on v2 (and an rnn on text for
 the batching comparison in serve_load.py), served by
 ``granian --interface wsgi --factory --workers 1 --blocking-threads 32 app.serve:create_app``
-as the Procfile runs it; the web (gunicorn,
-2 gthread workers) forwards ``POST /api/v1/models/<name>/predict`` to it.
+as the Procfile runs it; the web (Granian,
+2 workers x 4 threads) forwards ``POST /api/v1/models/<name>/predict`` to it.
 
 * start -> ready: from starting serve to ``GET /health`` answering 200, then the first prediction after
   ready against the 10th (each a new connection);
@@ -135,7 +135,7 @@ def overhead(stack: Stack, job_id: str, n: int) -> list[Row]:
 
 
 def _workers_rss_mb(stack: Stack) -> tuple[float, bool]:
-    """Summed RSS of the web's gunicorn workers (children of the master), and whether any maps TensorFlow."""
+    """Summed RSS of the web's workers (children of Granian's main process), and whether any maps TensorFlow."""
     master = stack.procs["web"].pid
     kids = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == master]
     rss = sum(int(next(ln for ln in (p / "status").read_text().splitlines() if ln.startswith("VmRSS")).split()[1])

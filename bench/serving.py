@@ -1,7 +1,7 @@
 """(g) predict API single-row latency p50/p99 and throughput, next to the loaded model called directly.
 
-Platform: ``POST /api/v1/models/<name>/predict`` with one iris row against gunicorn (2 gthread
-workers, forwarding to the serve process), N sequential calls after a warm-up,
+Platform: ``POST /api/v1/models/<name>/predict`` with one iris row against the web (Granian, 2
+workers x 4 threads, forwarding to the serve process), N sequential calls after a warm-up,
 then throughput with 4 client threads. Baseline (the floor): ``model.predict_on_batch`` on one
 row, N times, in ``bench/bare_predict.py --single``.
 """
@@ -31,7 +31,7 @@ def run(stack: Stack, n: int) -> list[Row]:
     url = f"{stack.base}/api/v1/models/bench-serve/predict"
     session = requests.Session()
     session.headers.update(stack.http.headers)  # the stack's admin token
-    for _ in range(20):  # both gunicorn workers load the model
+    for _ in range(20):  # both web workers open their connections to serve
         session.post(url, json=ROW, timeout=60).raise_for_status()
     times = []
     for _ in range(n):

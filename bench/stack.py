@@ -1,4 +1,4 @@
-"""A throwaway live Trainyard stack: temp SQLite + store, its own Redis db, gunicorn and Celery workers."""
+"""A throwaway live Trainyard stack: temp SQLite + store, its own Redis db, web, serve and Celery workers."""
 from __future__ import annotations
 
 import os
@@ -20,7 +20,7 @@ from app.config import PROJECT_ROOT, Settings
 from app.migrate import upgrade
 from app.runtime import Runtime
 from app.services.datasets import ensure_builtin_datasets
-from tests.serve.process import serve_args
+from tests.commands import serve_args, web_args
 from tests.support import admin_token, free_port, wait_until
 
 PY = sys.executable
@@ -56,7 +56,7 @@ class Stack:
 
     @property
     def base(self) -> str:
-        """Base URL of the gunicorn server."""
+        """Base URL of the web process."""
         return f"http://127.0.0.1:{self.port}"
 
     @property
@@ -108,11 +108,10 @@ class Stack:
         if self.procs[name].poll() is not None:
             raise RuntimeError(f"{name} exited early:\n{self.log(name)[-3000:]}")
 
-    def start_web(self, *options: str) -> None:
-        """Gunicorn as in the Procfile (2 workers, gunicorn.conf.py, access log), serving ``bench.wsgi:app``;
-        ``options`` (e.g. ``--worker-class sync``) override those settings, as on gunicorn's command line."""
-        self.start("web", ["gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
-                           "--access-logfile", "-", "--graceful-timeout", "10", *options, "bench.wsgi:app"])
+    def start_web(self, workers: int = 2, threads: int = 4) -> None:
+        """The web process as the Procfile starts it (Granian, 2 workers x 4 threads, access log), serving
+        ``bench.wsgi:build``; ``workers`` and ``threads`` as the Procfile's WEB_WORKERS and WEB_THREADS."""
+        self.start("web", web_args(self.port, workers, threads, "--access-log", target="bench.wsgi:build"))
 
         def up() -> bool:
             self._alive("web")
@@ -121,7 +120,7 @@ class Stack:
             except requests.RequestException:
                 return False
 
-        wait_until(up, timeout=60, what="gunicorn to answer", interval=0.2)
+        wait_until(up, timeout=60, what="the web to answer", interval=0.2)
 
     def start_serve(self, **env: str) -> float:
         """The serve process as the Procfile starts it (restarted if running); seconds from start to ready."""

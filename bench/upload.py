@@ -1,8 +1,7 @@
-"""(h) A large CSV upload through gunicorn: time, status, and whether the web stays free meanwhile.
+"""(h) A large CSV upload through the web: time, status, and whether the web stays free meanwhile.
 
-Usage: ``.venv/bin/python bench/upload.py [--mb 200] [--before]``. ``--before`` runs gunicorn as
-it was before issue 15 (2 sync workers, 30 s timeout); the default runs it with the repository's
-``gunicorn.conf.py``. The baseline, in the same run, is the same bytes POSTed to ``/bench/sink``,
+Usage: ``.venv/bin/python bench/upload.py [--mb 200]``. The web runs as the Procfile runs it (Granian,
+2 workers x 4 threads). The baseline, in the same run, is the same bytes POSTed to ``/bench/sink``,
 which reads and drops the body (the transfer floor). Then two uploads run at once while a client
 asks ``/api/v1/health`` every 0.2 s: the slowest health answer says whether uploads tie the web up.
 """
@@ -22,9 +21,6 @@ import requests  # noqa: E402
 
 from bench.report import Row, table  # noqa: E402
 from bench.stack import Stack  # noqa: E402
-from tests.support import wait_until  # noqa: E402
-
-BEFORE = ["--worker-class", "sync", "--threads", "1", "--timeout", "30"]  # gunicorn's defaults then
 
 
 def make_csv(path: Path, megabytes: int) -> int:
@@ -76,19 +72,15 @@ def main() -> int:
     """Start web only, measure sink, one upload, two uploads; print the table."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--mb", type=int, default=200)
-    p.add_argument("--before", action="store_true", help="gunicorn as before issue 15 (sync workers)")
     args = p.parse_args()
     stack = Stack()
-    label = "before (sync)" if args.before else "gunicorn.conf.py"
+    label = "Procfile's web"
     try:
         stack.prepare()
         rows = make_csv(stack.tmp / "big.csv", args.mb)
         size_mb = (stack.tmp / "big.csv").stat().st_size / 2**20
-        print(f"{size_mb:.0f} MiB, {rows:,} rows; gunicorn {label}", file=sys.stderr)
-        extra = BEFORE if args.before else []
-        stack.start("web", ["gunicorn", "--bind", f"127.0.0.1:{stack.port}", "--workers", "2", *extra,
-                            "--access-logfile", "-", "bench.wsgi:app"])
-        wait_until(lambda: _up(stack), timeout=60, what="gunicorn", interval=0.2)
+        print(f"{size_mb:.0f} MiB, {rows:,} rows; {label}", file=sys.stderr)
+        stack.start_web()
         sink, sink_status, sink_text = post(stack, f"{stack.base}/bench/sink", stack.tmp / "big.csv")
         print(f"sink: {sink_status} in {sink:.2f} s: {sink_text!r}", file=sys.stderr)
         one, status, text = post(stack, f"{stack.base}/api/v1/datasets?name=big&kind=tabular",
@@ -106,14 +98,6 @@ def main() -> int:
         Row("h", "slowest /api/v1/health during them s", slowest, None, "—", "≤ 1 s", slowest <= 1),
     ]))
     return 0
-
-
-def _up(stack: Stack) -> bool:
-    """gunicorn answers the constant route."""
-    try:
-        return requests.get(f"{stack.base}/bench/constant", timeout=5).ok
-    except requests.RequestException:
-        return False
 
 
 if __name__ == "__main__":

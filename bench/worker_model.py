@@ -1,10 +1,10 @@
-"""(i) The web's gunicorn worker model, chosen by measurement: sync, gthread, more processes or threads.
+"""(i) The web's worker model, chosen by measurement: Granian processes x request threads.
 
 Every configuration serves the same app, database (100,000 jobs) and token, restarted in turn and measured
 in alternating rounds: GET one job, list the 50 newest, and the constant route (the server's floor), each at
-32 connections. Ratios are against the configuration ``gunicorn.conf.py`` ships (2 gthread workers x 4
-threads, keep-alive off), measured in the same rounds. Uploads are not part of it: a sync worker is held for
-the whole of a long upload (why gthread was chosen, gunicorn.conf.py), which no read rate changes.
+32 connections. Ratios are against the configuration the Procfile ships (2 workers x 4 blocking threads),
+measured in the same rounds. Uploads are not part of it: an upload holds one thread for as long as it
+streams, so one thread per process would let two uploads stall a 2-worker web, which no read rate changes.
 """
 from __future__ import annotations
 
@@ -16,15 +16,15 @@ from bench.reads import measure, seed_jobs
 from bench.report import Row
 from bench.stack import Stack
 
-# name -> gunicorn options over the Procfile's (2 workers) and gunicorn.conf.py's (gthread, 4 threads)
-CONFIGS: dict[str, tuple[str, ...]] = {
-    "gthread 2x4 (shipped)": (),
-    "sync 2": ("--worker-class", "sync"),
-    "sync 4": ("--worker-class", "sync", "--workers", "4"),
-    "gthread 4x2": ("--workers", "4", "--threads", "2"),
-    "gthread 2x8": ("--threads", "8"),
+# name -> (workers, threads), as the Procfile's WEB_WORKERS and WEB_THREADS
+CONFIGS: dict[str, tuple[int, int]] = {
+    "2x4 (shipped)": (2, 4),
+    "1x8": (1, 8),
+    "2x2": (2, 2),
+    "2x8": (2, 8),
+    "4x2": (4, 2),
 }
-SHIPPED = "gthread 2x4 (shipped)"
+SHIPPED = "2x4 (shipped)"
 
 
 def _load(stack: Stack, paths: dict[str, list[str]], seconds: float) -> dict[str, Load]:
@@ -33,7 +33,7 @@ def _load(stack: Stack, paths: dict[str, list[str]], seconds: float) -> dict[str
 
 
 def run(stack: Stack, seconds: float, rounds: int = 2, n_jobs: int = 100_000) -> list[Row]:
-    """Seed once; for each round, restart gunicorn in each configuration and load it; report the means."""
+    """Seed once; for each round, restart the web in each configuration and load it; report the means."""
     ids = seed_jobs(stack, n_jobs)
     paths = {"GET job": [f"/api/v1/jobs/{i}" for i in random.Random(1).sample(ids, 1000)],
              "list 50": ["/api/v1/jobs?limit=50"], "constant": ["/bench/constant"]}

@@ -1,6 +1,7 @@
-"""Gunicorn entry point for the benchmarks: the real app plus one constant-JSON route (the floor).
+"""The benchmarks' web app (Granian factory ``bench.wsgi:build``): the real app plus one constant-JSON
+route (the floor).
 
-``/bench/constant`` runs through the same gunicorn worker, WSGI stack, Flask app, URL
+``/bench/constant`` runs through the same Granian worker, WSGI stack, Flask app, URL
 routing and ``jsonify`` as every API view, but touches neither the
 database nor Redis: its throughput is what this server can do at best.
 """
@@ -41,6 +42,3 @@ def build() -> Flask:
         return jsonify({"bytes": size})
 
     return flask_app
-
-
-app = build()

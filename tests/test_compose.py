@@ -35,9 +35,10 @@ def test_compose_file_is_valid():
     command = {name: " ".join(s["command"]) if isinstance(s.get("command"), list) else s.get("command") or ""
                for name, s in services.items()}
     assert "workers.celery_app worker" in command["worker"] and "workers.celery_app beat" in command["beat"]
-    assert "app:create_app()" in command["web"]
-    assert command["serve"].startswith("granian --interface wsgi --factory") and \
-        command["serve"].endswith("app.serve:create_app")
+    from tests.commands import serve_args, web_args  # what the tests and benchmarks run
+
+    assert command["web"] == " ".join(web_args(5000, 2, 4, "--access-log", host="0.0.0.0"))
+    assert command["serve"] == " ".join(serve_args(5001, 32, "--access-log", host="0.0.0.0"))
     for name in ("web", "serve", "worker", "beat"):  # the processes share one database, broker and store
         env = services[name]["environment"]
         assert env["DATABASE_URL"] == services["web"]["environment"]["DATABASE_URL"], name
@@ -66,27 +67,27 @@ def test_compose_has_a_gpu_worker_with_a_device_reservation():
 def test_compose_and_procfile_run_the_same_processes():
     procfile = (PROJECT_ROOT / "Procfile").read_text()
     compose = (PROJECT_ROOT / "docker-compose.yml").read_text()
-    for fragment in ("workers.celery_app worker", "workers.celery_app beat", "app:create_app()",
-                     "--factory", "app.serve:create_app"):
+    for fragment in ("workers.celery_app worker", "workers.celery_app beat"):
         assert fragment in procfile
-    from tests.serve.process import serve_args  # the tests and benchmarks run serve as the Procfile does
+    from tests.commands import serve_args, web_args  # the tests and benchmarks run them as the Procfile does
 
+    assert " ".join(web_args("$PORT", "${WEB_WORKERS:-2}", "${WEB_THREADS:-4}", "--access-log",
+                             host="${HOST:-127.0.0.1}")) in procfile
     assert " ".join(serve_args("${SERVE_PORT:-5001}", "${SERVE_THREADS:-32}", "--access-log")) in procfile
-    for fragment in ('"workers.celery_app", "worker"', '"workers.celery_app", "beat"', "app:create_app()",
-                     '"--factory"', '"app.serve:create_app"'):
+    for fragment in ('"workers.celery_app", "worker"', '"workers.celery_app", "beat"', '"app:create_app"',
+                     '"app.serve:create_app"'):
         assert fragment in compose
 
 
 def test_the_web_and_serve_stop_within_the_time_honcho_gives_them():
-    """On Ctrl-C honcho sends SIGTERM and SIGKILLs what is still up KILL_WAIT s later: gunicorn's graceful
-    stop (web) and Granian's wait for its workers (serve) must be shorter, or every stop of scripts/run.sh
-    ends in a kill."""
+    """On Ctrl-C honcho sends SIGTERM and SIGKILLs what is still up KILL_WAIT s later: Granian's wait for
+    its workers (web and serve) must be shorter, or every stop of scripts/run.sh ends in a kill."""
     import re
 
     from honcho.manager import KILL_WAIT
 
     lines = (PROJECT_ROOT / "Procfile").read_text().splitlines()
-    for process, option in (("web", "--graceful-timeout"), ("serve", "--workers-kill-timeout")):
+    for process, option in (("web", "--workers-kill-timeout"), ("serve", "--workers-kill-timeout")):
         line = next(line for line in lines if line.startswith(f"{process}:"))
         wait = re.search(rf"{option} (\d+)", line)
         assert wait and int(wait.group(1)) < KILL_WAIT, line

@@ -83,6 +83,7 @@ def test_requests_are_size_limited_and_uploads_have_their_own_limit(db_stack):
     c.environ_base["HTTP_AUTHORIZATION"] = db_stack.auth()["Authorization"]
     r = c.post("/api/v1/jobs", json={"kind": "mlp", "dataset": "iris", "model_name": "x" * 5000})
     assert r.status_code == 413 and r.get_json()["error"] == "request_entity_too_large"
+    assert r.get_json()["setting"] == "MAX_REQUEST_BYTES" and "(MAX_REQUEST_BYTES)" in r.get_json()["message"]
     from tests.support import upload
 
     assert upload(c, "bigger-than-a-request", "corpus", b"word " * 1000).status_code == 201

@@ -1,4 +1,4 @@
-"""The web process: everything gunicorn (``app:create_app()``) runs, and nothing else.
+"""The web process: everything Granian runs (``--factory app:create_app``), and nothing else.
 
 ``factory.py`` builds the Flask app; ``pages/`` is the dashboard, ``api/`` the JSON API under /api/v1,
 ``auth/`` sign-in, tokens and the access table checked on every request, ``serving/`` the predict API's

@@ -39,10 +39,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         if exc.code == 413:  # a body past its limit (a chunked one is only found while reading it): name the limit
+            from app.web.factory import UPLOAD_ENDPOINTS
+
             limit = request.max_content_length
+            setting = "UPLOAD_MAX_BYTES" if request.endpoint in UPLOAD_ENDPOINTS else "MAX_REQUEST_BYTES"
             return _respond(413, "request_entity_too_large", f"the request body is larger than the limit of "
-                            f"{limit:,} bytes" if limit else "the request body is too large",
-                            details={"limit": limit})
+                            f"{limit:,} bytes ({setting})" if limit else "the request body is too large",
+                            details={"limit": limit, "setting": setting})
         return _respond(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
 
 

@@ -3,7 +3,7 @@
 Counting from the database (not from counters in one process) gives every web process
 the same answer, whatever process ran the job. Predict latency is the exception: it is
 measured where the request is served, so each web process reports its own (scrape each
-one, or run one gunicorn worker per container).
+one, or run one web worker per container).
 """
 from __future__ import annotations
 

@@ -8,14 +8,8 @@ from pathlib import Path
 import requests
 
 from app.config import PROJECT_ROOT, Settings
+from tests.commands import serve_args
 from tests.support import WorkerProcess, die_with_parent, settings_env, wait_until
-
-
-def serve_args(port: int | str, threads: int = 32, *more: str) -> list[str]:
-    """``python -m`` arguments of the serve process as the Procfile runs it (on 127.0.0.1:``port``)."""
-    return ["granian", "--interface", "wsgi", "--factory", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", "1", "--blocking-threads", str(threads), "--workers-kill-timeout", "3", *more,
-            "app.serve:create_app"]
 
 
 def start_serve(settings: Settings, log_path: Path, threads: int = 16, **env: str) -> WorkerProcess:

@@ -221,7 +221,7 @@ def test_over_the_size_or_instance_limit_is_a_413_naming_the_limit(served):
     _over(web.post(url, json={"instances": IRIS[:100]}), "MAX_PREDICT_BYTES", 2000, "body")
     body = json.dumps({"instances": IRIS[:100]}).encode()
     chunked = web.post(url, input_stream=io.BytesIO(body), content_type="application/json",
-                       environ_overrides={"wsgi.input_terminated": True})  # no Content-Length, as gunicorn passes it
+                       environ_overrides={"wsgi.input_terminated": True})  # a chunked body, as Granian passes it
     _over(chunked, "MAX_PREDICT_BYTES", 2000, "body")
     assert web.post(url, json={"instances": IRIS[:10]}).status_code == 200  # under it: forwarded and answered
 
