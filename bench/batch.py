@@ -37,7 +37,7 @@ def _csv(stack: Stack, n: int):
 
 
 PANDAS_LIB = PROJECT_ROOT / "bench" / "out" / "pandas-lib"
-PANDAS = ("pandas>=2", "pytz", "tzdata")  # --no-deps: numpy and dateutil come from the project's venv
+PANDAS = ("pandas>=2,<4", "pytz", "tzdata")  # --no-deps: numpy and dateutil come from the project's venv
 
 
 def ensure_pandas() -> str:

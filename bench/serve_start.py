@@ -85,7 +85,7 @@ def _light(port: int, path: str, headers: dict[str, str], n: int, method: str = 
     times = []
     for _ in range(n):
         t0 = time.perf_counter()
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # the server closes after each answer
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # a new connection each, closed after
         conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
         resp.read()
@@ -96,7 +96,7 @@ def _light(port: int, path: str, headers: dict[str, str], n: int, method: str = 
     return sorted(times)
 
 
-GAP_S = 0.5  # the pause before each paced call: the first after ready comes after a pause too (health polls)
+GAP_S = 0.5  # the pause before each paced call, the first after ready included
 
 
 def start_to_ready(stack: Stack, starts: int) -> list[Row]:
@@ -109,15 +109,15 @@ def start_to_ready(stack: Stack, starts: int) -> list[Row]:
         assert {f"{NAME}/production", f"{NAME}/staging"} <= set(health["aliases"]), health
         paced = []
         for _ in range(10):
-            paced.append(_timed(lambda: direct(stack, alias="production")))
             time.sleep(GAP_S)
+            paced.append(_timed(lambda: direct(stack, alias="production")))
         first.append(paced[0])
         tenth.append(paced[9])
         burst.append(sorted(_timed(lambda: direct(stack, alias="production")) for _ in range(10))[5])
         web = []
         for _ in range(10):
-            web.append(_timed(lambda: via_web(stack)))
             time.sleep(GAP_S)
+            web.append(_timed(lambda: via_web(stack)))
         web_first.append(web[0])
         web_tenth.append(web[9])
     med = statistics.median

@@ -91,3 +91,13 @@ def test_the_web_and_serve_stop_within_the_time_honcho_gives_them():
         line = next(line for line in lines if line.startswith(f"{process}:"))
         wait = re.search(rf"{option} (\d+)", line)
         assert wait and int(wait.group(1)) < KILL_WAIT, line
+
+
+def test_the_image_starts_the_web_as_compose_does():
+    """The Dockerfile's CMD (the image run on its own) is compose's web command."""
+    import json
+
+    from tests.commands import web_args
+
+    cmd = next(line for line in (PROJECT_ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))
+    assert json.loads(cmd[len("CMD "):]) == web_args(5000, 2, 4, "--access-log", host="0.0.0.0")
