@@ -53,12 +53,22 @@ def _check_pairs(pairs: Iterable[tuple[str, str]], prefix: str = "") -> None:
             raise Invalid({prefix + _name("", key): NUL_MESSAGE})
 
 
+def _check_headers(environ: dict[str, Any]) -> None:
+    """Headers as the server put them in the environ (no Headers object built on every request)."""
+    for key, value in environ.items():
+        if isinstance(value, str) and NUL in value and (key.startswith("HTTP_") or key.startswith("CONTENT_")):
+            name = key[5:] if key.startswith("HTTP_") else key
+            raise Invalid({"header " + _name("", name.replace("_", "-").title()): NUL_MESSAGE})
+
+
 def check_request(skip_body: tuple[str, ...]) -> None:
     """The path, query, headers, form and JSON body of this request: no NUL bytes, no deep JSON."""
     if NUL in request.path:
         raise Invalid({"path": NUL_MESSAGE})
-    _check_pairs(request.args.items(multi=True))
-    _check_pairs(request.headers.items(), "header ")
+    query = request.environ.get("QUERY_STRING", "")
+    if "%00" in query or NUL in query:  # the only ways a NUL reaches the parsed query: parse only then
+        _check_pairs(request.args.items(multi=True))
+    _check_headers(request.environ)
     if request.endpoint in skip_body:  # uploads stream to disk: their body is the file, read once, there
         return
     if request.mimetype in FORMS:
