@@ -40,40 +40,44 @@ PANDAS_LIB = PROJECT_ROOT / "bench" / "out" / "pandas-lib"
 PANDAS = ("pandas>=2,<4", "pytz", "tzdata")  # --no-deps: numpy and dateutil come from the project's venv
 
 
-def ensure_pandas() -> str:
-    """``bench/out/pandas-lib`` with pandas in it (installed on first use; not a project dependency)."""
+def _pandas_version() -> str | None:
+    """pandas' version as ``bench/out/pandas-lib`` provides it, or None when it is not there."""
     check = subprocess.run([sys.executable, "-c", "import pandas; print(pandas.__version__)"], capture_output=True,
                            text=True, env={**os.environ, "PYTHONPATH": str(PANDAS_LIB)})
-    if check.returncode:
+    return None if check.returncode else check.stdout.strip()
+
+
+def ensure_pandas() -> str:
+    """``bench/out/pandas-lib`` with pandas in it (installed on first use; not a project dependency)."""
+    if (version := _pandas_version()) is None:
         print(f"installing {' '.join(PANDAS)} into {PANDAS_LIB} ...", file=sys.stderr, flush=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                         "--no-deps", "--upgrade", "--target", str(PANDAS_LIB), *PANDAS], check=True)
-        check = subprocess.run([sys.executable, "-c", "import pandas; print(pandas.__version__)"],
-                               capture_output=True, text=True, check=True,
-                               env={**os.environ, "PYTHONPATH": str(PANDAS_LIB)})
-    return check.stdout.strip()
+        version = _pandas_version()
+    if version is None:
+        raise RuntimeError(f"pandas does not import from {PANDAS_LIB} after installing it")
+    return version
 
 
-def run_pandas(stack: Stack, job_id: str, csv, classes: list[str]) -> dict:
-    """``bench/pandas_score.py`` on the same file and model.keras, in a fresh process."""
+def _script(stack: Stack, script: str, job_id: str, *args: str, **env: str) -> dict:
+    """``bench/<script>`` on the model.keras that job ``job_id`` registered, in a fresh process; its JSON."""
     model_path = stack.settings.models_store / "artifacts" / job_id / "a1" / "model.keras"
-    env = {**stack.env(), "PYTHONPATH": f"{PROJECT_ROOT}{os.pathsep}{PANDAS_LIB}"}
-    proc = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "pandas_score.py"), "--model",
-                           str(model_path), "--csv", str(csv), "--out", str(stack.tmp / "pandas-scored.csv"),
-                           "--classes", ",".join(classes)], env=env, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / script), "--model", str(model_path), *args],
+                          env={**stack.env(), **env}, capture_output=True, text=True)
     if proc.returncode:
         raise RuntimeError(proc.stderr[-2000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_pandas(stack: Stack, job_id: str, csv, classes: list[str]) -> dict:
+    """``bench/pandas_score.py`` on the same file and model.keras, with pandas from ``bench/out/pandas-lib``."""
+    return _script(stack, "pandas_score.py", job_id, "--csv", str(csv), "--out", str(stack.tmp / "pandas-scored.csv"),
+                   "--classes", ",".join(classes), PYTHONPATH=f"{PROJECT_ROOT}{os.pathsep}{PANDAS_LIB}")
 
 
 def run_bare(stack: Stack, job_id: str, *args: str) -> dict:
     """``bench/bare_predict.py`` on the model.keras that job ``job_id`` registered, in a fresh process."""
-    model_path = stack.settings.models_store / "artifacts" / job_id / "a1" / "model.keras"
-    proc = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "bare_predict.py"), "--model",
-                           str(model_path), *args], env=stack.env(), capture_output=True, text=True)
-    if proc.returncode:
-        raise RuntimeError(proc.stderr[-2000:])
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return _script(stack, "bare_predict.py", job_id, *args)
 
 
 def _platform(stack: Stack, path, name: str) -> dict:

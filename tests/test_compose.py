@@ -87,9 +87,9 @@ def test_the_web_and_serve_stop_within_the_time_honcho_gives_them():
     from honcho.manager import KILL_WAIT
 
     lines = (PROJECT_ROOT / "Procfile").read_text().splitlines()
-    for process, option in (("web", "--workers-kill-timeout"), ("serve", "--workers-kill-timeout")):
+    for process in ("web", "serve"):
         line = next(line for line in lines if line.startswith(f"{process}:"))
-        wait = re.search(rf"{option} (\d+)", line)
+        wait = re.search(r"--workers-kill-timeout (\d+)", line)
         assert wait and int(wait.group(1)) < KILL_WAIT, line
 
 

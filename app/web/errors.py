@@ -39,23 +39,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         if exc.code == 413:  # a body past its limit (a chunked one is only found while reading it): name the limit
-            limit, setting = _body_limit()
+            limit, setting = g.get("body_limit") or (request.max_content_length, "MAX_REQUEST_BYTES")
             return _respond(413, "request_entity_too_large", f"the request body is larger than the limit of "
                             f"{limit:,} bytes ({setting})" if limit else "the request body is too large",
                             details={"limit": limit, "setting": setting})
         return _respond(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
-
-
-def _body_limit() -> tuple[int | None, str]:
-    """The limit this request's body broke, as its setting states it, and the setting's name."""
-    from app.web.factory import PREDICT_ENDPOINT, UPLOAD_ENDPOINTS
-
-    settings = current_app.extensions["trainyard"].settings
-    if request.endpoint in UPLOAD_ENDPOINTS:  # the request cap is this plus 1 MiB for a form's framing
-        return settings.max_upload_bytes, "UPLOAD_MAX_BYTES"
-    if request.endpoint == PREDICT_ENDPOINT:
-        return settings.max_predict_bytes, "MAX_PREDICT_BYTES"
-    return request.max_content_length, "MAX_REQUEST_BYTES"
 
 
 def _audit_tampered(exc: TamperedArtifact) -> None:

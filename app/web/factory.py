@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
 
 from app.config import DEFAULT_SECRET_KEY, Settings
@@ -83,10 +83,13 @@ def _configure(app: Flask, settings: Settings) -> None:
 
     @app.before_request
     def _body_limits():  # before the hostile-input check reads any body
-        if request.endpoint in UPLOAD_ENDPOINTS:
+        # g.body_limit: the limit as its setting states it, for a 413 raised while the body is read (errors.py)
+        if request.endpoint in UPLOAD_ENDPOINTS:  # plus 1 MiB for a form's framing around the file
             request.max_content_length = settings.max_upload_bytes + 1024 * 1024
+            g.body_limit = (settings.max_upload_bytes, "UPLOAD_MAX_BYTES")
         elif request.endpoint == PREDICT_ENDPOINT:
             limit = request.max_content_length = settings.max_predict_bytes
+            g.body_limit = (limit, "MAX_PREDICT_BYTES")
             length = request.content_length
             if length is None and request.environ.get("wsgi.input_terminated"):
                 # Chunked: Werkzeug would cut the body off at the limit without a word, so read one byte past it
