@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.db import make_engine, make_session_factory, session_scope
+from app.db import make_engine, make_read_session_factory, make_session_factory, session_scope
 from app.dispatch import Dispatcher
 from app.models import utcnow
 from app.storage import ArtifactStore, make_store
@@ -29,6 +29,10 @@ class Runtime:
     store: ArtifactStore
     dispatcher: Dispatcher
     clock: Callable[[], datetime] = utcnow
+    reads: sessionmaker[Session] = field(init=False)  # a web request's read-only unit (app.db)
+
+    def __post_init__(self) -> None:
+        self.reads = make_read_session_factory(self.engine)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -21,7 +21,6 @@ from app.services import aliases
 from app.services.datasets import resolve_dataset
 from app.services.events import add_event
 from app.services.idempotency import job_for_key
-from app.services.job_reads import get_job
 from app.services.queues import QUEUES
 from app.services.submission import MODEL_NAME
 from app.services.transitions import transition
@@ -71,7 +70,8 @@ def submit_infer_job(session: Session, raw: Mapping[str, Any], *, created_by: st
     add_event(session, job.id, "status", status=JobStatus.QUEUED, queue=queue,
               scores_with=f"{model_name} v{version.version}", **resolved)
     session.flush()
-    return get_job(session, job.id), True
+    return JobView.of(job, dataset.name, dataset.version, None,
+                      {"model_name": model_name, "version": version.version}), True
 
 
 def _resolve(session: Session, raw: Mapping[str, Any], errors: dict[str, str]) -> tuple[ModelVersion | None, dict]:

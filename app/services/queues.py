@@ -24,11 +24,15 @@ def dispatchable(session: Session, job_id: str) -> list[tuple[str, str]]:
     return out
 
 
-def mark_dispatched(session: Session, job_ids: list[str]) -> None:
-    """Remember when the doorbell was rung, so the reconciler knows which jobs to ring again."""
-    if job_ids:
-        session.execute(update(Job).where(Job.id.in_(job_ids), Job.status == JobStatus.QUEUED)
-                        .values(dispatched_at=utcnow()).execution_options(synchronize_session=False))
+def mark_dispatched(session: Session, job_ids: list[str]) -> list[tuple[str, str]]:
+    """Remember when the doorbell was rung, so the reconciler knows which jobs to ring again; returns the
+    (id, queue) of the queued jobs among ``job_ids`` that it marked (one statement: UPDATE ... RETURNING)."""
+    if not job_ids:
+        return []
+    marked = session.execute(update(Job).where(Job.id.in_(job_ids), Job.status == JobStatus.QUEUED)
+                             .values(dispatched_at=utcnow()).returning(Job.id, Job.queue)
+                             .execution_options(synchronize_session=False))
+    return [(job_id, queue) for job_id, queue in marked]
 
 
 def unmark_dispatched(session: Session, job_ids: list[str]) -> None:

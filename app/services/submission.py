@@ -19,8 +19,7 @@ from app.services import workers
 from app.services.datasets import resolve_dataset
 from app.services.events import add_event
 from app.services.idempotency import job_for_key
-from app.services.job_reads import get_job
-from app.services.versions import resolve_version
+from app.services.versions import resolve_version, version_refs
 from app.services.views import JobView
 from app.services.worker_kinds import unavailable_kind
 
@@ -152,4 +151,10 @@ def submit_train_job(session: Session, raw: Mapping[str, Any], *, created_by: st
         else:
             add_event(session, j.id, "status", status=JobStatus.QUEUED, queue=queue)
     session.flush()
-    return get_job(session, job.id), True
+    return _view(session, job, dataset), True
+
+
+def _view(session: Session, job: Job, dataset: Dataset) -> JobView:
+    """The new job as a read would show it, from the rows just inserted (no read back)."""
+    refs = version_refs(session, {job.input_version_id}) if job.input_version_id else {}
+    return JobView.of(job, dataset.name, dataset.version, None, refs.get(job.input_version_id))

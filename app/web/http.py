@@ -20,11 +20,12 @@ def runtime() -> Runtime:
 
 def request_session() -> Session:
     """The request's one unit of work for reading: the guard's token check and a read route's query share
-    it (one connection, one transaction a request), opened at first use and ended by ``end_request_session``.
-    Writes go through a use-case, which opens its own."""
+    it (one connection a request; on PostgreSQL in autocommit, see ``app.db.make_read_session_factory``),
+    opened at first use and ended by ``end_request_session``. It never writes (a flush raises): writes go
+    through a use-case, which opens its own."""
     found = g.get("_db")
     if found is None:
-        found = g._db = runtime().sessions()
+        found = g._db = runtime().reads()
     return found
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.services.batch import submit_infer_job
 from app.services.idempotency import job_for_key, scoped_key
-from app.services.queues import dispatchable, mark_dispatched
+from app.services.queues import mark_dispatched
 from app.services.submission import submit_train_job
 from app.services.usecases.deps import Deps
 from app.services.usecases.doorbell import ring_marked
@@ -43,8 +43,8 @@ def _submit(deps: Deps, submit: Submit, raw: Mapping[str, Any], created_by: str 
     try:
         with deps.session() as session:
             job, created = submit(session, raw, created_by=created_by, idempotency_key=idempotency_key)
-            to_ring = dispatchable(session, job.id) if created else []
-            mark_dispatched(session, [job_id for job_id, _ in to_ring])  # in this commit: see ring_marked
+            # Marked rung in this commit (see ring_marked): the job, and the stage it waits for if any.
+            to_ring = mark_dispatched(session, [job.id, *filter(None, [job.depends_on])]) if created else []
     except IntegrityError:
         if not idempotency_key:
             raise

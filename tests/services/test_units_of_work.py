@@ -1,0 +1,90 @@
+"""The two kinds of unit of work (app.db): a use-case's transaction, and a web request's read-only unit,
+which never writes and on PostgreSQL runs without a transaction (no BEGIN, no ROLLBACK round trips)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import redis
+from sqlalchemy import create_engine, func, select, text
+
+from app.db import ReadOnlyUnit, make_read_session_factory, make_session_factory
+from app.models import AuditEntry
+from app.services import audit, job_reads
+from app.services.submission import submit_train_job
+from app.services.usecases.submit import submit_training
+from tests.support import train_body
+
+
+def _audit_rows(rt) -> int:
+    with rt.session() as s:
+        return s.scalar(select(func.count()).select_from(AuditEntry))
+
+
+def test_the_read_unit_refuses_a_write_and_nothing_is_stored(db_stack):
+    rt = db_stack.runtime
+    before = _audit_rows(rt)
+    session = rt.reads()
+    try:
+        audit.record(session, "someone", "job.submit", "/api/v1/jobs/x")
+        with pytest.raises(ReadOnlyUnit, match="never writes"):
+            session.flush()
+    finally:
+        session.close()
+    assert _audit_rows(rt) == before
+
+
+def test_a_request_read_runs_outside_a_transaction_on_postgresql(db_stack):
+    if db_stack.runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps its (local) transaction for one snapshot across a read")
+    session = db_stack.runtime.reads()
+    try:
+        session.execute(text("SELECT pg_sleep(0.02)"))
+        # In a transaction, xact_start is the first statement's start; in autocommit, this statement's.
+        same = session.execute(text("SELECT xact_start = query_start FROM pg_stat_activity "
+                                    "WHERE pid = pg_backend_pid()")).scalar_one()
+    finally:
+        session.close()
+    assert same is True
+
+
+def test_a_connection_back_from_a_read_is_transactional_again(db_stack):
+    """Both factories share one pooled connection here: a write unit after a read still rolls back whole."""
+    engine = create_engine(db_stack.settings.database_url, pool_size=1, max_overflow=0)
+    try:
+        reads, writes = make_read_session_factory(engine), make_session_factory(engine)
+        with reads() as r:
+            r.execute(text("SELECT 1"))
+        s = writes()
+        try:
+            audit.record(s, "someone", "job.submit", "/api/v1/jobs/rolled-back")
+            s.flush()
+            s.rollback()
+        finally:
+            s.close()
+        with writes() as s:
+            kept = s.scalar(select(func.count()).select_from(AuditEntry)
+                            .where(AuditEntry.target == "/api/v1/jobs/rolled-back"))
+        assert kept == 0
+    finally:
+        engine.dispose()
+
+
+def test_a_submission_marks_its_queued_jobs_rung_and_rings_them(db_stack, model_name):
+    """One UPDATE ... RETURNING marks and names the jobs to ring: a staged kind's waiting job is not rung,
+    its queued stage is, and its message is in Redis."""
+    rt = db_stack.runtime
+    body = {"kind": "hierarchical", "dataset": "pang_lee_polarity", "model_name": model_name,
+            "params": {"corpus": "lee_background", "epochs": 1}}
+    job, created = submit_training(rt, body)
+    assert created and job.status == "waiting" and job.depends_on
+    with rt.session() as s:
+        marked = dict(s.execute(text("SELECT id, dispatched_at FROM jobs WHERE id IN (:a, :b)"),
+                                {"a": job.id, "b": job.depends_on}).all())
+    assert marked[job.depends_on] is not None and marked[job.id] is None
+    sent = {json.loads(m)["headers"]["id"] for m in redis.Redis.from_url(rt.settings.redis_url).lrange("cpu", 0, -1)}
+    assert job.depends_on in sent and job.id not in sent
+    with rt.session() as s:
+        plain, created_plain = submit_train_job(s, train_body(f"{model_name}-plain"))
+        read_back = job_reads.get_job(s, plain.id)
+    assert created_plain and plain == read_back  # the view built from the inserted rows is what a read shows
