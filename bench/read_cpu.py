@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-QUEUE = "cpu"  # the submissions' queue, on Redis database 14 unless REDIS_URL says: emptied at the end
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
+QUEUE = "cpu"  # the submissions' queue, on Redis database 12 unless REDIS_URL says: emptied at the end
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12")
 
 
 def _app(tmp: Path, jobs: int, backend: str):

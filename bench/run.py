@@ -50,6 +50,9 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--peer-jobs", type=int, help="(p): jobs and runs (default 100,000, quick 10,000)")
     p.add_argument("--quick", action="store_true", help="small N and short runs (a smoke test)")
     p.add_argument("--redis-db", type=int, default=14, help="Redis database number to use (flushed)")
+    p.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
+                   help="the stack's database: a temp SQLite file (default), or a fresh database on the test "
+                        "PostgreSQL (TEST_POSTGRES_URL), dropped at the end")
     args = p.parse_args()
     args.only = [x.strip() for x in args.only.split(",") if x.strip()]
     if args.peers and "p" not in args.only:
@@ -86,10 +89,11 @@ def main() -> int:
                                  seconds=args.peer_seconds or (3 if q else 10),
                                  n_jobs=args.peer_jobs or (10_000 if q else 100_000)),
     }
-    stack = Stack(redis_db=args.redis_db)
+    stack = Stack(redis_db=args.redis_db, backend=args.database)
     rows: list[Row] = []
     try:
-        print(f"stack in {stack.tmp}, Redis db {args.redis_db}, port {stack.port}", file=sys.stderr)
+        print(f"stack in {stack.tmp} on {args.database}, Redis db {args.redis_db}, port {stack.port}",
+              file=sys.stderr)
         stack.prepare()
         stack.start_web()
         for name in ALL + OPT_IN:

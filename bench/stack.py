@@ -1,4 +1,5 @@
-"""A throwaway live Trainyard stack: temp SQLite + store, its own Redis db, web, serve and Celery workers."""
+"""A throwaway live Trainyard stack: a temp SQLite file (or a fresh PostgreSQL database) + store, its own Redis
+db, web, serve and Celery workers."""
 from __future__ import annotations
 
 import os
@@ -21,7 +22,7 @@ from app.migrate import upgrade
 from app.runtime import Runtime
 from app.services.datasets import ensure_builtin_datasets
 from tests.commands import serve_args, web_args
-from tests.support import admin_token, free_port, wait_until
+from tests.support import admin_token, create_database, free_port, wait_until
 
 PY = sys.executable
 DONE = ("succeeded", "failed", "cancelled")
@@ -45,11 +46,19 @@ class Stack:
     # Authorization header of an admin's API token, made by prepare(); every request of the benchmarks sends it.
     auth: dict[str, str] = field(default_factory=dict)
     serve_job: str = ""  # the job whose version the serving benchmarks (bench/serve_*.py) use, once trained
+    # "sqlite" (the embedded default), or "postgresql": a fresh database on the test server of tests/support.py
+    # (TEST_POSTGRES_URL), dropped by close(); what compose and production run.
+    backend: str = "sqlite"
+    database_url: str = ""
+    _drop_database: Any = None
+
+    def __post_init__(self) -> None:
+        self.database_url, self._drop_database = create_database(self.backend, self.tmp)
 
     @property
     def settings(self) -> Settings:
         """The settings every process of this stack shares."""
-        return Settings(database_url=f"sqlite:///{self.tmp / 'bench.db'}",
+        return Settings(database_url=self.database_url,
                         redis_url=f"{os.environ.get('BENCH_REDIS_URL', 'redis://127.0.0.1:6379')}/{self.redis_db}",
                         models_store=self.tmp / "store", secret_key="bench-secret-key-not-for-production",
                         serve_url=self.serve_base)
@@ -78,7 +87,7 @@ class Stack:
         return redis.Redis.from_url(self.settings.redis_url)
 
     def prepare(self) -> None:
-        """Flush the Redis db, migrate the SQLite file and register the built-in datasets."""
+        """Flush the Redis db, migrate the database and register the built-in datasets."""
         r = self.redis()
         if r.dbsize():
             print(f"warning: Redis db {self.redis_db} had {r.dbsize()} keys; flushing it", file=sys.stderr)
@@ -178,6 +187,7 @@ class Stack:
         except redis.RedisError as exc:
             print(f"warning: could not flush Redis db {self.redis_db}: {exc}", file=sys.stderr)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        self._drop_database()
 
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST a job; return its JSON (raises on a non-201 answer)."""

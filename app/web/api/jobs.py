@@ -10,7 +10,7 @@ from app.services.usecases.cancel import cancel_job as cancel
 from app.services.usecases.submit import submit_batch, submit_training
 from app.web.api import bp
 from app.web.api.parse import int_arg, json_object
-from app.web.auth.guard import actor, require_owner_or_admin
+from app.web.auth.guard import actor, audit_in_unit, require_owner_or_admin
 from app.web.http import request_session, runtime, send_artifact
 
 
@@ -37,7 +37,7 @@ def submit_job():
         raise Invalid({"idempotency_key": "must be a string of 1-128 characters"})
     submit = submit_training if job_type == "train" else submit_batch
     job, created = submit(runtime(), {k: v for k, v in body.items() if k != "type"}, created_by=actor(),
-                          idempotency_key=key)
+                          idempotency_key=key, audit=audit_in_unit(lambda made: url_for("api.get_job", job_id=made.id)))
     response = jsonify(_job_json(job))
     response.status_code = 201 if created else 200
     response.headers["Location"] = url_for("api.get_job", job_id=job.id)

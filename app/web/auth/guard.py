@@ -5,6 +5,7 @@ cookie-authenticated state-changing requests. Successful audited calls are logge
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, jsonify, redirect, request, session, url_for
@@ -123,9 +124,26 @@ def _audit_detail() -> dict[str, Any]:
     return detail
 
 
+def audit_in_unit(target_of: Callable[[Any], str]) -> Callable[[Any, Any], None]:
+    """This request's audit row, for a use-case that takes ``audit``: written in the use-case's own unit of
+    work, named ``target_of(what it made)``, so the write and its audit row commit together (a failed
+    audit write after a committed job was a 500 that invited a resubmission). The after-response hook
+    then skips the request."""
+    user, action = current_user(), AUDITED[request.endpoint or ""]
+    address, detail = request.remote_addr, _audit_detail()
+
+    def write(session, made) -> None:
+        audit.record(session, user.username if user else None, action, target_of(made), address=address,
+                     detail=detail)
+        g.audited_in_unit = True
+
+    return write
+
+
 def audit_response(response: Response) -> Response:
+    """Successful audited calls, after the response, in a unit of their own (unless written in the call's)."""
     action = AUDITED.get(request.endpoint or "")
-    if action and response.status_code < 400:
+    if action and response.status_code < 400 and not g.get("audited_in_unit"):
         user = current_user()
         target = response.headers.get("Location") or request.path
         with _rt().session() as s:

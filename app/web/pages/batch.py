@@ -9,7 +9,7 @@ from app.domain.errors import Invalid
 from app.kinds import Input, kinds_taking
 from app.services import datasets, registry
 from app.services.usecases.submit import submit_batch
-from app.web.auth.guard import actor
+from app.web.auth.guard import actor, audit_in_unit
 from app.web.http import runtime
 from app.web.pages import bp
 
@@ -56,8 +56,8 @@ def submit_batch_job():
     try:
         if errors:
             raise Invalid(errors)
-        job, _ = submit_batch(runtime(), raw, created_by=actor(),
-                              idempotency_key=values["idempotency_key"] or None)
+        job, _ = submit_batch(runtime(), raw, created_by=actor(), idempotency_key=values["idempotency_key"] or None,
+                              audit=audit_in_unit(lambda made: url_for("web.job_detail", job_id=made.id)))
     except Invalid as exc:
         return render_template("new_batch_job.html", **_context(values, {**exc.fields, **errors})), 422
     return redirect(url_for("web.job_detail", job_id=job.id), code=303)

@@ -18,7 +18,7 @@ from app.services.usecases import promote as moves
 from app.services.usecases.cancel import cancel_job as cancel
 from app.services.usecases.submit import submit_training
 from app.services.usecases.upload import upload_dataset as upload_file
-from app.web.auth.guard import actor, require_owner_or_admin
+from app.web.auth.guard import actor, audit_in_unit, require_owner_or_admin
 from app.web.http import runtime, send_artifact
 from app.web.pages import bp
 
@@ -96,7 +96,8 @@ def submit_job():
            "queue": form.get("queue", "cpu"), "gpus": form.get("gpus") or None, "params": params}
     try:
         job, _ = submit_training(runtime(), raw, created_by=actor(),
-                                 idempotency_key=form.get("idempotency_key") or None)
+                                 idempotency_key=form.get("idempotency_key") or None,
+                                 audit=audit_in_unit(lambda made: url_for("web.job_detail", job_id=made.id)))
     except Invalid as exc:
         values = {**raw, **{f"params.{k}": v for k, v in params.items()},
                   "idempotency_key": form.get("idempotency_key")}
