@@ -51,18 +51,26 @@ class ReadOnlyUnit(RuntimeError):
 
 
 def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for a web request's reads, which never write (a flush raises ``ReadOnlyUnit``).
+    """Sessions for a web request's reads, which never write: an INSERT, UPDATE or DELETE through one, ORM
+    or Core, raises ``ReadOnlyUnit`` before it reaches the database, as does a flush of added objects.
 
     On PostgreSQL they run in autocommit: at READ COMMITTED every statement takes its own snapshot even
     inside a transaction, so BEGIN and the closing ROLLBACK bought nothing and cost two of a token-checked
-    read's four round trips. SQLite keeps its transaction (local, and one snapshot for the whole read).
+    read's four round trips. (Python's sqlite3 never sends BEGIN before a SELECT: on SQLite nothing changes.)
     """
-    if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    factory = sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    options = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
+    reads = engine.execution_options(trainyard_unit="read", **options)  # its own events, the same pool
+
+    @event.listens_for(reads, "before_cursor_execute")
+    def _refuse_writes(_conn, _cursor, statement, _params, context, _many) -> None:
+        if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+            raise ReadOnlyUnit(f"the request's read unit of work never writes ({statement.split()[0]}): "
+                               "use a use-case's own unit")
+
+    factory = sessionmaker(reads, expire_on_commit=False, autoflush=False)
 
     @event.listens_for(factory, "before_flush")
-    def _refuse(session, _flush_context, _instances) -> None:
+    def _refuse_flush(session, _flush_context, _instances) -> None:
         if session.new or session.dirty or session.deleted:
             raise ReadOnlyUnit("the request's read unit of work never writes: use a use-case's own unit")
 

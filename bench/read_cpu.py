@@ -5,7 +5,8 @@ read, list 50 newest, and a job submission (POST).
 throwaway database (SQLite, or a fresh database on the test PostgreSQL) with N seeded jobs, a member's token
 and a live worker's row, driven by Flask's test client (no sockets, no HTTP server), alternating the routes
 in R rounds of 500 requests (list: 50, submit: 200) and printing the median CPU microseconds per request.
-A submission also sends its Celery message to the Redis of ``REDIS_URL`` (a bench queue nobody reads). CPU
+A submission also sends its Celery message to Redis database 12 (of ``BENCH_REDIS_URL``, as bench/stack.py reads
+it; never the platform's ``REDIS_URL``), where nothing reads it; the queue is deleted at the end. CPU
 time of this process (``time.process_time``), not wall time: on a shared, loaded machine it moves far less
 than wall time does, so two commits can be compared by running this on each. The ratios that matter:
 ``me - const`` is what authentication costs, ``job - me`` what the read itself costs.
@@ -28,13 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-QUEUE = "cpu"  # the submissions' queue, on Redis database 12 unless REDIS_URL says: emptied at the end
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12")
+QUEUE = "cpu"  # the submissions' queue, in a Redis database of the bench's own: deleted at the end
+REDIS_URL = f"{os.environ.get('BENCH_REDIS_URL', 'redis://127.0.0.1:6379')}/12"
 
 
 def _app(tmp: Path, jobs: int, backend: str):
     """The app with ``jobs`` seeded jobs, a constant route, a model with an alias, a live worker's row
-    and a member's token; returns (app, token, job ids, drop the database)."""
+    and a member's token; returns (app, token, job ids, a refresh of the live worker row, drop the database)."""
     from flask import jsonify
 
     from app import create_app
@@ -60,8 +61,11 @@ def _app(tmp: Path, jobs: int, backend: str):
         ensure_builtin_datasets(s)
         accounts.create_user(s, "bench-member", secrets.token_urlsafe(16), "member")
         _, token = tokens.create_token(s, "bench-member", "bench")
-        worker_rows.record_beat(s, f"{QUEUE}@bench", host="bench", pid=os.getpid(), queues=[QUEUE], gpus=[],
-                                kinds={"installed": {"mlp": {"package": "trainyard", "version": "0"}}})
+
+    def beat() -> None:  # a live worker that has the kind: every round, so the submissions check it each time
+        with rt.session() as s:
+            worker_rows.record_beat(s, f"{QUEUE}@bench", host="bench", pid=os.getpid(), queues=[QUEUE], gpus=[],
+                                    kinds={"installed": {"mlp": {"package": "trainyard", "version": "0"}}})
 
     class _Stack:  # what seed_jobs reads of a bench stack
         pass
@@ -85,20 +89,20 @@ def _app(tmp: Path, jobs: int, backend: str):
         redis.Redis.from_url(REDIS_URL).delete(QUEUE)  # the messages this probe sent
         drop()
 
-    return app, token, ids, cleanup
+    return app, token, ids, beat, cleanup
 
 
 def measure(jobs: int = 2000, rounds: int = 7, backend: str = "sqlite") -> dict[str, float]:
     """Median CPU microseconds per request for each route."""
     with tempfile.TemporaryDirectory(prefix="bench-read-cpu-") as tmp:
-        app, token, ids, cleanup = _app(Path(tmp), jobs, backend)
+        app, token, ids, beat, cleanup = _app(Path(tmp), jobs, backend)
         try:
-            return _rounds(app, token, ids, rounds)
+            return _rounds(app, token, ids, rounds, beat)
         finally:
             cleanup()
 
 
-def _rounds(app, token: str, ids: list[str], rounds: int) -> dict[str, float]:
+def _rounds(app, token: str, ids: list[str], rounds: int, beat) -> dict[str, float]:
     client, auth = app.test_client(), {"Authorization": f"Bearer {token}"}
     body = {"kind": "mlp", "dataset": "iris", "model_name": "bench-cpu", "params": {"epochs": 1}}
 
@@ -112,6 +116,7 @@ def _rounds(app, token: str, ids: list[str], rounds: int) -> dict[str, float]:
 
     found: dict[str, list[float]] = {"const": [], "me": [], "job": [], "alias": [], "list50": [], "submit": []}
     for _ in range(rounds):
+        beat()
         found["const"].append(cpu_us(lambda _i: "/bench/constant", 500))
         found["me"].append(cpu_us(lambda _i: "/api/v1/me", 500, auth))
         found["job"].append(cpu_us(lambda i: f"/api/v1/jobs/{ids[i]}", 500, auth))

@@ -21,8 +21,8 @@ def runtime() -> Runtime:
 def request_session() -> Session:
     """The request's one unit of work for reading: the guard's token check and a read route's query share
     it (one connection a request; on PostgreSQL in autocommit, see ``app.db.make_read_session_factory``),
-    opened at first use and ended by ``end_request_session``. It never writes (a flush raises): writes go
-    through a use-case, which opens its own."""
+    opened at first use and ended by ``end_request_session``. It never writes (a write through it raises
+    ``ReadOnlyUnit``): writes go through a use-case, which opens its own."""
     found = g.get("_db")
     if found is None:
         found = g._db = runtime().reads()
@@ -30,9 +30,8 @@ def request_session() -> Session:
 
 
 def end_request_session(exc: BaseException | None = None) -> None:
-    """End the request's read-only unit of work: close it (its transaction rolls back; there is nothing to
-    commit, since writes, a token's ``last_used_at`` included, go through units of work of their own, and a
-    commit cost a read about a tenth of its CPU). Never raises: the response is already made."""
+    """End the request's read-only unit of work: close it (there is nothing to commit: writes, a token's
+    ``last_used_at`` included, go through units of work of their own). Never raises: the response is made."""
     found = g.pop("_db", None)
     if found is None:
         return

@@ -6,10 +6,10 @@ import json
 
 import pytest
 import redis
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, delete, func, insert, select, text, update
 
 from app.db import ReadOnlyUnit, make_read_session_factory, make_session_factory
-from app.models import AuditEntry
+from app.models import AuditEntry, utcnow
 from app.services import audit, job_reads
 from app.services.submission import submit_train_job
 from app.services.usecases.submit import submit_training
@@ -22,6 +22,7 @@ def _audit_rows(rt) -> int:
 
 
 def test_the_read_unit_refuses_a_write_and_nothing_is_stored(db_stack):
+    """ORM or Core: on PostgreSQL, where it runs in autocommit, a write that got through would be kept."""
     rt = db_stack.runtime
     before = _audit_rows(rt)
     session = rt.reads()
@@ -29,14 +30,24 @@ def test_the_read_unit_refuses_a_write_and_nothing_is_stored(db_stack):
         audit.record(session, "someone", "job.submit", "/api/v1/jobs/x")
         with pytest.raises(ReadOnlyUnit, match="never writes"):
             session.flush()
+        session.expunge_all()
+        for statement in (insert(AuditEntry).values(at=utcnow(), action="job.submit", target="core", detail={}),
+                          update(AuditEntry).values(target="changed"), delete(AuditEntry)):
+            with pytest.raises(ReadOnlyUnit, match="never writes"):
+                session.execute(statement)
+            with pytest.raises(ReadOnlyUnit, match="never writes"):
+                session.connection().execute(statement)
     finally:
         session.close()
     assert _audit_rows(rt) == before
+    with rt.session() as s:  # the same pool's write units still write
+        audit.record(s, "someone", "job.submit", "/api/v1/jobs/y")
+    assert _audit_rows(rt) == before + 1
 
 
 def test_a_request_read_runs_outside_a_transaction_on_postgresql(db_stack):
     if db_stack.runtime.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite keeps its (local) transaction for one snapshot across a read")
+        pytest.skip("PostgreSQL only: Python's sqlite3 sends no BEGIN before a SELECT anyway")
     session = db_stack.runtime.reads()
     try:
         session.execute(text("SELECT pg_sleep(0.02)"))
