@@ -15,7 +15,10 @@ from pathlib import Path
 from app.data.formats.labels import MAX_CLASSES, MAX_LABEL_CHARS, LabelCounts
 from app.data.formats.textio import CsvFile
 
-BLOCK = 16 * 1024 * 1024
+# Small blocks keep Arrow's memory flat, whatever the file's size: with 16 MiB blocks a 100 MiB file held
+# 345 MiB and a 300 MiB one 545 MiB (the parsed float64 columns of several blocks in flight); with 1 MiB
+# blocks both hold about 50 MiB, and the check is no slower (bench/RESULTS.md, 2026-11-28).
+BLOCK = 1024 * 1024
 FAST_ENCODINGS = ("utf-8", "utf-8-sig", "ascii")
 MAX_RAW_LABELS = 4 * MAX_CLASSES  # distinct labels before stripping; beyond it the exact path decides
 
