@@ -18,6 +18,7 @@ def _npz(**arrays) -> bytes:
     return buf.getvalue()
 
 
+WIDE = (",".join(f"column_{i:06d}" for i in range(12_000)) + ",label\n1,x\n").encode()  # 168,000 characters
 BAD = [
     ("tabular", b"", {}, "file", "empty"),
     ("tabular", b"a,b,label\n", {}, "file", "no data rows"),
@@ -35,6 +36,9 @@ BAD = [
     ("tabular", b"a,label\n1,x\n2,y\n", {"encoding": "klingon"}, "encoding", "unknown encoding"),
     ("tabular", b"a,label\n1,x\n2,y\n", {"colour": "red"}, "colour", "not an option"),
     ("spreadsheet", b"a,label\n1,x\n", {}, "kind", "must be one of"),
+    # A header longer than the csv module's field limit under some candidate delimiter (was a 500):
+    ("tabular", WIDE, {}, "file", "12,001 columns"),
+    ("tabular", WIDE, {"purpose": "scoring"}, "file", "12,001 columns"),
 ]
 
 
