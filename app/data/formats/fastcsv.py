@@ -17,7 +17,8 @@ from app.data.formats.textio import CsvFile
 
 # Small blocks keep Arrow's memory flat, whatever the file's size: with 16 MiB blocks a 100 MiB file held
 # 345 MiB and a 300 MiB one 545 MiB (the parsed float64 columns of several blocks in flight); with 1 MiB
-# blocks both hold about 50 MiB, and the check is no slower (bench/RESULTS.md, 2026-11-28).
+# blocks both hold about 50 MiB, and the check is no slower (bench/RESULTS.md, 2026-11-28). A row longer
+# than a block is an Arrow error, so the exact check decides: it refuses lines over 1 MiB anyway.
 BLOCK = 1024 * 1024
 FAST_ENCODINGS = ("utf-8", "utf-8-sig", "ascii")
 MAX_RAW_LABELS = 4 * MAX_CLASSES  # distinct labels before stripping; beyond it the exact path decides

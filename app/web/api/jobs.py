@@ -14,12 +14,16 @@ from app.web.auth.guard import actor, audit_in_unit, require_owner_or_admin
 from app.web.http import request_session, runtime, send_artifact
 
 
+def _job_url(job) -> str:
+    return url_for("api.get_job", job_id=job.id)
+
+
 def _job_json(job, outputs=None) -> dict:
     out = job.to_dict()
     if outputs is not None:
         out["outputs"] = [{**o.to_dict(), "url": url_for("api.download_output", job_id=job.id, filename=o.name)}
                           for o in outputs]
-    out["url"] = url_for("api.get_job", job_id=job.id, _external=False)
+    out["url"] = _job_url(job)
     if job.version is not None:
         out["version_url"] = url_for("api.get_version", name=job.model_name, version=job.version)
     return out
@@ -37,10 +41,10 @@ def submit_job():
         raise Invalid({"idempotency_key": "must be a string of 1-128 characters"})
     submit = submit_training if job_type == "train" else submit_batch
     job, created = submit(runtime(), {k: v for k, v in body.items() if k != "type"}, created_by=actor(),
-                          idempotency_key=key, audit=audit_in_unit(lambda made: url_for("api.get_job", job_id=made.id)))
+                          idempotency_key=key, audit=audit_in_unit(_job_url))
     response = jsonify(_job_json(job))
     response.status_code = 201 if created else 200
-    response.headers["Location"] = url_for("api.get_job", job_id=job.id)
+    response.headers["Location"] = _job_url(job)
     return response
 
 
