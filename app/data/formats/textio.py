@@ -252,8 +252,7 @@ def read_header(lines: Lines, delimiter: str | None) -> CsvFile:
 
 
 def _field_count(line: str, delimiter: str) -> int:
-    """How many fields ``line`` splits into with ``delimiter`` (quotes respected); 0 when a field would pass
-    the csv module's field limit (a wide header read with a delimiter it does not use is one huge field)."""
+    """Fields of ``line`` split by ``delimiter`` (quotes respected); 0 past the csv module's field limit."""
     try:
         return len(next(csv.reader([line], delimiter=delimiter), []))
     except csv.Error:
