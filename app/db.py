@@ -50,6 +50,23 @@ class ReadOnlyUnit(RuntimeError):
     use-case)."""
 
 
+READ_UNIT = "trainyard_unit"  # the execution option that marks the read unit's statements
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def _refuse_read_unit_writes(_cursor, statement, *rest) -> None:
+    """A write through the read unit raises before it reaches the database. A dialect hook (its shapes:
+    cursor, statement, [parameters,] context): a writer's statement pays one attribute check, where an
+    event on the read unit's engine cost each of its statements ~20 µs (bench/RESULTS.md)."""
+    context = rest[-1]
+    if not context.execution_options.get(READ_UNIT):
+        return
+    if (context.isinsert or context.isupdate or context.isdelete
+            or (context.compiled is None and statement.lstrip()[:6].upper() in _WRITES)):  # a driver-level string
+        raise ReadOnlyUnit(f"the request's read unit of work never writes ({statement.split()[0]}): "
+                           "use a use-case's own unit")
+
+
 def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions for a web request's reads, which never write: an INSERT, UPDATE or DELETE through one, ORM
     or Core, raises ``ReadOnlyUnit`` before it reaches the database, as does a flush of added objects.
@@ -59,13 +76,10 @@ def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
     read's four round trips. (Python's sqlite3 never sends BEGIN before a SELECT: on SQLite nothing changes.)
     """
     options = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
-    reads = engine.execution_options(trainyard_unit="read", **options)  # its own events, the same pool
-
-    @event.listens_for(reads, "before_cursor_execute")
-    def _refuse_writes(_conn, _cursor, statement, _params, context, _many) -> None:
-        if context is not None and (context.isinsert or context.isupdate or context.isdelete):
-            raise ReadOnlyUnit(f"the request's read unit of work never writes ({statement.split()[0]}): "
-                               "use a use-case's own unit")
+    reads = engine.execution_options(**{READ_UNIT: "read"}, **options)  # the same pool and dialect
+    for hook in ("do_execute", "do_executemany", "do_execute_no_params"):
+        if not event.contains(engine, hook, _refuse_read_unit_writes):
+            event.listen(engine, hook, _refuse_read_unit_writes)
 
     factory = sessionmaker(reads, expire_on_commit=False, autoflush=False)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEntry, utcnow
@@ -24,10 +24,15 @@ class AuditView:
         return dict(self.__dict__)
 
 
+_INSERT_AUDIT = insert(AuditEntry.__table__)
+
+
 def record(session: Session, actor: str | None, action: str, target: str = "", *,
            address: str | None = None, detail: dict[str, Any] | None = None) -> None:
-    session.add(AuditEntry(at=utcnow(), actor=actor, action=action, target=target[:255], address=address,
-                           detail=detail or {}))
+    """Insert the row now, with Core (see ``app.services.events.add_event``); it commits with the session."""
+    session.connection().execute(_INSERT_AUDIT, {"at": utcnow(), "actor": actor, "action": action,
+                                                 "target": target[:255], "address": address,
+                                                 "detail": detail or {}})
 
 
 def entries(session: Session, *, action: str | None = None, actor: str | None = None,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.data.builtin import BUILTINS
@@ -52,6 +52,12 @@ def list_datasets(session: Session) -> list[DatasetView]:
     return [DatasetView.of(d) for d in rows]
 
 
+# Built once: every submission resolves its dataset (see app.services.workers._LIVE).
+_ONE_VERSION = select(Dataset).where(Dataset.name == bindparam("name"), Dataset.version == bindparam("version"))
+_NEWEST = select(Dataset).where(Dataset.name == bindparam("name"), Dataset.version == (
+    select(func.max(Dataset.version)).where(Dataset.name == bindparam("name")).scalar_subquery()))
+
+
 def resolve_dataset(session: Session, ref: Any) -> Dataset:
     """Find a dataset by ``"name"`` (newest version) or ``"name:version"``.
 
@@ -61,15 +67,12 @@ def resolve_dataset(session: Session, ref: Any) -> Dataset:
     if not isinstance(ref, str) or not ref.strip():
         raise NotFound("dataset must be a dataset name such as 'digits' or 'digits:1'")
     name, _, version_text = ref.strip().partition(":")
-    query = select(Dataset).where(Dataset.name == name)
     if version_text:
         if not version_text.isdecimal() or not version_text.isascii() or len(version_text) > 9:
             raise NotFound(f"dataset version {version_text!r} is not a number")
-        query = query.where(Dataset.version == int(version_text))
+        found = session.scalars(_ONE_VERSION, {"name": name, "version": int(version_text)}).first()
     else:
-        newest = select(func.max(Dataset.version)).where(Dataset.name == name).scalar_subquery()
-        query = query.where(Dataset.version == newest)
-    found = session.scalars(query).first()
+        found = session.scalars(_NEWEST, {"name": name}).first()
     if found is None:
         raise NotFound(f"no dataset {ref!r}")
     return found

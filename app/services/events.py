@@ -3,15 +3,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import NotFound
 from app.models import Job, JobEvent, utcnow
 
+_INSERT_EVENT = insert(JobEvent.__table__)
+
 
 def add_event(session: Session, job_id: str, kind: str, **payload: Any) -> None:
-    session.add(JobEvent(job_id=job_id, kind=kind, payload=payload, at=utcnow()))
+    """Insert the event now, with Core (an ORM add and its flush cost ~110 µs more; every submission,
+    status change and epoch writes one). The job's row must already be in the database."""
+    session.connection().execute(_INSERT_EVENT, {"job_id": job_id, "kind": kind, "payload": payload,
+                                                 "at": utcnow()})
 
 
 def job_events(session: Session, job_id: str, after: int = 0) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.status import JobStatus
@@ -24,14 +24,18 @@ def dispatchable(session: Session, job_id: str) -> list[tuple[str, str]]:
     return out
 
 
+# Built once: every submission runs it (see app.services.workers._LIVE).
+_MARK = (update(Job).where(Job.id.in_(bindparam("ids", expanding=True)), Job.status == JobStatus.QUEUED)
+         .values(dispatched_at=bindparam("now")).returning(Job.id, Job.queue)
+         .execution_options(synchronize_session=False))
+
+
 def mark_dispatched(session: Session, job_ids: list[str]) -> list[tuple[str, str]]:
     """Remember when the doorbell was rung, so the reconciler knows which jobs to ring again; returns the
     (id, queue) of the queued jobs among ``job_ids`` that it marked (one statement: UPDATE ... RETURNING)."""
     if not job_ids:
         return []
-    marked = session.execute(update(Job).where(Job.id.in_(job_ids), Job.status == JobStatus.QUEUED)
-                             .values(dispatched_at=utcnow()).returning(Job.id, Job.queue)
-                             .execution_options(synchronize_session=False))
+    marked = session.execute(_MARK, {"ids": job_ids, "now": utcnow()})
     return [(job_id, queue) for job_id, queue in marked]
 
 

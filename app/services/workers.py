@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.status import JobStatus
@@ -59,11 +59,14 @@ def mark_stopped(session: Session, name: str) -> None:
                     .values(stopped_at=utcnow()).execution_options(synchronize_session=False))
 
 
+# Built once, as the submission path's other statements are: every submission reads it, and building a
+# statement and its cache key cost more than running it (bench/RESULTS.md, "prebuilt statements").
+_LIVE = (select(WorkerRow).where(WorkerRow.heartbeat_at >= bindparam("cutoff"), WorkerRow.stopped_at.is_(None))
+         .order_by(WorkerRow.name))
+
+
 def live_workers(session: Session) -> list[WorkerRow]:
-    cutoff = utcnow() - LIVE_WITHIN
-    return list(session.scalars(select(WorkerRow).where(WorkerRow.heartbeat_at >= cutoff,
-                                                        WorkerRow.stopped_at.is_(None))
-                                .order_by(WorkerRow.name)))
+    return list(session.scalars(_LIVE, {"cutoff": utcnow() - LIVE_WITHIN}))
 
 
 def wedged_workers(session: Session) -> list[str]:

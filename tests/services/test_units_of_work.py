@@ -27,8 +27,10 @@ def test_the_read_unit_refuses_a_write_and_nothing_is_stored(db_stack):
     before = _audit_rows(rt)
     session = rt.reads()
     try:
-        audit.record(session, "someone", "job.submit", "/api/v1/jobs/x")
-        with pytest.raises(ReadOnlyUnit, match="never writes"):
+        with pytest.raises(ReadOnlyUnit, match="never writes"):  # a service's write (Core, at once)
+            audit.record(session, "someone", "job.submit", "/api/v1/jobs/x")
+        session.add(AuditEntry(at=utcnow(), action="job.submit", target="orm", detail={}))
+        with pytest.raises(ReadOnlyUnit, match="never writes"):  # an ORM object, at its flush
             session.flush()
         session.expunge_all()
         for statement in (insert(AuditEntry).values(at=utcnow(), action="job.submit", target="core", detail={}),
@@ -37,6 +39,11 @@ def test_the_read_unit_refuses_a_write_and_nothing_is_stored(db_stack):
                 session.execute(statement)
             with pytest.raises(ReadOnlyUnit, match="never writes"):
                 session.connection().execute(statement)
+        many = [{"at": utcnow(), "action": "job.submit", "target": f"many-{i}", "detail": {}} for i in range(3)]
+        with pytest.raises(ReadOnlyUnit, match="never writes"):  # executemany: the dialect's other hook
+            session.connection().execute(insert(AuditEntry), many)
+        with pytest.raises(ReadOnlyUnit, match="never writes"):  # a driver-level string, no parameters
+            session.connection().exec_driver_sql("DELETE FROM audit_log")
     finally:
         session.close()
     assert _audit_rows(rt) == before
