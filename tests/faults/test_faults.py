@@ -328,8 +328,14 @@ def test_soft_time_limit_checkpoints_and_fails_with_the_reason(tmp_path):
         c.start_worker(extra_env={"SOFT_TIME_LIMIT_S": str(Settings().soft_time_limit_s)})
         quick = c.wait_done(c.submit("quick", epochs=1))
         assert quick["status"] == "succeeded", quick["error"]
-        cpu = next(i for i in c.client.get("/api/v1/queues").get_json()["items"] if i["queue"] == "cpu")
-        assert cpu["last_completed"]["worker"].startswith("w2@") and cpu["depth"] == 0
+        def cpu_queue() -> dict:
+            return next(i for i in c.client.get("/api/v1/queues").get_json()["items"] if i["queue"] == "cpu")
+
+        assert cpu_queue()["last_completed"]["worker"].startswith("w2@")
+        # Empty once the worker has taken what is left: on a loaded machine the new worker's child can hold
+        # the quick job's message past the cluster's 3 s lease while TensorFlow imports, so the reconciler
+        # rings once more, and that second message (which claims nothing) may still wait here for a moment.
+        wait_until(lambda: cpu_queue()["depth"] == 0, timeout=budget(60), what="the cpu queue to drain")
     finally:
         c.close()
 
