@@ -12,7 +12,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import Conflict, NotFound
-from app.domain.status import JobStatus
+from app.domain.status import FINISHED, JobStatus
 from app.models import Job, utcnow
 from app.services import webhooks
 from app.services.claims import fail_dependents
@@ -164,3 +164,13 @@ def queued_jobs(session: Session, older_than: timedelta) -> list[tuple[str, str,
     rows = session.execute(select(Job.id, Job.queue, Job.dispatched_at)
                            .where(Job.status == JobStatus.QUEUED, Job.created_at < cutoff).order_by(Job.created_at))
     return [(r.id, r.queue, r.dispatched_at is None) for r in rows]
+
+
+def finished_among(session: Session, job_ids: list[str], chunk: int = 500) -> list[str]:
+    """The jobs among ``job_ids`` that have ended: no attempt of theirs will run again (an ended status is
+    final), so nothing of theirs needs a checkpoint. Ids with no job are left out."""
+    found: list[str] = []
+    for start in range(0, len(job_ids), chunk):
+        found += session.scalars(select(Job.id).where(Job.id.in_(job_ids[start:start + chunk]),
+                                                      Job.status.in_(FINISHED)))
+    return found

@@ -1,26 +1,31 @@
-"""Reconcile (beat, every RECONCILE_INTERVAL_S): take back lost jobs, ring for queued jobs without a message.
+"""Reconcile (beat, every RECONCILE_INTERVAL_S): take back lost jobs, ring for queued jobs without a message,
+and remove the checkpoints that ended jobs left behind.
 
 Safe to run from several processes at once: every change is a conditional UPDATE.
 """
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from app.services import lifecycle, workers
 from app.services.usecases.deps import Deps
 from app.services.usecases.doorbell import redispatch_stale, ring
 
+log = logging.getLogger(__name__)
 SUBMIT_GRACE = timedelta(seconds=2)  # a message being published right now by a submitter
 
 
 def reconcile(deps: Deps) -> dict[str, int]:
-    """One pass; returns how many jobs were requeued, failed, cancelled and rung."""
+    """One pass; returns how many jobs were requeued, failed, cancelled and rung, and how many ended jobs'
+    checkpoints were swept."""
     s = deps.settings
     with deps.session() as session:
         reaped = lifecycle.reap_lost(session, timedelta(seconds=s.lease_s), s.max_attempts)
     for job_id in reaped.failed + reaped.cancelled:
         deps.store.remove_tree(f"checkpoints/{job_id}")
         deps.store.remove_tree(f"batch/{job_id}")
+    swept = sweep_checkpoints(deps)
     rung = ring(deps, reaped.requeued)
     with deps.session() as session:
         queues = workers.routing_queues(session)  # gpu.N queues of multi-GPU jobs included
@@ -33,4 +38,24 @@ def reconcile(deps: Deps) -> dict[str, int]:
         missing = [(job_id, queue) for job_id, queue, _ in queued if job_id not in live and job_id not in rung]
         rung += ring(deps, missing)
     return dict(requeued=len(reaped.requeued), failed=len(reaped.failed), cancelled=len(reaped.cancelled),
-                rung=len(rung))
+                rung=len(rung), swept=swept)
+
+
+def sweep_checkpoints(deps: Deps) -> int:
+    """Remove the checkpoints of ended jobs; returns how many jobs' folders went.
+
+    A worker clears a job's checkpoints after the job's last commit; one that dies between the two (a kill,
+    a lost host) leaves them in the store for good, a model file or more each. The store is read once a
+    pass (one listing of ``checkpoints/``, where only unfinished jobs and such leftovers live)."""
+    try:
+        names = {rel.split("/")[1] for rel in deps.store.list("checkpoints") if rel.count("/") >= 2}
+    except OSError as exc:  # a URL store that is away: the next pass tries again
+        log.warning("cannot list the checkpoints in the store: %s", exc)
+        return 0
+    if not names:
+        return 0
+    with deps.session() as session:
+        ended = lifecycle.finished_among(session, sorted(names))
+    for job_id in ended:
+        deps.store.remove_tree(f"checkpoints/{job_id}")
+    return len(ended)
