@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import TextClause
 
 
 def make_engine(database_url: str) -> Engine:
@@ -54,15 +55,22 @@ READ_UNIT = "trainyard_unit"  # the execution option that marks the read unit's 
 _WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
+def _is_text(context) -> bool:
+    """A statement SQLAlchemy did not build: a driver-level string, or ``text()``."""
+    return context.compiled is None or isinstance(context.compiled.statement, TextClause)
+
+
 def _refuse_read_unit_writes(_cursor, statement, *rest) -> None:
-    """A write through the read unit raises before it reaches the database. A dialect hook (its shapes:
-    cursor, statement, [parameters,] context): a writer's statement pays one attribute check, where an
-    event on the read unit's engine cost each of its statements ~20 µs (bench/RESULTS.md)."""
+    """A write through the read unit raises before it reaches the database: an ORM or Core INSERT, UPDATE or
+    DELETE, or a ``text()`` or driver-level string that starts with one (a write hidden in a CTE is not
+    seen). A dialect hook (its shapes: cursor, statement, [parameters,] context): a writer's statement pays
+    one dictionary look-up, where an event on the read unit's engine cost each of its statements ~20 µs
+    (bench/RESULTS.md)."""
     context = rest[-1]
     if not context.execution_options.get(READ_UNIT):
         return
     if (context.isinsert or context.isupdate or context.isdelete
-            or (context.compiled is None and statement.lstrip()[:6].upper() in _WRITES)):  # a driver-level string
+            or (_is_text(context) and statement.lstrip()[:6].upper() in _WRITES)):
         raise ReadOnlyUnit(f"the request's read unit of work never writes ({statement.split()[0]}): "
                            "use a use-case's own unit")
 

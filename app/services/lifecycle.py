@@ -166,11 +166,14 @@ def queued_jobs(session: Session, older_than: timedelta) -> list[tuple[str, str,
     return [(r.id, r.queue, r.dispatched_at is None) for r in rows]
 
 
-def finished_among(session: Session, job_ids: list[str], chunk: int = 500) -> list[str]:
-    """The jobs among ``job_ids`` that have ended: no attempt of theirs will run again (an ended status is
-    final), so nothing of theirs needs a checkpoint. Ids with no job are left out."""
+def finished_among(session: Session, job_ids: list[str], ended_before: timedelta, chunk: int = 500) -> list[str]:
+    """The jobs among ``job_ids`` that ended longer than ``ended_before`` ago: no attempt of theirs will run
+    again (an ended status is final), and their worker has had its time to clear up after them. Ids with no
+    job are left out."""
+    cutoff = utcnow() - ended_before
     found: list[str] = []
     for start in range(0, len(job_ids), chunk):
-        found += session.scalars(select(Job.id).where(Job.id.in_(job_ids[start:start + chunk]),
-                                                      Job.status.in_(FINISHED)))
+        found += session.scalars(select(Job.id).where(
+            Job.id.in_(job_ids[start:start + chunk]), Job.status.in_(FINISHED),
+            or_(Job.finished_at.is_(None), Job.finished_at < cutoff)))
     return found

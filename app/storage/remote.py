@@ -112,6 +112,8 @@ class FsspecStore:
 
     def remove_tree(self, rel: str) -> None:
         path = self._path(rel)
-        if self.fs.exists(path):
+        try:
             self.fs.rm(path, recursive=True)
+        except FileNotFoundError:  # never there, or removed meanwhile (a worker and the reconciler both clear)
+            pass
         shutil.rmtree(self._cache_path(rel), ignore_errors=True)

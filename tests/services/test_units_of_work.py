@@ -42,8 +42,12 @@ def test_the_read_unit_refuses_a_write_and_nothing_is_stored(db_stack):
         many = [{"at": utcnow(), "action": "job.submit", "target": f"many-{i}", "detail": {}} for i in range(3)]
         with pytest.raises(ReadOnlyUnit, match="never writes"):  # executemany: the dialect's other hook
             session.connection().execute(insert(AuditEntry), many)
-        with pytest.raises(ReadOnlyUnit, match="never writes"):  # a driver-level string, no parameters
-            session.connection().exec_driver_sql("DELETE FROM audit_log")
+        for raw in (lambda: session.execute(text("DELETE FROM audit_log")),  # text(): SQLAlchemy sees no DELETE
+                    lambda: session.connection().exec_driver_sql(" delete from audit_log"),
+                    lambda: session.connection().execution_options(no_parameters=True)  # the third hook
+                    .exec_driver_sql("DELETE FROM audit_log")):
+            with pytest.raises(ReadOnlyUnit, match="never writes"):
+                raw()
     finally:
         session.close()
     assert _audit_rows(rt) == before

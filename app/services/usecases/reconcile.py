@@ -22,10 +22,6 @@ def reconcile(deps: Deps) -> dict[str, int]:
     s = deps.settings
     with deps.session() as session:
         reaped = lifecycle.reap_lost(session, timedelta(seconds=s.lease_s), s.max_attempts)
-    for job_id in reaped.failed + reaped.cancelled:
-        deps.store.remove_tree(f"checkpoints/{job_id}")
-        deps.store.remove_tree(f"batch/{job_id}")
-    swept = sweep_checkpoints(deps)
     rung = ring(deps, reaped.requeued)
     with deps.session() as session:
         queues = workers.routing_queues(session)  # gpu.N queues of multi-GPU jobs included
@@ -37,25 +33,37 @@ def reconcile(deps: Deps) -> dict[str, int]:
             queued = lifecycle.queued_jobs(session, SUBMIT_GRACE)
         missing = [(job_id, queue) for job_id, queue, _ in queued if job_id not in live and job_id not in rung]
         rung += ring(deps, missing)
+    # Last: a store that is away must not hold up a ring.
+    for job_id in reaped.failed + reaped.cancelled:
+        deps.store.remove_tree(f"checkpoints/{job_id}")
+        deps.store.remove_tree(f"batch/{job_id}")
+    swept = sweep_checkpoints(deps, timedelta(seconds=s.lease_s))
     return dict(requeued=len(reaped.requeued), failed=len(reaped.failed), cancelled=len(reaped.cancelled),
                 rung=len(rung), swept=swept)
 
 
-def sweep_checkpoints(deps: Deps) -> int:
-    """Remove the checkpoints of ended jobs; returns how many jobs' folders went.
+def sweep_checkpoints(deps: Deps, ended_before: timedelta) -> int:
+    """Remove the checkpoints of jobs that ended more than ``ended_before`` ago; returns how many jobs'
+    folders went. Never raises: a store or database error is logged and the next pass tries again.
 
-    A worker clears a job's checkpoints after the job's last commit; one that dies between the two (a kill,
-    a lost host) leaves them in the store for good, a model file or more each. The store is read once a
-    pass (one listing of ``checkpoints/``, where only unfinished jobs and such leftovers live)."""
+    A worker clears a job's checkpoints right after the job's last commit; one that dies between the two (a
+    kill, a lost host) leaves them in the store for good, a model file or more each. The store is read once a
+    pass (one listing of ``checkpoints/``, where only unfinished jobs and such leftovers live); the grace
+    (a lease) leaves a live worker's own clear-up alone."""
     try:
         names = {rel.split("/")[1] for rel in deps.store.list("checkpoints") if rel.count("/") >= 2}
-    except OSError as exc:  # a URL store that is away: the next pass tries again
-        log.warning("cannot list the checkpoints in the store: %s", exc)
+        if not names:
+            return 0
+        with deps.session() as session:
+            ended = lifecycle.finished_among(session, sorted(names), ended_before)
+    except Exception as exc:  # housekeeping: whatever the store or database says, go on
+        log.warning("checkpoint sweep skipped this pass: %s: %s", type(exc).__name__, exc)
         return 0
-    if not names:
-        return 0
-    with deps.session() as session:
-        ended = lifecycle.finished_among(session, sorted(names))
+    swept = 0
     for job_id in ended:
-        deps.store.remove_tree(f"checkpoints/{job_id}")
-    return len(ended)
+        try:
+            deps.store.remove_tree(f"checkpoints/{job_id}")
+            swept += 1
+        except Exception as exc:  # one folder that will not go does not stop the others
+            log.warning("could not remove the checkpoints of ended job %s: %s: %s", job_id, type(exc).__name__, exc)
+    return swept
