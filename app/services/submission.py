@@ -107,14 +107,13 @@ def _new_job(*, kind: str, model_name: str, dataset: Dataset, params: dict[str, 
 # Core, not the ORM's unit of work: a submission's rows are known whole, and a flush cost ~110 µs a row
 # more than the INSERT it sends (bench/RESULTS.md, "prebuilt statements").
 _INSERT_JOB = insert(Job.__table__)
-_JOB_COLUMNS = ("id", "type", "kind", "model_name", "dataset_id", "params", "status", "queue", "priority",
-                "progress", "epoch", "total_epochs", "metrics", "attempt", "created_at", "created_by",
-                "idempotency_key", "depends_on_job_id", "input_version_id")
+_JOB_COLUMNS = frozenset(Job.__table__.columns.keys())
 
 
 def _insert(session: Session, job: Job) -> None:
-    """Insert ``job`` (a race on its idempotency key raises IntegrityError here, as a flush did)."""
-    session.connection().execute(_INSERT_JOB, {c: getattr(job, c) for c in _JOB_COLUMNS})
+    """Insert the columns ``job`` sets (the rest take their defaults); a race on its idempotency key raises
+    IntegrityError here, as a flush did."""
+    session.connection().execute(_INSERT_JOB, {k: v for k, v in vars(job).items() if k in _JOB_COLUMNS})
 
 
 def submit_train_job(session: Session, raw: Mapping[str, Any], *, created_by: str | None = None,

@@ -33,10 +33,10 @@ def reconcile(deps: Deps) -> dict[str, int]:
             queued = lifecycle.queued_jobs(session, SUBMIT_GRACE)
         missing = [(job_id, queue) for job_id, queue, _ in queued if job_id not in live and job_id not in rung]
         rung += ring(deps, missing)
-    # Last: a store that is away must not hold up a ring.
+    # Last, and never raising: a store that is away must not hold up a ring.
     for job_id in reaped.failed + reaped.cancelled:
-        deps.store.remove_tree(f"checkpoints/{job_id}")
-        deps.store.remove_tree(f"batch/{job_id}")
+        _remove(deps, f"checkpoints/{job_id}")
+        _remove(deps, f"batch/{job_id}")
     swept = sweep_checkpoints(deps, timedelta(seconds=s.lease_s))
     return dict(requeued=len(reaped.requeued), failed=len(reaped.failed), cancelled=len(reaped.cancelled),
                 rung=len(rung), swept=swept)
@@ -59,11 +59,14 @@ def sweep_checkpoints(deps: Deps, ended_before: timedelta) -> int:
     except Exception as exc:  # housekeeping: whatever the store or database says, go on
         log.warning("checkpoint sweep skipped this pass: %s: %s", type(exc).__name__, exc)
         return 0
-    swept = 0
-    for job_id in ended:
-        try:
-            deps.store.remove_tree(f"checkpoints/{job_id}")
-            swept += 1
-        except Exception as exc:  # one folder that will not go does not stop the others
-            log.warning("could not remove the checkpoints of ended job %s: %s: %s", job_id, type(exc).__name__, exc)
-    return swept
+    return sum(_remove(deps, f"checkpoints/{job_id}") for job_id in ended)
+
+
+def _remove(deps: Deps, folder: str) -> bool:
+    """Remove a folder of the store; False (and a warning) if it will not go, so the next one still does."""
+    try:
+        deps.store.remove_tree(folder)
+        return True
+    except Exception as exc:  # housekeeping: the next pass (or the sweep) tries again
+        log.warning("could not remove %s from the store: %s: %s", folder, type(exc).__name__, exc)
+        return False
