@@ -10,6 +10,8 @@ import logging
 from collections.abc import Iterable
 
 from celery import Celery
+from kombu.transport.redis import Channel as RedisChannel
+from kombu.transport.redis import Transport as RedisTransport
 
 from app.broker import live_message_ids
 
@@ -17,11 +19,35 @@ TRAIN_TASK = "trainyard.train"
 log = logging.getLogger(__name__)
 
 
+class _PublishChannel(RedisChannel):
+    """kombu's Redis channel builds a new ``redis.Redis`` for every publish, and building one (its table of
+    reply parsers) cost about a fifth of a ``send_task`` (bench/RESULTS.md). This one keeps the client it
+    built while kombu's pool stays the same: the same pool, so the same connections and reconnects; when
+    kombu drops its pool (after a fork or a connection error), the next client is built on the new one."""
+
+    _publisher = None
+
+    def _create_client(self, asynchronous=False):
+        if asynchronous:  # the consumer's: kombu caches it itself
+            return super()._create_client(asynchronous=True)
+        client = self._publisher
+        if client is None or client.connection_pool is not self.pool:
+            client = self._publisher = super()._create_client()
+        return client
+
+
+class PublishTransport(RedisTransport):
+    """kombu's Redis transport with ``_PublishChannel``: the web's sends only (workers consume with kombu's own)."""
+
+    Channel = _PublishChannel
+
+
 class Dispatcher:
     def __init__(self, redis_url: str) -> None:
         self.redis_url = redis_url
         self.celery = Celery("trainyard-client", broker=redis_url, set_as_current=False)
         self.celery.conf.update(
+            broker_transport=PublishTransport,
             broker_connection_timeout=2,
             broker_connection_retry_on_startup=False,
             task_serializer="json",
