@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import TextClause
@@ -75,21 +75,28 @@ def _refuse_read_unit_writes(_cursor, statement, *rest) -> None:
                            "use a use-case's own unit")
 
 
-def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for a web request's reads, which never write: an INSERT, UPDATE or DELETE through one, ORM
-    or Core, raises ``ReadOnlyUnit`` before it reaches the database, as does a flush of added objects.
+def read_only(engine: Engine) -> Engine:
+    """The engine as a web request's reads see it: the same pool and dialect, its statements marked with
+    ``READ_UNIT`` so that an INSERT, UPDATE or DELETE through it, ORM or Core, raises ``ReadOnlyUnit`` before
+    it reaches the database.
 
-    On PostgreSQL they run in autocommit: at READ COMMITTED every statement takes its own snapshot even
+    On PostgreSQL it runs in autocommit: at READ COMMITTED every statement takes its own snapshot even
     inside a transaction, so BEGIN and the closing ROLLBACK bought nothing and cost two of a token-checked
     read's four round trips. (Python's sqlite3 never sends BEGIN before a SELECT: on SQLite nothing changes.)
     """
+    if engine.get_execution_options().get(READ_UNIT):
+        return engine
     options = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
-    reads = engine.execution_options(**{READ_UNIT: "read"}, **options)  # the same pool and dialect
     for hook in ("do_execute", "do_executemany", "do_execute_no_params"):
         if not event.contains(engine, hook, _refuse_read_unit_writes):
             event.listen(engine, hook, _refuse_read_unit_writes)
+    return engine.execution_options(**{READ_UNIT: "read"}, **options)
 
-    factory = sessionmaker(reads, expire_on_commit=False, autoflush=False)
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """ORM sessions for a web request's reads, on ``read_only(engine)`` (or on one of its connections, given
+    as ``bind``): a flush of added, changed or deleted objects raises ``ReadOnlyUnit`` too."""
+    factory = sessionmaker(read_only(engine), expire_on_commit=False, autoflush=False)
 
     @event.listens_for(factory, "before_flush")
     def _refuse_flush(session, _flush_context, _instances) -> None:
@@ -97,6 +104,13 @@ def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
             raise ReadOnlyUnit("the request's read unit of work never writes: use a use-case's own unit")
 
     return factory
+
+
+def core(unit: Session | Connection) -> Connection:
+    """The connection a read's prebuilt Core statement runs on: the unit itself, or a session's own. A hot
+    read takes either, so the web's request can pass its bare connection (a session on top cost about as
+    much as the query, bench/RESULTS.md) and anyone holding a session passes that."""
+    return unit.connection() if isinstance(unit, Session) else unit
 
 
 @contextmanager

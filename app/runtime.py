@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.db import make_engine, make_read_session_factory, make_session_factory, session_scope
+from app.db import make_engine, make_read_session_factory, make_session_factory, read_only, session_scope
 from app.dispatch import Dispatcher
 from app.models import utcnow
 from app.storage import ArtifactStore, make_store
@@ -29,10 +29,12 @@ class Runtime:
     store: ArtifactStore
     dispatcher: Dispatcher
     clock: Callable[[], datetime] = utcnow
-    reads: sessionmaker[Session] = field(init=False)  # a web request's read-only unit (app.db)
+    read_engine: Engine = field(init=False)  # a web request's read-only unit: its connection (app.db)
+    reads: sessionmaker[Session] = field(init=False)  # and the ORM session a read may put on that connection
 
     def __post_init__(self) -> None:
-        self.reads = make_read_session_factory(self.engine)
+        self.read_engine = read_only(self.engine)
+        self.reads = make_read_session_factory(self.read_engine)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from app.db import core
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.models import AliasHistory, ModelAlias, ModelVersion, RegisteredModel, utcnow
 from app.services import webhooks
@@ -135,11 +136,15 @@ _ALIAS_TARGET = (select(ModelVersion.version)
                  .where(RegisteredModel.name == bindparam("name"), ModelAlias.alias == bindparam("alias")))
 
 
-def alias_target(session: Session, name: str, alias: str) -> int:
+_MODEL_ID = select(RegisteredModel.id).where(RegisteredModel.name == bindparam("name"))
+
+
+def alias_target(unit: Session | Connection, name: str, alias: str) -> int:
     """The version number ``alias`` of model ``name`` points at now (one indexed query)."""
-    found = session.connection().execute(_ALIAS_TARGET, {"name": name, "alias": alias}).scalar()
+    found = core(unit).execute(_ALIAS_TARGET, {"name": name, "alias": alias}).scalar()
     if found is None:
-        _model(session, name)  # a 404 that names the model when there is no such model
+        if core(unit).execute(_MODEL_ID, {"name": name}).first() is None:
+            raise NotFound(f"no model {name!r}")  # a 404 that names the model when there is no such model
         raise NotFound(f"{name} has no alias {alias!r}")
     return found
 

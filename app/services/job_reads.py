@@ -4,9 +4,10 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import Connection, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from app.db import core
 from app.domain.errors import Invalid, NotFound
 from app.domain.status import JobStatus
 from app.models import Dataset, Job, ModelVersion
@@ -33,11 +34,11 @@ def _view(row, refs: dict) -> JobView:
     return JobView.of(row, row.dataset_name, row.dataset_version, row.version, refs.get(row.input_version_id))
 
 
-def get_job(session: Session, job_id: str) -> JobView:
-    row = session.connection().execute(_ONE_JOB, {"job_id": job_id}).first()  # Core: rows, no ORM loading
+def get_job(unit: Session | Connection, job_id: str) -> JobView:
+    row = core(unit).execute(_ONE_JOB, {"job_id": job_id}).first()  # Core: rows, no ORM loading
     if row is None:
         raise NotFound(f"no job {job_id!r}")
-    return _view(row, version_refs(session, {row.input_version_id} - {None}))
+    return _view(row, version_refs(core(unit), {row.input_version_id} - {None}))
 
 
 def _encode_cursor(created_at: datetime, job_id: str) -> str:

@@ -6,9 +6,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from app.db import core
 from app.domain.errors import Forbidden, Invalid, NotFound
 from app.models import ApiToken, User, utcnow
 from app.services.accounts import UserView
@@ -63,13 +64,13 @@ _TOKEN_OWNER = (select(ApiToken.id.label("token_id"), ApiToken.revoked_at, ApiTo
 _TOUCH = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
 
 
-def user_for_token(session: Session, token: str) -> tuple[UserView, int | None] | None:
+def user_for_token(unit: Session | Connection, token: str) -> tuple[UserView, int | None] | None:
     """The enabled account a live token belongs to, with the token's id when its ``last_used_at`` is due a
     write (see ``touch_token``), or None. Read on every request, so a revocation counts at once on every
     worker and host; it writes nothing, so it can share a read route's unit of work."""
     if not token.startswith(PREFIX) or len(token) > 128:
         return None
-    row = session.connection().execute(_TOKEN_OWNER, {"digest": _digest(token)}).first()  # Core: no ORM loading
+    row = core(unit).execute(_TOKEN_OWNER, {"digest": _digest(token)}).first()  # Core: no ORM loading
     if row is None or row.revoked_at is not None or row.disabled:
         return None
     due = row.last_used_at is None or utcnow() - row.last_used_at > TOUCH_EVERY

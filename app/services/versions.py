@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.errors import NotFound
@@ -35,7 +35,7 @@ def resolve_version(session: Session, ref: str) -> ModelVersion:
     return found
 
 
-def version_refs(session: Session, ids: set[int]) -> dict[int, dict[str, Any]]:
+def version_refs(session: Session | Connection, ids: set[int]) -> dict[int, dict[str, Any]]:
     """{version id: {"model_name", "version"}} for display of lineage and inputs."""
     if not ids:
         return {}

@@ -5,6 +5,7 @@ import base64
 import os
 
 from flask import Response, current_app, g, request, send_file
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -18,27 +19,39 @@ def runtime() -> Runtime:
     return current_app.extensions["trainyard"]
 
 
-def request_session() -> Session:
+def request_connection() -> Connection:
     """The request's one unit of work for reading: the guard's token check and a read route's query share
-    it (one connection a request; on PostgreSQL in autocommit, see ``app.db.make_read_session_factory``),
-    opened at first use and ended by ``end_request_session``. It never writes (a write through it raises
-    ``ReadOnlyUnit``): writes go through a use-case, which opens its own."""
+    its connection (on PostgreSQL in autocommit, see ``app.db.read_only``), opened at first use and ended
+    by ``end_request_session``. It never writes (a write through it raises ``ReadOnlyUnit``): writes go
+    through a use-case, which opens its own. A hot read (the token check, a job, an alias) runs its
+    prebuilt statement on it bare; ``request_session`` puts an ORM session on it for the others."""
+    found = g.get("_reads")
+    if found is None:
+        found = g._reads = runtime().read_engine.connect()
+    return found
+
+
+def request_session() -> Session:
+    """An ORM session on the request's read connection (``request_connection``), made at first use: a read
+    that loads entities. It refuses to flush, as the connection refuses writes."""
     found = g.get("_db")
     if found is None:
-        found = g._db = runtime().reads()
+        found = g._db = runtime().reads(bind=request_connection())
     return found
 
 
 def end_request_session(exc: BaseException | None = None) -> None:
-    """End the request's read-only unit of work: close it (there is nothing to commit: writes, a token's
-    ``last_used_at`` included, go through units of work of their own). Never raises: the response is made."""
-    found = g.pop("_db", None)
-    if found is None:
-        return
-    try:
-        found.close()
-    except SQLAlchemyError as err:
-        current_app.logger.warning("ending the request's unit of work failed: %s", err)
+    """End the request's read-only unit of work: close its session, then its connection (there is nothing to
+    commit: writes, a token's ``last_used_at`` included, go through units of work of their own). Never
+    raises: the response is made."""
+    for key in ("_db", "_reads"):
+        found = g.pop(key, None)
+        if found is None:
+            continue
+        try:
+            found.close()
+        except SQLAlchemyError as err:
+            current_app.logger.warning("ending the request's unit of work failed: %s", err)
 
 
 INLINE_TYPES = ("image/png",)

@@ -56,18 +56,60 @@ def test_the_read_unit_refuses_a_write_and_nothing_is_stored(db_stack):
     assert _audit_rows(rt) == before + 1
 
 
+def test_the_request_connection_and_the_session_on_it_refuse_writes(db_stack):
+    """What a web request reads through: ``read_engine``'s bare connection (the token check, a job, an alias)
+    and the ORM session put on that same connection for other reads; neither writes."""
+    rt = db_stack.runtime
+    before = _audit_rows(rt)
+    conn = rt.read_engine.connect()
+    try:
+        for statement in (insert(AuditEntry).values(at=utcnow(), action="job.submit", target="core", detail={}),
+                          update(AuditEntry).values(target="changed"), delete(AuditEntry)):
+            with pytest.raises(ReadOnlyUnit, match="never writes"):
+                conn.execute(statement)
+        with pytest.raises(ReadOnlyUnit, match="never writes"):
+            conn.exec_driver_sql("DELETE FROM audit_log")
+        session = rt.reads(bind=conn)
+        try:
+            assert session.connection() is conn  # one connection a request, whoever reads
+            session.add(AuditEntry(at=utcnow(), action="job.submit", target="orm", detail={}))
+            with pytest.raises(ReadOnlyUnit, match="never writes"):
+                session.flush()
+        finally:
+            session.close()
+        assert not conn.closed  # the session leaves the request's connection to the request
+    finally:
+        conn.close()
+    assert _audit_rows(rt) == before
+
+
+def test_a_request_ends_its_session_and_its_connection(db_stack):
+    """The guard's token check and a route's ORM read share one pooled connection, handed back at the end."""
+    from app.web.http import end_request_session, request_connection, request_session
+
+    pool = db_stack.runtime.engine.pool
+    with db_stack.app.test_request_context("/api/v1/jobs"):
+        held = pool.checkedout()
+        conn = request_connection()
+        assert request_connection() is conn and request_session().connection() is conn
+        assert request_session() is request_session()
+        assert pool.checkedout() == held + 1
+        end_request_session()
+        assert conn.closed and pool.checkedout() == held
+
+
 def test_a_request_read_runs_outside_a_transaction_on_postgresql(db_stack):
     if db_stack.runtime.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: Python's sqlite3 sends no BEGIN before a SELECT anyway")
-    session = db_stack.runtime.reads()
-    try:
-        session.execute(text("SELECT pg_sleep(0.02)"))
-        # In a transaction, xact_start is the first statement's start; in autocommit, this statement's.
-        same = session.execute(text("SELECT xact_start = query_start FROM pg_stat_activity "
-                                    "WHERE pid = pg_backend_pid()")).scalar_one()
-    finally:
-        session.close()
-    assert same is True
+    for unit in (db_stack.runtime.reads(), db_stack.runtime.read_engine.connect()):  # a session, the bare connection
+        try:
+            unit.execute(text("SELECT pg_sleep(0.02)"))
+            # In a transaction, xact_start is the first statement's start; in autocommit, this statement's.
+            same = unit.execute(text("SELECT xact_start = query_start FROM pg_stat_activity "
+                                     "WHERE pid = pg_backend_pid()")).scalar_one()
+        finally:
+            unit.close()
+        assert same is True
 
 
 def test_a_connection_back_from_a_read_is_transactional_again(db_stack):

@@ -11,7 +11,7 @@ from app.services.usecases.submit import submit_batch, submit_training
 from app.web.api import bp
 from app.web.api.parse import int_arg, json_object
 from app.web.auth.guard import actor, audit_in_unit, require_owner_or_admin
-from app.web.http import request_session, runtime, send_artifact
+from app.web.http import request_connection, request_session, runtime, send_artifact
 
 
 def _job_url(job) -> str:
@@ -50,9 +50,8 @@ def submit_job():
 
 @bp.get("/jobs/<job_id>")
 def get_job(job_id: str):
-    session = request_session()
-    job = job_reads.get_job(session, job_id)
-    outputs = batch.outputs_of(session, job_id) if job.type == "infer" else None
+    job = job_reads.get_job(request_connection(), job_id)
+    outputs = batch.outputs_of(request_session(), job_id) if job.type == "infer" else None
     return jsonify(_job_json(job, outputs))
 
 

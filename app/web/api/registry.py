@@ -9,7 +9,7 @@ from app.services.usecases import promote as moves
 from app.web.api import bp
 from app.web.api.parse import json_object
 from app.web.auth.guard import actor
-from app.web.http import request_session, runtime, send_artifact
+from app.web.http import request_connection, request_session, runtime, send_artifact
 
 
 def _version_json(v) -> dict:
@@ -71,7 +71,7 @@ def get_aliases(name: str):
 @bp.get("/models/<name>/aliases/<alias>")
 def get_alias(name: str, alias: str):
     """The version one alias points at now: what a client following ``production`` polls."""
-    version = aliases.alias_target(request_session(), name, alias)
+    version = aliases.alias_target(request_connection(), name, alias)
     return jsonify({"model_name": name, "alias": alias, "version": version,
                     "version_url": url_for("api.get_version", name=name, version=version)})
 

@@ -15,7 +15,7 @@ from app.services import accounts, audit, tokens
 from app.services.accounts import UserView
 from app.web.auth.csrf import csrf_ok, csrf_token
 from app.web.auth.policy import AUDITED, PUBLIC, required_role
-from app.web.http import end_request_session, request_session
+from app.web.http import end_request_session, request_connection, request_session
 
 SESSION_USER = "user_id"
 SESSION_EPOCH = "epoch"  # the account's session_epoch when this cookie was issued
@@ -44,7 +44,7 @@ def _identify() -> tuple[UserView | None, str | None, bool]:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None, None, True
-        found = tokens.user_for_token(request_session(), token.strip())
+        found = tokens.user_for_token(request_connection(), token.strip())
         if found is None:
             return None, "token", True
         user, touch = found
