@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from celery import Celery
 from kombu.transport.redis import Channel as RedisChannel
@@ -22,8 +23,9 @@ log = logging.getLogger(__name__)
 class _PublishChannel(RedisChannel):
     """kombu's Redis channel builds a new ``redis.Redis`` for every publish, and building one (its table of
     reply parsers) cost about a fifth of a ``send_task`` (bench/RESULTS.md). This one keeps the client it
-    built while kombu's pool stays the same: the same pool, so the same connections and reconnects; when
-    kombu drops its pool (after a fork or a connection error), the next client is built on the new one."""
+    built while kombu's pool stays the same: the same pool, so the same connections and reconnects. A
+    pool kombu drops (after a fork) gets a new client, as does the new channel kombu opens after a
+    connection error."""
 
     _publisher = None
 
@@ -37,7 +39,9 @@ class _PublishChannel(RedisChannel):
 
 
 class PublishTransport(RedisTransport):
-    """kombu's Redis transport with ``_PublishChannel``: the web's sends only (workers consume with kombu's own)."""
+    """kombu's Redis transport with ``_PublishChannel``, for a plain ``redis://`` URL only: a transport given
+    by class skips kombu's choice by the URL's scheme, so ``rediss://`` (TLS) and ``sentinel://`` keep
+    kombu's own. The web's sends only (workers consume with kombu's own)."""
 
     Channel = _PublishChannel
 
@@ -46,8 +50,9 @@ class Dispatcher:
     def __init__(self, redis_url: str) -> None:
         self.redis_url = redis_url
         self.celery = Celery("trainyard-client", broker=redis_url, set_as_current=False)
+        if urlsplit(redis_url).scheme == "redis":
+            self.celery.conf.broker_transport = PublishTransport
         self.celery.conf.update(
-            broker_transport=PublishTransport,
             broker_connection_timeout=2,
             broker_connection_retry_on_startup=False,
             task_serializer="json",

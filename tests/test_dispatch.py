@@ -1,5 +1,6 @@
-"""The web's doorbell (app.dispatch): a real Celery message in a real Redis, one client for every send, and a
-send after Redis restarted on the same port reaches the new server."""
+"""The web's doorbell (app.dispatch): a real Celery message in a real Redis, one client for every send, a send
+after Redis restarted on the same port reaches the new server, and TLS or Sentinel URLs keep kombu's own
+transport."""
 from __future__ import annotations
 
 import base64
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from app.dispatch import TRAIN_TASK, Dispatcher
+from app.dispatch import TRAIN_TASK, Dispatcher, PublishTransport
 from tests.support import die_with_parent, free_port, wait_until
 
 
@@ -97,3 +98,14 @@ def test_a_ring_after_redis_restarted_reaches_the_new_server(tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_only_a_plain_redis_url_takes_the_publishing_transport():
+    """A transport given by class skips kombu's choice by scheme: TLS (``rediss://``) must stay TLS, and
+    ``sentinel://`` must reach kombu's Sentinel transport (no server is contacted here)."""
+    plain = Dispatcher("redis://127.0.0.1:1/0").celery.connection_for_write()
+    assert plain.transport_cls is PublishTransport and not plain.ssl
+    tls = Dispatcher("rediss://127.0.0.1:1/0").celery.connection_for_write()
+    assert tls.transport_cls == "rediss" and tls.ssl
+    sentinel = Dispatcher("sentinel://127.0.0.1:1/0").celery.connection_for_write()
+    assert sentinel.transport_cls == "sentinel"
