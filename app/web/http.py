@@ -6,7 +6,6 @@ import os
 
 from flask import Response, current_app, g, request, send_file
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.domain.errors import NotFound, TamperedArtifact
@@ -50,7 +49,7 @@ def end_request_session(exc: BaseException | None = None) -> None:
             continue
         try:
             found.close()
-        except SQLAlchemyError as err:
+        except Exception as err:  # whatever the session's close raised, the connection is still handed back
             current_app.logger.warning("ending the request's unit of work failed: %s", err)
 
 
