@@ -29,7 +29,7 @@ def _redis_server(port: int, folder: Path) -> subprocess.Popen:
         except redis.RedisError:
             return False
 
-    wait_until(pings, timeout=10, what="a redis-server of the test's own")
+    wait_until(pings, timeout=30, what="a redis-server of the test's own")  # a loaded machine starts it late
     return server
 
 

@@ -35,11 +35,11 @@ def resolve_version(session: Session, ref: str) -> ModelVersion:
     return found
 
 
-def version_refs(session: Session | Connection, ids: set[int]) -> dict[int, dict[str, Any]]:
+def version_refs(unit: Session | Connection, ids: set[int]) -> dict[int, dict[str, Any]]:
     """{version id: {"model_name", "version"}} for display of lineage and inputs."""
     if not ids:
         return {}
-    rows = session.execute(select(ModelVersion.id, RegisteredModel.name, ModelVersion.version)
-                           .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
-                           .where(ModelVersion.id.in_(ids)))
+    rows = unit.execute(select(ModelVersion.id, RegisteredModel.name, ModelVersion.version)
+                        .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+                        .where(ModelVersion.id.in_(ids)))
     return {r.id: {"model_name": r.name, "version": r.version} for r in rows}

@@ -175,6 +175,8 @@ def test_one_alias_is_read_by_its_name_and_follows_every_move(db_stack, model_na
     missing = viewer.get(url)
     assert missing.status_code == 404 and "no alias 'production'" in missing.get_json()["message"]
     assert "no-such-model" in viewer.get("/api/v1/models/no-such-model/aliases/production").get_json()["message"]
+    no_model = viewer.get("/api/v1/models/no-such-model/aliases/production")  # named apart from a missing alias
+    assert no_model.status_code == 404 and no_model.get_json()["message"] == "no model 'no-such-model'"
     for version in (2, 1):
         with rt.session() as s:
             aliases.promote(s, model_name, "production", version, reason="move")

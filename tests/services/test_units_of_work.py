@@ -98,6 +98,23 @@ def test_a_request_ends_its_session_and_its_connection(db_stack):
         assert conn.closed and pool.checkedout() == held
 
 
+def test_a_request_hands_its_connection_back_when_its_session_fails_to_close(db_stack):
+    """The session's close raising (whatever it raises) is logged, and the connection still goes back."""
+    from app.web.http import end_request_session, request_connection, request_session
+
+    pool = db_stack.runtime.engine.pool
+    with db_stack.app.test_request_context("/api/v1/jobs"):
+        held = pool.checkedout()
+        conn, session = request_connection(), request_session()
+
+        def broken_close() -> None:
+            raise RuntimeError("the session's close failed")
+
+        session.close = broken_close
+        end_request_session()  # does not raise: the response is made
+        assert conn.closed and pool.checkedout() == held
+
+
 def test_a_request_read_runs_outside_a_transaction_on_postgresql(db_stack):
     if db_stack.runtime.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: Python's sqlite3 sends no BEGIN before a SELECT anyway")
