@@ -2,7 +2,7 @@
 # Run the whole test suite against real Redis, real Celery workers, SQLite and PostgreSQL.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k api).
 # --long (first argument; the nightly run): the API fuzzing of tests/api runs many more, randomised examples,
-# and the fault soak 200 jobs with 40 random kills instead of 60 with 8;
+# the fault soak 200 jobs with 40 random kills instead of 60 with 8, and coverage is measured (below);
 # the seed is printed, and TRAINYARD_FUZZ_SEED=<seed> replays a run (scripts/test.sh --long tests/api: fuzzing only).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -12,6 +12,7 @@ if [ "${1:-}" = "--long" ]; then
   export TRAINYARD_FUZZ=long
   export TRAINYARD_SOAK_JOBS="${TRAINYARD_SOAK_JOBS:-200}"  # the soak: 200 jobs instead of CI's 60,
   export TRAINYARD_SOAK_FAULTS="${TRAINYARD_SOAK_FAULTS:-40}"  # and 40 random kills instead of 8
+  export COVERAGE="${COVERAGE:-1}"
   seed="${TRAINYARD_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
   say "long fuzzing, seed $seed (replay: TRAINYARD_FUZZ_SEED=$seed scripts/test.sh --long ...)"
   extra+=("--hypothesis-seed=$seed")
@@ -59,11 +60,12 @@ fi
 "$VENV/bin/ruff" check app workers tests bench trainyard trainyard_client examples migrations/env.py
 # The import contracts in pyproject.toml ([tool.importlinter]): which layer may import which.
 "$VENV/bin/lint-imports"
-# Coverage, on CI (COVERAGE=0 turns it off; COVERAGE=1 turns it on elsewhere): every Python process of the run
-# measures itself (pyproject.toml [tool.coverage.run]): pytest, the Celery workers and their pool children, beat,
-# serve. Each writes its own file under var/coverage; they are combined and reported after the tests.
+# Coverage, in the nightly run (--long) or with COVERAGE=1: every Python process of the run measures itself
+# (pyproject.toml [tool.coverage.run]): pytest, the Celery workers and their pool children, beat, serve. Each
+# writes its own file under var/coverage; they are combined and reported after the tests. Not on CI's run:
+# Python 3.11's tracer made the suite's processes a third slower (docs/operations.md), past its 30 minutes.
 coverage_dir=""
-if { [ -n "${CI:-}" ] && [ "${COVERAGE:-1}" != 0 ]; } || [ "${COVERAGE:-0}" = 1 ]; then
+if [ "${COVERAGE:-0}" = 1 ]; then
   coverage_dir="$VAR/coverage"
   rm -rf "$coverage_dir" && mkdir -p "$coverage_dir"
   export COVERAGE_PROCESS_START="$ROOT/pyproject.toml" COVERAGE_FILE="$coverage_dir/.coverage"
