@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.config import Settings
 from app.domain.errors import DomainError, Invalid, NotFound, OverLimit, TamperedArtifact, Unavailable
+from app.http_json import use_orjson
 from app.runtime import Runtime
 from app.serve.answer import answer
 from app.serve.state import Loaded, Serving
@@ -32,6 +33,7 @@ def create_serve_app(settings: Settings | None = None) -> Flask:
     rt = Runtime.build(settings)
     serving = Serving(rt)
     app = Flask("trainyard-serve")
+    use_orjson(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_predict_bytes  # a chunked body is cut off while read
     app.extensions["serving"] = serving
     threading.Thread(target=_warm, args=(serving,), name="serve-warm", daemon=True).start()

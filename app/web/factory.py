@@ -12,6 +12,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from app.config import DEFAULT_SECRET_KEY, Settings
 from app.domain.errors import OverLimit
+from app.http_json import use_orjson
 from app.kinds import KINDS
 from app.runtime import Runtime
 from app.web import hostile, secret_key
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     _check_secret_key(settings)
     app = Flask(__name__, static_folder="static")
+    use_orjson(app)
     app.url_map.converters["int"] = DatabaseInt  # before any route: <int:id> segments stop at MAX_ID
     _configure(app, settings)
     hostile.install(app, skip_body=UPLOAD_ENDPOINTS)  # first of the request hooks: before the guard
@@ -52,7 +54,17 @@ def _check_secret_key(settings: Settings) -> None:
 
 
 class _SessionInterface(SecureCookieSessionInterface):
-    """The session cookie is Secure whenever the request came over HTTPS (or SESSION_COOKIE_SECURE says so)."""
+    """The session cookie is Secure whenever the request came over HTTPS (or SESSION_COOKIE_SECURE says so).
+
+    A request without the cookie (every API call with a token) gets a new, empty session at once, as Flask
+    would give it, without building the cookie's signing serializer and parsing the cookies first: 7 % of
+    a token-checked read's CPU in a profile.
+    """
+
+    def open_session(self, app: Flask, request):  # type: ignore[no-untyped-def]
+        if self.get_cookie_name(app) not in request.environ.get("HTTP_COOKIE", ""):
+            return self.session_class()
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
@@ -71,7 +83,6 @@ def _configure(app: Flask, settings: Settings) -> None:
         # Every request is capped; uploads stream to disk under their own, larger cap (checked while streaming).
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         MAX_FORM_MEMORY_SIZE=1024 * 1024,
-        JSON_SORT_KEYS=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,

@@ -218,8 +218,9 @@ def test_over_the_size_or_instance_limit_is_a_413_naming_the_limit(served):
     small = dataclasses.replace(stack.settings, max_predict_bytes=2000)  # the web's own limit, set low
     web = create_app(small).test_client()
     web.environ_base["HTTP_AUTHORIZATION"] = stack.auth()["Authorization"]
-    _over(web.post(url, json={"instances": IRIS[:100]}), "MAX_PREDICT_BYTES", 2000, "body")
     body = json.dumps({"instances": IRIS[:100]}).encode()
+    assert len(body) > 2000  # written here, not by the client's own (compact) JSON writer
+    _over(web.post(url, data=body, content_type="application/json"), "MAX_PREDICT_BYTES", 2000, "body")
     chunked = web.post(url, input_stream=io.BytesIO(body), content_type="application/json",
                        environ_overrides={"wsgi.input_terminated": True})  # a chunked body, as Granian passes it
     _over(chunked, "MAX_PREDICT_BYTES", 2000, "body")
