@@ -2,7 +2,7 @@
 # Run the whole test suite against real Redis, real Celery workers, SQLite and PostgreSQL.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k api).
 # --long (first argument; the nightly run): the API fuzzing of tests/api runs many more, randomised examples,
-# the fault soak 200 jobs with 40 random kills instead of 60 with 8, and coverage is measured (below);
+# the fault soak 200 jobs with 40 random kills instead of 40 with 8, and coverage is measured (below);
 # the seed is printed, and TRAINYARD_FUZZ_SEED=<seed> replays a run (scripts/test.sh --long tests/api: fuzzing only).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -10,7 +10,7 @@ extra=()
 if [ "${1:-}" = "--long" ]; then
   shift
   export TRAINYARD_FUZZ=long
-  export TRAINYARD_SOAK_JOBS="${TRAINYARD_SOAK_JOBS:-200}"  # the soak: 200 jobs instead of CI's 60,
+  export TRAINYARD_SOAK_JOBS="${TRAINYARD_SOAK_JOBS:-200}"  # the soak: 200 jobs instead of CI's 40,
   export TRAINYARD_SOAK_FAULTS="${TRAINYARD_SOAK_FAULTS:-40}"  # and 40 random kills instead of 8
   export COVERAGE="${COVERAGE:-1}"
   seed="${TRAINYARD_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"

@@ -246,7 +246,7 @@ def test_a_job_that_kills_its_worker_every_time_fails_after_max_attempts(cluster
 def test_soak_random_kills(tmp_path):
     from tests.faults.cluster import make_cluster
 
-    n = int(os.environ.get("TRAINYARD_SOAK_JOBS", "60"))  # 200 in the nightly run (scripts/test.sh --long)
+    n = int(os.environ.get("TRAINYARD_SOAK_JOBS", "40"))  # 200 in the nightly run (scripts/test.sh --long)
     # The chaos injects a fixed number of faults, then stops: the jobs left drain at full speed, so the soak's
     # length follows the faults it injects (each whole-worker kill costs a TensorFlow import), not a deadline.
     faults = int(os.environ.get("TRAINYARD_SOAK_FAULTS", "8"))  # 40 in the nightly run
