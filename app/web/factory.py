@@ -62,7 +62,7 @@ class _SessionInterface(SecureCookieSessionInterface):
     """
 
     def open_session(self, app: Flask, request):  # type: ignore[no-untyped-def]
-        if self.get_cookie_name(app) not in request.environ.get("HTTP_COOKIE", ""):
+        if app.secret_key and self.get_cookie_name(app) not in request.environ.get("HTTP_COOKIE", ""):
             return self.session_class()
         return super().open_session(app, request)
 

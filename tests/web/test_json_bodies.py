@@ -67,3 +67,22 @@ def test_a_token_request_gets_no_session_cookie_and_a_login_still_does(db_stack)
     browser = db_stack.browser_client("member")  # logs in through the form: the cookie is set and read back
     page = browser.get("/account")
     assert page.status_code == 200 and "test-member" in page.get_data(as_text=True)
+
+
+def test_the_provider_s_settings_still_count(app):
+    """``sort_keys`` and ``ensure_ascii`` do what Flask's provider did with them; ``default`` runs once a value."""
+    calls = []
+
+    def default(o):
+        calls.append(o)
+        raise TypeError(f"no {type(o).__name__}")
+
+    with app.app_context():
+        app.json.sort_keys = True
+        assert app.json.dumps({"b": 1, "a": "é"}) == '{"a":"é","b":1}'
+        app.json.ensure_ascii = True
+        assert app.json.dumps({"b": 1, "a": "é"}) == '{"a":"\\u00e9","b":1}'
+        app.json.ensure_ascii, app.json.default = False, default
+        with pytest.raises(TypeError):
+            app.json.dumps({"x": object()})
+    assert len(calls) == 1
