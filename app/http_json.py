@@ -40,12 +40,12 @@ class OrjsonProvider(DefaultJSONProvider):
         """Compact (or indented by two, as Flask does in debug mode), ending in a newline as Flask's bodies do."""
         option = (_OPTIONS | (orjson.OPT_INDENT_2 if pretty else 0) | (orjson.OPT_APPEND_NEWLINE if newline else 0)
                   | (orjson.OPT_SORT_KEYS if self.sort_keys else 0))
-        try:
-            if not self.ensure_ascii:
+        if not self.ensure_ascii:
+            try:
                 return orjson.dumps(obj, default=self.default, option=option)
-        except orjson.JSONEncodeError as exc:
-            if exc.__cause__ is not None:  # ``default`` refused a type: a TypeError, as the standard library's
-                raise
+            except orjson.JSONEncodeError as exc:
+                if exc.__cause__ is not None:  # ``default`` refused a type: a TypeError, as the standard library's
+                    raise
         # an integer past 64 bits, say, or ASCII asked for: what the standard library writes
         text = super().dumps(obj, indent=2 if pretty else None, separators=None if pretty else (",", ":"))
         return (text + "\n" if newline else text).encode()
